@@ -1,0 +1,44 @@
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { ProtocolError } from './errors.js'
+import { FrameDecoder } from './frame-decoder.js'
+import { DEFAULT_MAX_FRAME_BYTES } from './limits.js'
+
+/** One decoded chunk: messages in wire order, with refused (non-fatal) messages in place as errors. */
+export type DecodedBatch<T> = Array<T | ProtocolError>
+
+export interface DecodeStageOptions {
+  /** Largest frame body accepted; larger lengths fail before the body is buffered. */
+  maxFrameBytes?: number
+}
+
+/**
+ * An it-pipe stage: socket chunks in, batches of typed messages out.
+ *
+ * Each chunk is framed and decoded synchronously, so the pipeline pays one
+ * async hop per chunk. A message that is well framed but invalid (unknown
+ * type, bad field) stays in its batch as a `ProtocolError` and the stream
+ * carries on; a framing, UTF-8 or JSON error ends the stage by throwing it,
+ * after the messages before it were yielded.
+ */
+export function decodeStage<T> (decodeBody: (body: Uint8ArrayList) => T, options: DecodeStageOptions = {}) {
+  return async function * (source: AsyncIterable<Uint8Array | Uint8ArrayList>): AsyncGenerator<DecodedBatch<T>, void, undefined> {
+    const frames = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
+    for await (const chunk of source) {
+      const batch: DecodedBatch<T> = []
+      let fatal: ProtocolError | undefined = undefined
+      for (const body of frames.push(chunk)) {
+        try {
+          batch.push(decodeBody(body))
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err
+          if (err.fatal) { fatal = err; break }
+          batch.push(err)
+        }
+      }
+      if (batch.length > 0) yield batch
+      fatal ??= frames.error
+      if (fatal !== undefined) throw fatal
+    }
+    frames.end()
+  }
+}

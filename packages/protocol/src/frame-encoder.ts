@@ -1,0 +1,27 @@
+import * as varint from 'uint8-varint'
+import { ErrorCodes, ProtocolError } from './errors.js'
+import { DEFAULT_MAX_FRAME_BYTES } from './limits.js'
+import type { Message } from './messages.js'
+
+const textEncoder = new TextEncoder()
+
+/** Prefixes a body with its unsigned-varint length, in one buffer (one write on the wire). */
+export function frameBytes (body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
+  if (body.byteLength > maxFrameBytes) {
+    throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body.byteLength} bytes exceeds the limit of ${maxFrameBytes}`)
+  }
+  const prefixLength = varint.encodingLength(body.byteLength)
+  const frame = new Uint8Array(prefixLength + body.byteLength)
+  varint.encode(body.byteLength, frame, 0)
+  frame.set(body, prefixLength)
+  return frame
+}
+
+/**
+ * Encodes a message as one complete frame. Fan-out calls this once and hands
+ * the same bytes to every recipient. The sender fails first: a message whose
+ * frame would exceed `maxFrameBytes` throws `frame_too_large` here.
+ */
+export function encodeFrame (message: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
+  return frameBytes(textEncoder.encode(JSON.stringify(message)), maxFrameBytes)
+}

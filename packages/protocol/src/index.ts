@@ -1,0 +1,13 @@
+export { ErrorCodes, FATAL_CODES, ProtocolError } from './errors.js'
+export type { ErrorCode } from './errors.js'
+export {
+  PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, MAX_LENGTH_PREFIX_BYTES,
+  USERNAME_PATTERN, ROOM_PATTERN, isValidUsername, isValidRoomName
+} from './limits.js'
+export type * from './messages.js'
+export { validateClientMessage, validateServerMessage } from './validate.js'
+export { encodeFrame, frameBytes } from './frame-encoder.js'
+export { FrameDecoder } from './frame-decoder.js'
+export { parseBody, decodeClientMessage, decodeServerMessage } from './message-codec.js'
+export { decodeStage } from './decode-stage.js'
+export type { DecodedBatch, DecodeStageOptions } from './decode-stage.js'

@@ -1,0 +1,34 @@
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { ErrorCodes, ProtocolError } from './errors.js'
+import type { ClientMessage, ServerMessage } from './messages.js'
+import { validateClientMessage, validateServerMessage } from './validate.js'
+
+// fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Frame body -> parsed JSON value, or a fatal ProtocolError. */
+export function parseBody (body: Uint8Array | Uint8ArrayList): unknown {
+  // A body inside one chunk is decoded in place; one spanning chunks is joined once.
+  const bytes = body instanceof Uint8Array ? body : body.subarray()
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    throw new ProtocolError(ErrorCodes.INVALID_UTF8, 'frame body is not valid UTF-8')
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ProtocolError(ErrorCodes.MALFORMED_FRAME, 'frame body is not valid JSON')
+  }
+}
+
+/** Decodes one frame body sent by a client (used by servers). */
+export function decodeClientMessage (body: Uint8Array | Uint8ArrayList): ClientMessage {
+  return validateClientMessage(parseBody(body))
+}
+
+/** Decodes one frame body sent by a server (used by clients). */
+export function decodeServerMessage (body: Uint8Array | Uint8ArrayList): ServerMessage {
+  return validateServerMessage(parseBody(body))
+}

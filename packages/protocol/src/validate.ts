@@ -1,0 +1,90 @@
+import { ErrorCodes, ProtocolError } from './errors.js'
+import type { ClientMessage, ServerMessage } from './messages.js'
+
+/** What a field must hold. A trailing `?` makes it optional. */
+type FieldKind = 'uint' | 'string' | 'strings' | 'rooms' | 'bool'
+type FieldSpec = FieldKind | `${FieldKind}?`
+type Schema = Record<string, Record<string, FieldSpec>>
+
+const CLIENT_SCHEMA: Schema = {
+  hello: { v: 'uint', req: 'uint', username: 'string' },
+  join: { req: 'uint', room: 'string' },
+  leave: { req: 'uint', room: 'string' },
+  send: { req: 'uint', room: 'string', text: 'string' },
+  dm: { req: 'uint', to: 'string', text: 'string' },
+  rooms: { req: 'uint' },
+  members: { req: 'uint', room: 'string' },
+  ping: { n: 'uint' },
+  pong: { n: 'uint' },
+  bye: { code: 'string?', message: 'string?' }
+}
+
+const SERVER_SCHEMA: Schema = {
+  welcome: {
+    v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
+    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint'
+  },
+  joined: { re: 'uint', room: 'string', members: 'strings' },
+  left: { re: 'uint', room: 'string' },
+  ack: { re: 'uint', id: 'uint', ts: 'uint' },
+  room_list: { re: 'uint', rooms: 'rooms' },
+  member_list: { re: 'uint', room: 'string', members: 'strings' },
+  msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint' },
+  presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
+  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
+  ping: { n: 'uint' },
+  pong: { n: 'uint' },
+  bye: { code: 'string?', message: 'string?' }
+}
+
+function isUint (value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function matches (kind: FieldKind, value: unknown): boolean {
+  switch (kind) {
+    case 'uint': return isUint(value)
+    case 'string': return typeof value === 'string'
+    case 'bool': return typeof value === 'boolean'
+    case 'strings': return Array.isArray(value) && value.every(v => typeof v === 'string')
+    case 'rooms': return Array.isArray(value) && value.every(r =>
+      r !== null && typeof r === 'object' && typeof r.room === 'string' && isUint(r.members))
+  }
+}
+
+function validate (value: unknown, schema: Schema): any {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, 'a message must be a JSON object')
+  }
+  const obj = value as Record<string, unknown>
+  // Read `req` first so that every later refusal can reference the request.
+  const req = isUint(obj.req) ? obj.req : undefined
+  if (typeof obj.type !== 'string') {
+    throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, 'a message needs a string "type"', req)
+  }
+  const fields = Object.hasOwn(schema, obj.type) ? schema[obj.type] : undefined
+  if (fields === undefined) {
+    throw new ProtocolError(ErrorCodes.UNKNOWN_TYPE, `unknown message type "${obj.type.slice(0, 32)}"`, req)
+  }
+  for (const name in fields) {
+    const spec = fields[name]
+    const optional = spec.endsWith('?')
+    const kind = (optional ? spec.slice(0, -1) : spec) as FieldKind
+    const field = obj[name]
+    if (field === undefined && optional) continue
+    if (!matches(kind, field)) {
+      throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, `"${obj.type}" needs "${name}" to be ${optional ? 'absent or ' : ''}${kind}`, req)
+    }
+  }
+  return obj
+}
+
+/** Checks that a parsed value is a well-formed client message. Unknown extra fields are kept (forward compatibility). */
+export function validateClientMessage (value: unknown): ClientMessage {
+  return validate(value, CLIENT_SCHEMA)
+}
+
+/** Checks that a parsed value is a well-formed server message. */
+export function validateServerMessage (value: unknown): ServerMessage {
+  return validate(value, SERVER_SCHEMA)
+}
