@@ -16,10 +16,10 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/
 /** Room names: 1–64 of lowercase letters, digits, `_`, `-`, `.`; not starting with `.` or `-`. */
 export const ROOM_PATTERN = /^[a-z0-9_][a-z0-9_.-]{0,63}$/
 
-export function isValidUsername (name: unknown): name is string {
+export function isValidUsername (name: unknown): boolean {
   return typeof name === 'string' && USERNAME_PATTERN.test(name)
 }
 
-export function isValidRoomName (name: unknown): name is string {
+export function isValidRoomName (name: unknown): boolean {
   return typeof name === 'string' && ROOM_PATTERN.test(name)
 }

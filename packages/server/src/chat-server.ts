@@ -1,0 +1,114 @@
+import { createServer as createNetServer } from 'node:net'
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net'
+import { once } from 'node:events'
+import { tcpDuplex } from '@chat/transport'
+import { ChatRouter } from './chat-router.js'
+import { Connection } from './connection.js'
+import { HeartbeatMonitor } from './heartbeat-monitor.js'
+import { silentLogger } from './logger.js'
+import { resolveOptions } from './options.js'
+import type { ResolvedServerOptions, ServerOptions } from './options.js'
+import { ErrorCodes } from '@chat/protocol'
+
+export interface ListenOptions {
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 7777; 0 picks a free port. */
+  port?: number
+}
+
+export interface ServerStats {
+  /** Open connections, logged in or not. */
+  connections: number
+  /** Logged-in users. */
+  users: number
+  /** The most outbound bytes queued for any one connection right now. */
+  maxQueuedBytes: number
+}
+
+/** The reference chat server. Create it with `createServer`. */
+export class ChatServer {
+  readonly options: ResolvedServerOptions
+  private readonly connections = new Set<Connection>()
+  private readonly router: ChatRouter
+  private readonly heartbeat: HeartbeatMonitor
+  private readonly netServer: NetServer
+  private closing: Promise<void> | undefined
+
+  constructor (options: ServerOptions = {}) {
+    this.options = resolveOptions(options, silentLogger)
+    this.router = new ChatRouter(this.options)
+    this.heartbeat = new HeartbeatMonitor(this.connections, this.options)
+    this.netServer = createNetServer({ noDelay: true }, socket => { this.accept(socket) })
+  }
+
+  /** Starts accepting connections; resolves with the bound address. */
+  async listen (options: ListenOptions = {}): Promise<AddressInfo> {
+    this.netServer.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7777 })
+    await Promise.race([
+      once(this.netServer, 'listening'),
+      once(this.netServer, 'error').then(([err]) => { throw err })
+    ])
+    this.heartbeat.start()
+    const address = this.address()!
+    this.options.logger.info(`listening on ${address.address}:${address.port}`)
+    return address
+  }
+
+  address (): AddressInfo | undefined {
+    const address = this.netServer.address()
+    return address !== null && typeof address === 'object' ? address : undefined
+  }
+
+  stats (): ServerStats {
+    let maxQueuedBytes = 0
+    for (const connection of this.connections) maxQueuedBytes = Math.max(maxQueuedBytes, connection.queuedBytes)
+    return { connections: this.connections.size, users: this.router.userCount, maxQueuedBytes }
+  }
+
+  /**
+   * Graceful stop: no new connections; every client is told `server_shutdown`
+   * and gets what was queued for it; clients still connected after
+   * `closeTimeoutMs` are cut off. Resolves once every connection has closed.
+   */
+  async close (): Promise<void> {
+    this.closing ??= this.shutdown()
+    return await this.closing
+  }
+
+  private async shutdown (): Promise<void> {
+    this.options.logger.info(`shutting down, ${this.connections.size} connection(s) open`)
+    const stopped = new Promise<void>(resolve => { this.netServer.close(() => { resolve() }) })
+    this.heartbeat.stop()
+    for (const connection of this.connections) {
+      connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
+    }
+    await stopped
+    this.options.logger.info('stopped')
+  }
+
+  private accept (socket: Socket): void {
+    if (this.closing !== undefined) {
+      socket.destroy()
+      return
+    }
+    const connection = new Connection(tcpDuplex(socket), this.options, {
+      onBatch: (conn, batch) => { this.router.handleBatch(conn, batch) },
+      onClose: conn => {
+        this.connections.delete(conn)
+        this.router.disconnect(conn)
+        this.options.logger.info(`${conn.username ?? 'anonymous'} (${conn.remoteAddress}) disconnected`)
+      }
+    })
+    this.connections.add(connection)
+    connection.run().catch(err => {
+      this.options.logger.warn(`connection ${connection.id} failed: ${String(err)}`)
+      connection.destroy()
+    })
+  }
+}
+
+/** Creates a server; call `listen()` to start it. */
+export function createServer (options: ServerOptions = {}): ChatServer {
+  return new ChatServer(options)
+}

@@ -1,0 +1,131 @@
+import { decodeClientMessage, decodeStage, encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
+import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
+import { FrameQueue } from '@chat/transport'
+import type { Duplex } from '@chat/transport'
+import { pipe } from 'it-pipe'
+import type { ResolvedServerOptions } from './options.js'
+
+/** Why a connection ended, as the rest of the server sees it. */
+export type EndReason = 'quit' | 'disconnected'
+
+export interface ConnectionEvents {
+  onBatch: (connection: Connection, batch: DecodedBatch<ClientMessage>) => void
+  onClose: (connection: Connection) => void
+}
+
+let nextConnectionId = 1
+
+/**
+ * One client on the server: its inbound pipeline (socket -> frames -> typed
+ * messages, a batch per socket chunk) and its bounded outbound queue.
+ */
+export class Connection {
+  readonly id = nextConnectionId++
+  /** Set once logged in. */
+  username: string | undefined
+  /** Lower-cased username, the key it is unique under. */
+  userKey: string | undefined
+  /** Rooms this connection is a member of. */
+  readonly rooms = new Set<string>()
+  /** Last time anything arrived (ms since epoch), for heartbeats. */
+  lastSeen = Date.now()
+  lastPingAt = 0
+  pingCount = 0
+  /** True once the server decided to end it: nothing more is routed to or from it. */
+  closing = false
+  endReason: EndReason = 'disconnected'
+
+  private readonly queue: FrameQueue
+  private destroyTimer: NodeJS.Timeout | undefined
+
+  constructor (
+    private readonly duplex: Duplex,
+    private readonly options: ResolvedServerOptions,
+    private readonly events: ConnectionEvents
+  ) {
+    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes })
+  }
+
+  get remoteAddress (): string {
+    return this.duplex.remoteAddress
+  }
+
+  /** Outbound bytes waiting, in our queue and the transport's. */
+  get queuedBytes (): number {
+    return this.queue.bytes + this.duplex.writableLength
+  }
+
+  /** Runs both directions until the transport has closed. */
+  async run (): Promise<void> {
+    const writing = this.duplex.sink(this.queue).catch(() => {})
+    try {
+      await pipe(
+        this.duplex.source,
+        decodeStage(decodeClientMessage, { maxFrameBytes: this.options.maxFrameBytes }),
+        async batches => {
+          for await (const batch of batches) {
+            this.lastSeen = Date.now()
+            if (!this.closing) this.events.onBatch(this, batch)
+          }
+        }
+      )
+    } catch (err) {
+      if (err instanceof ProtocolError) this.fail(err.code, err.message)
+      else this.fail(ErrorCodes.MALFORMED_FRAME, 'unreadable input')
+    }
+    // The peer ended its side (or we did): flush what is queued, then close.
+    this.end()
+    await writing
+    await this.duplex.closed
+    clearTimeout(this.destroyTimer)
+    this.events.onClose(this)
+  }
+
+  /** Queues already-framed bytes. A consumer too far behind is dropped as `slow_consumer`. */
+  sendFrame (frame: Uint8Array): void {
+    if (this.closing) return
+    if (!this.queue.push(frame)) {
+      this.fail(ErrorCodes.SLOW_CONSUMER, `more than ${this.options.maxQueuedBytes} bytes queued for this connection`, true)
+    }
+  }
+
+  send (message: ServerMessage): void {
+    this.sendFrame(encodeFrame(message, this.options.maxFrameBytes))
+  }
+
+  /** Replies to a request with an error frame; the connection carries on. */
+  refuse (re: number | undefined, code: ErrorCode, message: string): void {
+    this.send(re === undefined ? { type: 'error', code, message } : { type: 'error', re, code, message })
+  }
+
+  /**
+   * Sends a fatal error and closes. With `dropQueued`, what was queued is
+   * dropped first, so the error goes out next (used for slow consumers).
+   */
+  fail (code: ErrorCode, message: string, dropQueued = false, re?: number): void {
+    if (this.closing) return
+    if (dropQueued) this.queue.clear()
+    this.end(re === undefined
+      ? { type: 'error', code, message, fatal: true }
+      : { type: 'error', re, code, message, fatal: true })
+  }
+
+  /**
+   * Ends the connection after an optional last message. Whatever is queued
+   * still goes out; a peer that doesn't take it within `closeTimeoutMs` is cut off.
+   */
+  end (last?: ServerMessage): void {
+    if (this.closing) return
+    this.closing = true
+    this.queue.end(last === undefined ? undefined : encodeFrame(last, this.options.maxFrameBytes))
+    this.destroyTimer ??= setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)
+    this.destroyTimer.unref()
+  }
+
+  /** Cuts the transport now. */
+  destroy (): void {
+    this.closing = true
+    this.queue.clear()
+    this.duplex.destroy()
+  }
+}

@@ -1,0 +1,5 @@
+export { ChatServer, createServer } from './chat-server.js'
+export type { ListenOptions, ServerStats } from './chat-server.js'
+export type { ServerOptions } from './options.js'
+export type { Logger } from './logger.js'
+export { consoleLogger, silentLogger } from './logger.js'

@@ -1,0 +1,128 @@
+/** Writes of about this size move the most frames per second on loopback (see DESIGN.md). */
+export const DEFAULT_MAX_WRITE_BYTES = 64 * 1024
+
+export interface FrameQueueOptions {
+  /** Most bytes held before `push` refuses (the consumer is too far behind). */
+  maxQueuedBytes: number
+  /** Target size of one coalesced write. */
+  maxWriteBytes?: number
+}
+
+/**
+ * A bounded outbound queue of already-framed bytes, iterated by a transport's sink.
+ *
+ * Pushes never block and never grow memory past `maxQueuedBytes`: past it
+ * `push` returns false and the owner decides (the server disconnects a slow
+ * consumer). The iterator coalesces whatever is queued into writes of up to
+ * `maxWriteBytes`, so a fan-out of many small frames costs few syscalls, and
+ * it wakes by a microtask, so everything pushed in one synchronous run of
+ * routing goes out together.
+ */
+export class FrameQueue implements AsyncIterable<Uint8Array> {
+  private frames: Uint8Array[] = []
+  private head = 0
+  private queuedBytes = 0
+  private ended = false
+  private wake: (() => void) | undefined
+  private readonly maxQueuedBytes: number
+  private readonly maxWriteBytes: number
+
+  constructor (options: FrameQueueOptions) {
+    this.maxQueuedBytes = options.maxQueuedBytes
+    this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES
+  }
+
+  /** Bytes waiting to be handed to the transport. */
+  get bytes (): number {
+    return this.queuedBytes
+  }
+
+  get isEnded (): boolean {
+    return this.ended
+  }
+
+  /** Queues a frame. False if the queue has ended or the frame would pass the bound (nothing is queued then). */
+  push (frame: Uint8Array): boolean {
+    if (this.ended || this.queuedBytes + frame.byteLength > this.maxQueuedBytes) return false
+    this.frames.push(frame)
+    this.queuedBytes += frame.byteLength
+    this.notify()
+    return true
+  }
+
+  /**
+   * No more frames: the iterator finishes once what is queued was written.
+   * A `last` frame (a goodbye, an error) is queued first, past the bound:
+   * it is one small frame and nothing can follow it.
+   */
+  end (last?: Uint8Array): void {
+    if (this.ended) return
+    if (last !== undefined) {
+      this.frames.push(last)
+      this.queuedBytes += last.byteLength
+    }
+    this.ended = true
+    this.notify()
+  }
+
+  /** Drops whatever is queued and not yet taken by the iterator. */
+  clear (): void {
+    this.frames = []
+    this.head = 0
+    this.queuedBytes = 0
+  }
+
+  async * [Symbol.asyncIterator] (): AsyncGenerator<Uint8Array> {
+    while (true) {
+      if (this.head < this.frames.length) {
+        yield this.takeWrite()
+      } else if (this.ended) {
+        return
+      } else {
+        await new Promise<void>(resolve => { this.wake = resolve })
+      }
+    }
+  }
+
+  private notify (): void {
+    const wake = this.wake
+    if (wake !== undefined) {
+      this.wake = undefined
+      wake()
+    }
+  }
+
+  /** Takes queued frames, at least one, up to `maxWriteBytes`, as one buffer. */
+  private takeWrite (): Uint8Array {
+    const start = this.head
+    let size = this.frames[start].byteLength
+    let end = start + 1
+    while (end < this.frames.length && size + this.frames[end].byteLength <= this.maxWriteBytes) {
+      size += this.frames[end].byteLength
+      end++
+    }
+    let write: Uint8Array
+    if (end === start + 1) {
+      write = this.frames[start]
+    } else {
+      write = new Uint8Array(size)
+      let offset = 0
+      for (let i = start; i < end; i++) {
+        write.set(this.frames[i], offset)
+        offset += this.frames[i].byteLength
+      }
+    }
+    this.queuedBytes -= size
+    if (end === this.frames.length) {
+      this.frames = []
+      this.head = 0
+    } else if (end > 1024) {
+      // Drop the written prefix so written frames can be collected.
+      this.frames = this.frames.slice(end)
+      this.head = 0
+    } else {
+      this.head = end
+    }
+    return write
+  }
+}

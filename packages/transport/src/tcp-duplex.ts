@@ -1,0 +1,55 @@
+import type { Socket } from 'node:net'
+import type { Duplex } from './duplex.js'
+
+/**
+ * Wraps a connected `net.Socket` (or `tls.TLSSocket`) as a `Duplex`.
+ *
+ * The source iterates the socket in pull mode and does not destroy it when the
+ * consumer returns early, so the write side can still say goodbye. Socket
+ * errors (a reset peer) end the source quietly: to the layers above, a vanished
+ * peer is an end of stream, not an exception.
+ */
+export function tcpDuplex (socket: Socket): Duplex {
+  // Errors surface through the iterator and the 'close' event; never as an uncaught 'error'.
+  socket.on('error', () => {})
+  socket.setNoDelay(true)
+  const closed = new Promise<void>(resolve => { socket.once('close', () => { resolve() }) })
+  const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+
+  async function * source (): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of socket.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array
+    } catch {
+      // ECONNRESET and friends: the peer is gone, which is an end of stream.
+    }
+  }
+
+  async function sink (chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of chunks) {
+      if (socket.destroyed) return
+      if (!socket.write(chunk)) await drained(socket)
+    }
+    if (!socket.destroyed) socket.end()
+  }
+
+  return {
+    source: source(),
+    sink,
+    destroy: () => { socket.destroy() },
+    get writableLength () { return socket.writableLength },
+    closed,
+    remoteAddress
+  }
+}
+
+function drained (socket: Socket): Promise<void> {
+  return new Promise(resolve => {
+    const done = (): void => {
+      socket.off('drain', done)
+      socket.off('close', done)
+      resolve()
+    }
+    socket.on('drain', done)
+    socket.on('close', done)
+  })
+}
