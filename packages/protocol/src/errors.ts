@@ -29,7 +29,7 @@ export const ErrorCodes = {
   CONNECTION_CLOSED: 'connection_closed',
   CONNECT_FAILED: 'connect_failed',
   ABORTED: 'aborted',
-  TIMEOUT: 'timeout'
+  OUTBOUND_FULL: 'outbound_full'
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -1,0 +1,16 @@
+import type { ErrorCode } from '@chat/protocol'
+
+/**
+ * Every rejection and every abnormal end in the SDK. `code` is stable: it is
+ * the server's error code (`name_taken`, `user_offline`, ...) or a local one
+ * (`connection_closed`, `connect_failed`, `aborted`, `outbound_full`).
+ */
+export class ChatError extends Error {
+  override name = 'ChatError'
+  readonly code: ErrorCode | (string & {})
+
+  constructor (code: ErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}

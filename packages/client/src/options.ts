@@ -1,0 +1,45 @@
+import type { Transport } from './tcp-transport.js'
+
+export interface ConnectOptions {
+  /** The name to log in with (see the server's name rules). */
+  username: string
+  /** Aborts connecting and logging in. */
+  signal?: AbortSignal
+  /**
+   * Messages buffered per `messages()`/`events()` iterator before the client
+   * stops reading the socket (it reads up to 4x this while a call awaits its
+   * reply, so `await client.send()` inside a loop can't deadlock). Default 1024.
+   */
+  highWaterMark?: number
+  /** Largest frame sent or accepted. Default 64 KiB, as the server's. */
+  maxFrameBytes?: number
+  /** Outbound bytes queued before calls are refused with `outbound_full`. Default 8 MiB. */
+  maxQueuedBytes?: number
+  /** How long `close()` waits for the server's goodbye before cutting the connection (ms). Default 2 000. */
+  closeTimeoutMs?: number
+  /** How to reach the server. Default: TCP, for `tcp://host:port` addresses. */
+  transport?: Transport
+}
+
+export interface CallOptions {
+  /** Stops waiting for the reply: the call rejects with `aborted` (the server may still have acted on it). */
+  signal?: AbortSignal
+}
+
+export interface MessageFilter {
+  /** Only messages of this room. */
+  room?: string
+  /** Only messages from this user. */
+  from?: string
+  /** Only direct messages (true) or only room messages (false). */
+  direct?: boolean
+  /** Ends the iterator with an `aborted` ChatError. */
+  signal?: AbortSignal
+}
+
+export interface EventFilter {
+  /** Only events of this room. */
+  room?: string
+  /** Ends the iterator with an `aborted` ChatError. */
+  signal?: AbortSignal
+}

@@ -1,0 +1,100 @@
+/**
+ * One `messages()` or `events()` iterator: a queue the connection's read loop
+ * fills and the app drains with `for await`.
+ *
+ * It does not bound itself: the client watches `size` against its high-water
+ * mark and stops reading the socket while a subscription is full, so an app
+ * that stops iterating slows the server down instead of growing memory.
+ */
+export class Subscription<T> implements AsyncIterableIterator<T> {
+  private items: T[] = []
+  private head = 0
+  private waiter: { resolve: (result: IteratorResult<T>) => void, reject: (err: Error) => void } | undefined
+  private finished = false
+  private error: Error | undefined
+
+  constructor (
+    /** Which items this subscription wants. */
+    readonly accepts: (item: T) => boolean,
+    /** Called when the app took an item or the subscription ended: there may be room to read again. */
+    private readonly onSpace: () => void,
+    /** Called once when the subscription ends, so the client forgets it. */
+    private readonly onEnd: (subscription: Subscription<T>) => void
+  ) {}
+
+  /** Items waiting for the app. */
+  get size (): number {
+    return this.items.length - this.head
+  }
+
+  get isFinished (): boolean {
+    return this.finished
+  }
+
+  /** Hands an item to the app (at once if it is waiting). */
+  offer (item: T): void {
+    if (this.finished) return
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter.resolve({ value: item, done: false })
+    } else {
+      this.items.push(item)
+    }
+  }
+
+  /**
+   * No more items will come. Items already queued are still delivered; after
+   * them the iterator ends, or throws `error` if one is given.
+   */
+  finish (error?: Error): void {
+    if (this.finished) return
+    this.finished = true
+    this.error = error
+    this.onEnd(this)
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      if (error !== undefined) waiter.reject(error)
+      else waiter.resolve({ value: undefined, done: true })
+    }
+  }
+
+  async next (): Promise<IteratorResult<T>> {
+    if (this.head < this.items.length) {
+      const value = this.items[this.head++]
+      if (this.head === this.items.length) {
+        this.items = []
+        this.head = 0
+      } else if (this.head > 1024) {
+        this.items = this.items.slice(this.head)
+        this.head = 0
+      }
+      this.onSpace()
+      return { value, done: false }
+    }
+    if (this.finished) {
+      if (this.error !== undefined) {
+        const error = this.error
+        this.error = undefined // thrown once; later calls just report done
+        throw error
+      }
+      return { value: undefined, done: true }
+    }
+    return await new Promise((resolve, reject) => { this.waiter = { resolve, reject } })
+  }
+
+  /** `break` out of a `for await`: ends this subscription only. */
+  async return (): Promise<IteratorResult<T>> {
+    this.items = []
+    this.head = 0
+    this.error = undefined
+    this.finish()
+    this.onSpace()
+    return { value: undefined, done: true }
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+}
