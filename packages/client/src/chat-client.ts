@@ -31,7 +31,12 @@ export interface ServerInfo {
 }
 
 export interface SendAck { id: number, ts: number }
-export interface JoinResult { room: string, members: string[] }
+export interface JoinResult {
+  room: string
+  members: string[]
+  /** True when the room had more members than fit in one reply. */
+  truncated?: boolean
+}
 
 type RequestBody = ClientRequest extends infer R ? R extends ClientRequest ? Omit<R, 'req'> : never : never
 
@@ -102,7 +107,7 @@ export class ChatClient implements AsyncDisposable {
   /** Joins a room (joining one you are in is fine); resolves with its members, you included. */
   async join (room: string, options: CallOptions = {}): Promise<JoinResult> {
     const reply = await this.call<JoinedMessage>({ type: 'join', room }, options)
-    return { room: reply.room, members: reply.members }
+    return reply.truncated === true ? { room: reply.room, members: reply.members, truncated: true } : { room: reply.room, members: reply.members }
   }
 
   async leave (room: string, options: CallOptions = {}): Promise<void> {

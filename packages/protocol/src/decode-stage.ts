@@ -9,6 +9,8 @@ export type DecodedBatch<T> = Array<T | ProtocolError>
 export interface DecodeStageOptions {
   /** Largest frame body accepted; larger lengths fail before the body is buffered. */
   maxFrameBytes?: number
+  /** Called for every chunk received, complete frame or not (liveness: a large frame uploading slowly is still traffic). */
+  onChunk?: () => void
 }
 
 /**
@@ -24,6 +26,7 @@ export function decodeStage<T> (decodeBody: (body: Uint8ArrayList) => T, options
   return async function * (source: AsyncIterable<Uint8Array | Uint8ArrayList>): AsyncGenerator<DecodedBatch<T>, void, undefined> {
     const frames = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
     for await (const chunk of source) {
+      options.onChunk?.()
       const batch: DecodedBatch<T> = []
       let fatal: ProtocolError | undefined = undefined
       for (const body of frames.push(chunk)) {

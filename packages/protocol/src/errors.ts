@@ -25,6 +25,7 @@ export const ErrorCodes = {
   SLOW_CONSUMER: 'slow_consumer',
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
   SERVER_SHUTDOWN: 'server_shutdown',
+  INTERNAL_ERROR: 'internal_error',
   // Local to an endpoint, never sent by a server
   CONNECTION_CLOSED: 'connection_closed',
   CONNECT_FAILED: 'connect_failed',

@@ -40,12 +40,13 @@ export interface WelcomeMessage {
   maxFrameBytes: number
   maxTextBytes: number
 }
-export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[] }
+/** List replies hold at most one frame: `truncated` says entries were left out to fit. */
+export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[], truncated?: boolean }
 export interface LeftMessage { type: 'left', re: number, room: string }
 export interface AckMessage { type: 'ack', re: number, id: number, ts: number }
 export interface RoomInfo { room: string, members: number }
-export interface RoomListMessage { type: 'room_list', re: number, rooms: RoomInfo[] }
-export interface MemberListMessage { type: 'member_list', re: number, room: string, members: string[] }
+export interface RoomListMessage { type: 'room_list', re: number, rooms: RoomInfo[], truncated?: boolean }
+export interface MemberListMessage { type: 'member_list', re: number, room: string, members: string[], truncated?: boolean }
 
 /** A chat message: to a room (`room` set) or a direct message (`to` set). */
 export interface ChatMessage {

@@ -15,19 +15,30 @@ const USAGE = `Usage: chat-server [options]
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   -h, --help                    show this help`
 
-const { values } = parseArgs({
-  options: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '7777' },
-    'heartbeat-interval-ms': { type: 'string' },
-    'heartbeat-timeout-ms': { type: 'string' },
-    'max-frame-bytes': { type: 'string' },
-    'max-text-bytes': { type: 'string' },
-    'max-queued-bytes': { type: 'string' },
-    'close-timeout-ms': { type: 'string' },
-    help: { type: 'boolean', short: 'h' }
-  }
-})
+function usageError (message: string): never {
+  console.error(`chat-server: ${message}\n\n${USAGE}`)
+  process.exit(2)
+}
+
+let parsed
+try {
+  parsed = parseArgs({
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '7777' },
+      'heartbeat-interval-ms': { type: 'string' },
+      'heartbeat-timeout-ms': { type: 'string' },
+      'max-frame-bytes': { type: 'string' },
+      'max-text-bytes': { type: 'string' },
+      'max-queued-bytes': { type: 'string' },
+      'close-timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+} catch (err) {
+  usageError((err as Error).message)
+}
+const { values } = parsed
 
 if (values.help === true) {
   console.log(USAGE)
@@ -37,10 +48,8 @@ if (values.help === true) {
 function integer (flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) {
-    console.error(`chat-server: --${flag} needs a whole number, got "${value}"\n\n${USAGE}`)
-    process.exit(2)
-  }
+  if (!Number.isSafeInteger(n) || n < 0) usageError(`--${flag} needs a whole number, got "${value}"`)
+  if (flag === 'port' && n > 65535) usageError(`--port must be at most 65535, got ${n}`)
   return n
 }
 

@@ -63,13 +63,11 @@ export class ChatRouter {
       case 'leave': this.leave(connection, message); break
       case 'send': this.sendToRoom(connection, message); break
       case 'dm': this.sendDirect(connection, message); break
-      case 'rooms':
-        connection.send({
-          type: 'room_list',
-          re: message.req,
-          rooms: this.rooms.list().map(room => ({ room: room.name, members: room.members.size }))
-        })
+      case 'rooms': {
+        const rooms = this.rooms.list().map(room => ({ room: room.name, members: room.members.size }))
+        connection.sendFrame(this.encodeListReply(rooms, (list, truncated) => ({ type: 'room_list', re: message.req, rooms: list, ...flag(truncated) })))
         break
+      }
       case 'members': this.listMembers(connection, message); break
     }
   }
@@ -112,7 +110,8 @@ export class ChatRouter {
     if (!this.checkRoomName(connection, message.req, message.room)) return
     const { room, added } = this.rooms.join(message.room, connection)
     connection.rooms.add(room.name)
-    connection.send({ type: 'joined', re: message.req, room: room.name, members: memberNames(room) })
+    connection.sendFrame(this.encodeListReply(memberNames(room), (members, truncated) =>
+      ({ type: 'joined', re: message.req, room: room.name, members, ...flag(truncated) })))
     if (added) {
       this.broadcast(room, { type: 'presence', event: 'join', room: room.name, user: connection.username! }, connection)
     }
@@ -176,7 +175,8 @@ export class ChatRouter {
       connection.refuse(message.req, ErrorCodes.NO_SUCH_ROOM, `no one is in ${message.room}`)
       return
     }
-    connection.send({ type: 'member_list', re: message.req, room: room.name, members: memberNames(room) })
+    connection.sendFrame(this.encodeListReply(memberNames(room), (members, truncated) =>
+      ({ type: 'member_list', re: message.req, room: room.name, members, ...flag(truncated) })))
   }
 
   /** The message's frame, or undefined after refusing a text that is too long. */
@@ -193,6 +193,19 @@ export class ChatRouter {
       if (!(err instanceof ProtocolError)) throw err
       connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, 'text does not fit in one frame once encoded')
       return undefined
+    }
+  }
+
+  /** Encodes a reply carrying a list, leaving entries off the end until it fits in one frame. */
+  private encodeListReply<T> (items: T[], build: (items: T[], truncated: boolean) => ServerMessage): Uint8Array {
+    let count = items.length
+    while (true) {
+      try {
+        return encodeFrame(build(count === items.length ? items : items.slice(0, count), count < items.length), this.options.maxFrameBytes)
+      } catch (err) {
+        if (!(err instanceof ProtocolError) || count === 0) throw err
+        count = Math.floor(count / 2)
+      }
     }
   }
 
@@ -219,4 +232,8 @@ function memberNames (room: Room): string[] {
   const names: string[] = []
   for (const member of room.members) names.push(member.username!)
   return names
+}
+
+function flag (truncated: boolean): { truncated?: true } {
+  return truncated ? { truncated } : {}
 }

@@ -30,6 +30,8 @@ export interface ServerStats {
 export class ChatServer {
   readonly options: ResolvedServerOptions
   private readonly connections = new Set<Connection>()
+  /** Each connection's run, so close() can wait for every cleanup. */
+  private readonly running = new Set<Promise<void>>()
   private readonly router: ChatRouter
   private readonly heartbeat: HeartbeatMonitor
   private readonly netServer: NetServer
@@ -39,7 +41,7 @@ export class ChatServer {
     this.options = resolveOptions(options, silentLogger)
     this.router = new ChatRouter(this.options)
     this.heartbeat = new HeartbeatMonitor(this.connections, this.options)
-    this.netServer = createNetServer({ noDelay: true }, socket => { this.accept(socket) })
+    this.netServer = createNetServer({ noDelay: true, allowHalfOpen: true }, socket => { this.accept(socket) })
   }
 
   /** Starts accepting connections; resolves with the bound address. */
@@ -84,6 +86,7 @@ export class ChatServer {
       connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
     }
     await stopped
+    await Promise.all(this.running)
     this.options.logger.info('stopped')
   }
 
@@ -101,10 +104,12 @@ export class ChatServer {
       }
     })
     this.connections.add(connection)
-    connection.run().catch(err => {
+    const running = connection.run().catch(err => {
       this.options.logger.warn(`connection ${connection.id} failed: ${String(err)}`)
       connection.destroy()
     })
+    this.running.add(running)
+    void running.finally(() => { this.running.delete(running) })
   }
 }
 

@@ -61,11 +61,13 @@ export class Connection {
     try {
       await pipe(
         this.duplex.source,
-        decodeStage(decodeClientMessage, { maxFrameBytes: this.options.maxFrameBytes }),
+        decodeStage(decodeClientMessage, {
+          maxFrameBytes: this.options.maxFrameBytes,
+          onChunk: () => { this.lastSeen = Date.now() }
+        }),
         async batches => {
           for await (const batch of batches) {
-            this.lastSeen = Date.now()
-            if (!this.closing) this.events.onBatch(this, batch)
+            if (!this.closing) this.handleBatch(batch)
           }
         }
       )
@@ -79,6 +81,16 @@ export class Connection {
     await this.duplex.closed
     clearTimeout(this.destroyTimer)
     this.events.onClose(this)
+  }
+
+  /** A fault of ours while handling the peer's messages must not be reported as the peer's bad input. */
+  private handleBatch (batch: DecodedBatch<ClientMessage>): void {
+    try {
+      this.events.onBatch(this, batch)
+    } catch (err) {
+      this.options.logger.warn(`internal error on connection ${this.id} (${this.username ?? 'anonymous'}): ${(err as Error).stack ?? String(err)}`)
+      this.fail(ErrorCodes.INTERNAL_ERROR, 'the server failed to handle a request')
+    }
   }
 
   /** Queues already-framed bytes. A consumer too far behind is dropped as `slow_consumer`. */

@@ -1,0 +1,226 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import type { ChatMessage } from '@chat/protocol'
+import { TestBed } from './raw-client.js'
+
+describe('rooms', () => {
+  it('join replies joined with the members, and tells the others but not the joiner', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      const carol = await bed.user('carol')
+
+      assert.deepEqual(await alice.request({ type: 'join', room: 'general' }),
+        { type: 'joined', re: 2, room: 'general', members: ['alice'] })
+      const joined = await bob.request({ type: 'join', room: 'general' })
+      assert.equal(joined.type, 'joined')
+      assert.deepEqual(joined.type === 'joined' && joined.members, ['alice', 'bob'])
+      assert.deepEqual(await alice.nextOfType('presence'),
+        { type: 'presence', event: 'join', room: 'general', user: 'bob' })
+
+      await carol.join('general')
+      assert.deepEqual(await alice.nextOfType('presence'), { type: 'presence', event: 'join', room: 'general', user: 'carol' })
+      assert.deepEqual(await bob.nextOfType('presence'), { type: 'presence', event: 'join', room: 'general', user: 'carol' })
+
+      // Joining again is a no-op that still replies, and announces nothing.
+      const again = await carol.request({ type: 'join', room: 'general' })
+      assert.deepEqual(again.type === 'joined' && again.members, ['alice', 'bob', 'carol'])
+
+      for (const client of [alice, bob, carol]) await client.sync()
+      assert.deepEqual(carol.received.filter(m => m.type === 'presence'), [], 'carol never hears of her own join')
+      assert.equal(bob.received.filter(m => m.type === 'presence').length, 1, 'bob hears only of carol')
+      assert.equal(alice.received.filter(m => m.type === 'presence').length, 2, 'alice hears of bob and carol, once each')
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('delivers a room message to every member, the sender first gets msg then ack', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      const carol = await bed.user('carol')
+      const dave = await bed.user('dave')
+      await alice.join('general')
+      await bob.join('general')
+      await carol.join('general')
+      await dave.join('random')
+
+      const req = alice.req()
+      alice.send({ type: 'send', req, room: 'general', text: 'hello, world' })
+      const ack = await alice.nextOfType('ack', m => m.re === req)
+      const own = alice.received.find((m): m is ChatMessage => m.type === 'msg')
+      assert.ok(own !== undefined, 'the sender receives its own message')
+      assert.ok(alice.received.indexOf(own) < alice.received.indexOf(ack), 'msg comes before ack')
+      assert.equal(ack.id, own.id)
+      assert.equal(ack.ts, own.ts)
+      assert.equal(ack.id, 1)
+      assert.ok(Math.abs(own.ts - Date.now()) < 60_000, 'ts is a wall-clock time in ms')
+
+      for (const member of [bob, carol]) {
+        const msg = await member.nextOfType('msg')
+        assert.deepEqual(msg, { type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hello, world', ts: own.ts })
+      }
+      // Everything queued for dave before his pong has arrived: no msg among it.
+      await dave.sync()
+      assert.deepEqual(dave.received.filter(m => m.type === 'msg'), [])
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('numbers messages 1, 2, 3 per room, independently', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      await alice.join('one')
+      await alice.join('two')
+      await bob.join('one')
+      await bob.join('two')
+
+      const acks: Array<[string, number]> = []
+      for (const [client, room] of [[alice, 'one'], [bob, 'one'], [alice, 'two'], [alice, 'one'], [bob, 'two']] as const) {
+        const ack = await client.request({ type: 'send', room, text: `to ${room}` })
+        assert.equal(ack.type, 'ack')
+        acks.push([room, ack.type === 'ack' ? ack.id : -1])
+      }
+      assert.deepEqual(acks, [['one', 1], ['one', 2], ['two', 1], ['one', 3], ['two', 2]])
+
+      await alice.sync()
+      await bob.sync()
+      for (const client of [alice, bob]) {
+        const seen = client.received.filter((m): m is ChatMessage => m.type === 'msg').map(m => `${m.room}#${m.id}`)
+        assert.deepEqual(seen, ['one#1', 'one#2', 'two#1', 'one#3', 'two#2'], client.name)
+      }
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('leave replies left and tells the others with reason left', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      await alice.join('general')
+      await bob.join('general')
+      await alice.nextOfType('presence')
+
+      assert.deepEqual(await bob.request({ type: 'leave', room: 'general' }), { type: 'left', re: 3, room: 'general' })
+      assert.deepEqual(await alice.nextOfType('presence'),
+        { type: 'presence', event: 'leave', room: 'general', user: 'bob', reason: 'left' })
+
+      // No longer a member: bob can't send there and gets nothing sent there.
+      const refused = await bob.request({ type: 'send', room: 'general', text: 'hi' })
+      assert.equal(refused.type === 'error' && refused.code, 'not_member')
+      const ack = await alice.request({ type: 'send', room: 'general', text: 'still here' })
+      assert.equal(ack.type, 'ack')
+      await bob.sync()
+      assert.deepEqual(bob.received.filter(m => m.type === 'msg'), [])
+
+      // Leaving a room one is not in is refused.
+      const notMember = await bob.request({ type: 'leave', room: 'general' })
+      assert.equal(notMember.type === 'error' && notMember.code, 'not_member')
+      assert.notEqual(notMember.type === 'error' && notMember.fatal, true)
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('refuses a send to a room not joined with not_member', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      await bob.join('private')
+      for (const room of ['private', 'nobody-here']) {
+        const reply = await alice.request({ type: 'send', room, text: 'hi' })
+        assert.equal(reply.type, 'error', room)
+        assert.equal(reply.type === 'error' && reply.code, 'not_member', room)
+        assert.notEqual(reply.type === 'error' && reply.fatal, true)
+      }
+      await bob.sync()
+      assert.deepEqual(bob.received.filter(m => m.type === 'msg'), [])
+      assert.equal(alice.isClosed, false)
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('lists rooms with their member counts, and members of a room', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('Bob')
+      assert.deepEqual(await alice.request({ type: 'rooms' }), { type: 'room_list', re: 2, rooms: [] })
+      await alice.join('zeta')
+      await alice.join('alpha')
+      await bob.join('alpha')
+
+      const list = await bob.request({ type: 'rooms' })
+      assert.equal(list.type, 'room_list')
+      assert.deepEqual(list.type === 'room_list' && list.rooms, [{ room: 'alpha', members: 2 }, { room: 'zeta', members: 1 }])
+
+      assert.deepEqual(await bob.request({ type: 'members', room: 'alpha' }),
+        { type: 'member_list', re: 4, room: 'alpha', members: ['alice', 'Bob'] })
+      // Members of a room one is not in can be listed too.
+      const zeta = await bob.request({ type: 'members', room: 'zeta' })
+      assert.deepEqual(zeta.type === 'member_list' && zeta.members, ['alice'])
+
+      // An emptied room goes away.
+      await alice.request({ type: 'leave', room: 'zeta' })
+      const after = await bob.request({ type: 'rooms' })
+      assert.deepEqual(after.type === 'room_list' && after.rooms, [{ room: 'alpha', members: 2 }])
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('refuses members of a room no one is in with no_such_room', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const reply = await alice.request({ type: 'members', room: 'empty' })
+      assert.equal(reply.type, 'error')
+      assert.equal(reply.type === 'error' && reply.code, 'no_such_room')
+      assert.notEqual(reply.type === 'error' && reply.fatal, true)
+      await alice.join('empty')
+      const members = await alice.request({ type: 'members', room: 'empty' })
+      assert.deepEqual(members.type === 'member_list' && members.members, ['alice'])
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('refuses invalid room names with invalid_name and carries on', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const invalid = ['General', 'a'.repeat(65), '', '-dash', '.dot', 'with space', 'slash/room']
+      for (const room of invalid) {
+        for (const request of [
+          { type: 'join', room },
+          { type: 'leave', room },
+          { type: 'send', room, text: 'hi' },
+          { type: 'members', room }
+        ] as const) {
+          const reply = await alice.request(request)
+          const label = `${request.type} ${JSON.stringify(room)}`
+          assert.equal(reply.type, 'error', label)
+          assert.equal(reply.type === 'error' && reply.code, 'invalid_name', label)
+          assert.notEqual(reply.type === 'error' && reply.fatal, true, label)
+        }
+      }
+      // The longest valid name is fine.
+      const joined = await alice.request({ type: 'join', room: 'a'.repeat(64) })
+      assert.equal(joined.type, 'joined')
+      const rooms = await alice.request({ type: 'rooms' })
+      assert.deepEqual(rooms.type === 'room_list' && rooms.rooms, [{ room: 'a'.repeat(64), members: 1 }])
+    } finally {
+      await bed.close()
+    }
+  })
+})
