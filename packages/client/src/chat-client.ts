@@ -176,17 +176,18 @@ export class ChatClient implements AsyncDisposable {
   }
 
   private subscribe<T> (set: Set<Subscription<T>>, accepts: (item: T) => boolean, signal?: AbortSignal): Subscription<T> {
-    const subscription = new Subscription<T>(accepts, this.onSpace, s => { set.delete(s) })
+    const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal?.reason })) }
+    const subscription = new Subscription<T>(accepts, this.onSpace, s => {
+      set.delete(s)
+      signal?.removeEventListener('abort', abort)
+    })
     if (this.ended) {
       subscription.finish(this.reason)
       return subscription
     }
     set.add(subscription)
-    if (signal !== undefined) {
-      const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal.reason })) }
-      if (signal.aborted) abort()
-      else signal.addEventListener('abort', abort, { once: true })
-    }
+    if (signal?.aborted === true) abort()
+    else signal?.addEventListener('abort', abort, { once: true })
     return subscription
   }
 
@@ -241,8 +242,12 @@ export class ChatClient implements AsyncDisposable {
 
   /** One pass per socket chunk: decode every frame in it, dispatch, then pause while an iterator is full. */
   private async readLoop (): Promise<void> {
+    let sourceEnded = false
     try {
-      const batches = pipe(this.duplex.source, decodeStage(decodeServerMessage, { maxFrameBytes: this.maxFrameBytes }))
+      const batches = pipe(this.duplex.source, decodeStage(decodeServerMessage, {
+        maxFrameBytes: this.maxFrameBytes,
+        onEnd: () => { sourceEnded = true }
+      }))
       let transportClosed = false
       void this.duplex.closed.then(() => { transportClosed = true; this.onSpace() })
       for await (const batch of batches) {
@@ -250,22 +255,47 @@ export class ChatClient implements AsyncDisposable {
           if (!(item instanceof ProtocolError)) this.dispatch(item)
           // A message we can't read (a newer server's type) is skipped: the stream is intact.
         }
-        while (!transportClosed && this.mustPause()) {
-          await new Promise<void>(resolve => { this.resumeReading = resolve })
-        }
+        while (!transportClosed && this.mustPause()) await this.pauseReading()
       }
     } catch (err) {
-      this.reason ??= err instanceof ProtocolError
-        ? new ChatError(err.code, `bad data from the server: ${err.message}`)
-        : new ChatError(ErrorCodes.CONNECTION_CLOSED, String(err), { cause: err })
+      if (sourceEnded) {
+        // Cut in the middle of a frame: the connection was lost, the data was not bad.
+        this.reason ??= new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was lost')
+      } else {
+        this.reason ??= err instanceof ProtocolError
+          ? new ChatError(err.code, `bad data from the server: ${err.message}`)
+          : new ChatError(ErrorCodes.CONNECTION_CLOSED, String(err), { cause: err })
+      }
     }
     this.finish()
   }
 
+  /**
+   * Waits until the app makes room. Meanwhile the client pings the server
+   * itself (the pings it can't read go unanswered): the server then drops a
+   * paused client only for falling too far behind (`slow_consumer`), and a
+   * dropped client learns of it from the failed write.
+   */
+  private async pauseReading (): Promise<void> {
+    // Often enough to notice a drop soon after the server's close timeout; a ping is a few bytes.
+    const interval = Math.min(this.server?.heartbeatIntervalMs ?? 10_000, 1_000)
+    let keepalive: NodeJS.Timeout | undefined
+    await new Promise<void>(resolve => {
+      this.resumeReading = resolve
+      keepalive = setInterval(() => { this.queue.push(encodeFrame({ type: 'ping', n: 0 })) }, interval)
+    })
+    clearInterval(keepalive)
+  }
+
+  /**
+   * Stop reading while an iterator is full, unless a call awaits its reply:
+   * the reply may be behind the messages, and the server's own bound
+   * (`slow_consumer`) limits how much can arrive meanwhile.
+   */
   private mustPause (): boolean {
-    const limit = this.pending.size > 0 ? this.highWaterMark * 4 : this.highWaterMark
-    for (const s of this.messageSubscriptions) if (s.size >= limit) return true
-    for (const s of this.eventSubscriptions) if (s.size >= limit) return true
+    if (this.pending.size > 0) return false
+    for (const s of this.messageSubscriptions) if (s.size >= this.highWaterMark) return true
+    for (const s of this.eventSubscriptions) if (s.size >= this.highWaterMark) return true
     return false
   }
 

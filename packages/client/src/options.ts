@@ -7,8 +7,9 @@ export interface ConnectOptions {
   signal?: AbortSignal
   /**
    * Messages buffered per `messages()`/`events()` iterator before the client
-   * stops reading the socket (it reads up to 4x this while a call awaits its
-   * reply, so `await client.send()` inside a loop can't deadlock). Default 1024.
+   * stops reading the socket. While a call awaits its reply the client keeps
+   * reading (the reply may be behind the messages), so `await client.send()`
+   * inside a `for await` loop can't deadlock. Default 1024.
    */
   highWaterMark?: number
   /** Largest frame sent or accepted. Default 64 KiB, as the server's. */

@@ -55,8 +55,10 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
-      if (error !== undefined) waiter.reject(error)
-      else waiter.resolve({ value: undefined, done: true })
+      if (error !== undefined) {
+        this.error = undefined // the waiting app got it; thrown once
+        waiter.reject(error)
+      } else waiter.resolve({ value: undefined, done: true })
     }
   }
 

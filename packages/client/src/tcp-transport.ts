@@ -15,6 +15,7 @@ export const tcpTransport: Transport = async (address, { signal }) => {
   if (address.protocol !== 'tcp:') {
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `unsupported address ${address.href}: use tcp://host:port`)
   }
+  if (isAborted(signal)) throw new ChatError(ErrorCodes.ABORTED, 'connect was aborted', { cause: signal?.reason })
   const host = address.hostname.replace(/^\[(.*)\]$/, '$1')
   const port = address.port === '' ? DEFAULT_PORT : Number(address.port)
   const socket = netConnect({ host, port, noDelay: true })
@@ -27,10 +28,15 @@ export const tcpTransport: Transport = async (address, { signal }) => {
     ])
   } catch (err) {
     socket.destroy()
-    if (signal?.aborted === true) throw new ChatError(ErrorCodes.ABORTED, 'connect was aborted', { cause: signal.reason })
+    if (isAborted(signal)) throw new ChatError(ErrorCodes.ABORTED, 'connect was aborted', { cause: signal?.reason })
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `could not connect to ${host}:${port}: ${(err as Error).message}`, { cause: err })
   } finally {
     signal?.removeEventListener('abort', abort)
   }
   return tcpDuplex(socket)
+}
+
+// A function, so that TypeScript does not assume the signal stays as it was checked.
+function isAborted (signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
 }

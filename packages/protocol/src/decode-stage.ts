@@ -11,6 +11,8 @@ export interface DecodeStageOptions {
   maxFrameBytes?: number
   /** Called for every chunk received, complete frame or not (liveness: a large frame uploading slowly is still traffic). */
   onChunk?: () => void
+  /** Called when the source has ended, before checking that it did not end inside a frame. */
+  onEnd?: () => void
 }
 
 /**
@@ -42,6 +44,7 @@ export function decodeStage<T> (decodeBody: (body: Uint8ArrayList) => T, options
       fatal ??= frames.error
       if (fatal !== undefined) throw fatal
     }
+    options.onEnd?.()
     frames.end()
   }
 }

@@ -18,7 +18,8 @@ describe('login', () => {
         heartbeatIntervalMs: 4_000,
         heartbeatTimeoutMs: 9_000,
         maxFrameBytes: 32_768,
-        maxTextBytes: 1_000
+        maxTextBytes: 1_000,
+        registered: false
       })
       assert.equal(bed.server.stats().users, 1)
     } finally {
