@@ -21,6 +21,13 @@ export const ErrorCodes = {
   NOT_MEMBER: 'not_member',
   NO_SUCH_ROOM: 'no_such_room',
   MESSAGE_TOO_LONG: 'message_too_long',
+  NO_SUCH_USER: 'no_such_user',
+  HISTORY_GONE: 'history_gone',
+  // Accounts
+  AUTH_FAILED: 'auth_failed',
+  WEAK_PASSWORD: 'weak_password',
+  REGISTRATION_CLOSED: 'registration_closed',
+  STORAGE_ERROR: 'storage_error',
   // Connection ends
   SLOW_CONSUMER: 'slow_consumer',
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',

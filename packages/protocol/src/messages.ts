@@ -6,13 +6,45 @@
 
 // ---- client -> server ----
 
-export interface HelloMessage { type: 'hello', v: number, req: number, username: string }
+export interface HelloMessage {
+  type: 'hello'
+  v: number
+  req: number
+  username: string
+  /** Required for a registered name; with `register`, the new account's password. */
+  password?: string
+  /** Create an account for `username` with `password`, then log in. */
+  register?: boolean
+}
 export interface JoinMessage { type: 'join', req: number, room: string }
 export interface LeaveMessage { type: 'leave', req: number, room: string }
 export interface SendMessage { type: 'send', req: number, room: string, text: string }
 export interface DirectMessage { type: 'dm', req: number, to: string, text: string }
 export interface ListRoomsMessage { type: 'rooms', req: number }
 export interface ListMembersMessage { type: 'members', req: number, room: string }
+
+/**
+ * A page of stored messages, oldest first: of a room you are in (`room`) or
+ * of your direct conversation with a user (`with`). With `after`, the oldest
+ * messages after that id; otherwise the newest before `before` (or of all).
+ */
+export interface HistoryRequest {
+  type: 'history'
+  req: number
+  room?: string
+  with?: string
+  before?: number
+  after?: number
+  /** Default 50, at most 500. */
+  limit?: number
+}
+
+/**
+ * Replays a room's stored messages after `after` as `msg` frames tagged
+ * `replay: req`, then answers `replay_done`; the live messages after
+ * `lastId` follow it. Refused with `history_gone` if some were removed.
+ */
+export interface ReplayRequest { type: 'replay', req: number, room: string, after: number }
 
 /** Either side may ping; the other answers with a pong carrying the same `n`. */
 export interface PingMessage { type: 'ping', n: number }
@@ -23,7 +55,7 @@ export interface ByeMessage { type: 'bye', code?: string, message?: string }
 
 export type ClientMessage =
   | HelloMessage | JoinMessage | LeaveMessage | SendMessage | DirectMessage
-  | ListRoomsMessage | ListMembersMessage | PingMessage | PongMessage | ByeMessage
+  | ListRoomsMessage | ListMembersMessage | HistoryRequest | ReplayRequest | PingMessage | PongMessage | ByeMessage
 
 /** Client messages that expect exactly one reply (carrying `re`). */
 export type ClientRequest = Extract<ClientMessage, { req: number }>
@@ -39,11 +71,14 @@ export interface WelcomeMessage {
   heartbeatTimeoutMs: number
   maxFrameBytes: number
   maxTextBytes: number
+  /** True when logged in to a registered account (false: a guest name, free again after logout). */
+  registered: boolean
 }
 /** List replies hold at most one frame: `truncated` says entries were left out to fit. */
 export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[], truncated?: boolean }
 export interface LeftMessage { type: 'left', re: number, room: string }
-export interface AckMessage { type: 'ack', re: number, id: number, ts: number }
+/** `stored`: the recipient of a direct message is offline and gets it at their next login. */
+export interface AckMessage { type: 'ack', re: number, id: number, ts: number, stored?: boolean }
 export interface RoomInfo { room: string, members: number }
 export interface RoomListMessage { type: 'room_list', re: number, rooms: RoomInfo[], truncated?: boolean }
 export interface MemberListMessage { type: 'member_list', re: number, room: string, members: string[], truncated?: boolean }
@@ -57,7 +92,15 @@ export interface ChatMessage {
   from: string
   text: string
   ts: number
+  /** Set on stored messages sent in answer to a `replay` request: that request's `req`. */
+  replay?: number
 }
+
+/** A page of history. `more`: older (or, with `after`, newer) messages exist. `gone`: older ones were removed by retention. */
+export interface HistoryPageMessage { type: 'history_page', re: number, messages: ChatMessage[], more: boolean, gone?: boolean }
+
+/** The end of a replay: live messages with ids above `lastId` follow. */
+export interface ReplayDoneMessage { type: 'replay_done', re: number, room: string, lastId: number }
 
 export type PresenceEvent = 'join' | 'leave'
 export type LeaveReason = 'left' | 'quit' | 'disconnected'
@@ -73,6 +116,7 @@ export interface ErrorMessage { type: 'error', re?: number, code: string, messag
 
 export type ServerReply =
   | WelcomeMessage | JoinedMessage | LeftMessage | AckMessage | RoomListMessage | MemberListMessage
+  | HistoryPageMessage | ReplayDoneMessage
 
 export type ServerMessage =
   | ServerReply | ChatMessage | PresenceMessage | ErrorMessage | PingMessage | PongMessage | ByeMessage

@@ -2,18 +2,20 @@ import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 
 /** What a field must hold. A trailing `?` makes it optional. */
-type FieldKind = 'uint' | 'string' | 'strings' | 'rooms' | 'bool'
+type FieldKind = 'uint' | 'string' | 'strings' | 'rooms' | 'messages' | 'bool'
 type FieldSpec = FieldKind | `${FieldKind}?`
 type Schema = Record<string, Record<string, FieldSpec>>
 
 const CLIENT_SCHEMA: Schema = {
-  hello: { v: 'uint', req: 'uint', username: 'string' },
+  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?' },
   join: { req: 'uint', room: 'string' },
   leave: { req: 'uint', room: 'string' },
   send: { req: 'uint', room: 'string', text: 'string' },
   dm: { req: 'uint', to: 'string', text: 'string' },
   rooms: { req: 'uint' },
   members: { req: 'uint', room: 'string' },
+  history: { req: 'uint', room: 'string?', with: 'string?', before: 'uint?', after: 'uint?', limit: 'uint?' },
+  replay: { req: 'uint', room: 'string', after: 'uint' },
   ping: { n: 'uint' },
   pong: { n: 'uint' },
   bye: { code: 'string?', message: 'string?' }
@@ -22,14 +24,16 @@ const CLIENT_SCHEMA: Schema = {
 const SERVER_SCHEMA: Schema = {
   welcome: {
     v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
-    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint'
+    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool'
   },
   joined: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
   left: { re: 'uint', room: 'string' },
-  ack: { re: 'uint', id: 'uint', ts: 'uint' },
+  ack: { re: 'uint', id: 'uint', ts: 'uint', stored: 'bool?' },
   room_list: { re: 'uint', rooms: 'rooms', truncated: 'bool?' },
   member_list: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
-  msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint' },
+  msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint', replay: 'uint?' },
+  history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
+  replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
   presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
   error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
   ping: { n: 'uint' },
@@ -49,6 +53,9 @@ function matches (kind: FieldKind, value: unknown): boolean {
     case 'strings': return Array.isArray(value) && value.every(v => typeof v === 'string')
     case 'rooms': return Array.isArray(value) && value.every(r =>
       r !== null && typeof r === 'object' && typeof r.room === 'string' && isUint(r.members))
+    case 'messages': return Array.isArray(value) && value.every(m =>
+      m !== null && typeof m === 'object' && isUint(m.id) && typeof m.from === 'string' &&
+      typeof m.text === 'string' && isUint(m.ts))
   }
 }
 

@@ -102,7 +102,8 @@ export class ChatRouter {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       maxFrameBytes: this.options.maxFrameBytes,
-      maxTextBytes: this.options.maxTextBytes
+      maxTextBytes: this.options.maxTextBytes,
+      registered: false
     })
   }
 

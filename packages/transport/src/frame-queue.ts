@@ -24,6 +24,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   private queuedBytes = 0
   private ended = false
   private wake: (() => void) | undefined
+  private drainWaiters: Array<() => void> = []
   private readonly maxQueuedBytes: number
   private readonly maxWriteBytes: number
 
@@ -70,6 +71,13 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
     this.frames = []
     this.head = 0
     this.queuedBytes = 0
+    this.releaseDrainWaiters()
+  }
+
+  /** Resolves once everything queued now has been taken by the transport (or the queue ended). */
+  async drained (): Promise<void> {
+    if (this.queuedBytes === 0 || this.ended) return
+    await new Promise<void>(resolve => { this.drainWaiters.push(resolve) })
   }
 
   async * [Symbol.asyncIterator] (): AsyncGenerator<Uint8Array> {
@@ -77,11 +85,19 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
       if (this.head < this.frames.length) {
         yield this.takeWrite()
       } else if (this.ended) {
+        this.releaseDrainWaiters()
         return
       } else {
         await new Promise<void>(resolve => { this.wake = resolve })
       }
     }
+  }
+
+  private releaseDrainWaiters (): void {
+    if (this.drainWaiters.length === 0) return
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const resolve of waiters) resolve()
   }
 
   private notify (): void {
@@ -113,6 +129,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
       }
     }
     this.queuedBytes -= size
+    if (this.queuedBytes === 0) this.releaseDrainWaiters()
     if (end === this.frames.length) {
       this.frames = []
       this.head = 0

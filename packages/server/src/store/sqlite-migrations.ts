@@ -1,0 +1,36 @@
+/**
+ * Schema versions, applied in order on open. `PRAGMA user_version` records
+ * how many ran; a new version is appended here, never edited once released.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: messages by stream and id; per-stream sequence and retention floor; offline inbox; accounts.
+  `CREATE TABLE messages (
+     stream TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     room TEXT,
+     recipient TEXT,
+     sender TEXT NOT NULL,
+     text TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     PRIMARY KEY (stream, id)
+   ) WITHOUT ROWID;
+   CREATE INDEX messages_by_ts ON messages (ts);
+   CREATE TABLE streams (
+     stream TEXT PRIMARY KEY,
+     last_id INTEGER NOT NULL,
+     floor INTEGER NOT NULL DEFAULT 0
+   ) WITHOUT ROWID;
+   CREATE TABLE inbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_key TEXT NOT NULL,
+     stream TEXT NOT NULL,
+     id INTEGER NOT NULL
+   );
+   CREATE INDEX inbox_by_user ON inbox (user_key, seq);
+   CREATE TABLE accounts (
+     user_key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`
+]

@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import type { Database as DatabaseHandle, Statement } from 'better-sqlite3'
+import { MIGRATIONS } from './sqlite-migrations.js'
+import type { Account, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+
+/**
+ * `full`: every commit is synced to disk before acknowledgements go out
+ * (survives power loss). `normal`: synced at checkpoints only (survives a
+ * process crash; the last commits may be lost on power loss).
+ */
+export type Durability = 'full' | 'normal'
+
+export interface SqliteStoreOptions {
+  durability?: Durability
+}
+
+export const DATABASE_FILE = 'chat.db'
+
+interface MessageRow {
+  stream: string
+  id: number
+  room: string | null
+  recipient: string | null
+  sender: string
+  text: string
+  ts: number
+}
+
+function toMessage (row: MessageRow): StoredMessage {
+  const message: StoredMessage = { stream: row.stream, id: row.id, from: row.sender, text: row.text, ts: row.ts }
+  if (row.room !== null) message.room = row.room
+  if (row.recipient !== null) message.to = row.recipient
+  return message
+}
+
+/** The embedded default store: one SQLite file in WAL mode under the data directory. */
+export class SqliteStore implements Store {
+  readonly path: string
+  private readonly db: DatabaseHandle
+  private readonly statements: {
+    insertMessage: Statement
+    bumpStream: Statement
+    insertInbox: Statement
+    lastId: Statement
+    floor: Statement
+    readAfter: Statement
+    readBefore: Statement
+    readLatest: Statement
+    inbox: Statement
+    clearInbox: Statement
+    getAccount: Statement
+    createAccount: Statement
+    staleByStream: Statement
+    streamsOverCount: Statement
+    nthNewest: Statement
+    deleteUpTo: Statement
+    raiseFloor: Statement
+  }
+
+  private readonly appendAll: (writes: readonly MessageWrite[]) => void
+
+  constructor (dataDir: string, options: SqliteStoreOptions = {}) {
+    mkdirSync(dataDir, { recursive: true })
+    this.path = join(dataDir, DATABASE_FILE)
+    this.db = new Database(this.path)
+    try {
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
+      // One server per data directory: its id sequences live in memory.
+      this.db.pragma('locking_mode = EXCLUSIVE')
+      this.migrate()
+    } catch (err) {
+      this.db.close()
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new Error(`${this.path} is in use by another server`, { cause: err })
+      }
+      throw err
+    }
+    const db = this.db
+    this.statements = {
+      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      bumpStream: db.prepare('INSERT INTO streams (stream, last_id) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_id = max(last_id, excluded.last_id)'),
+      insertInbox: db.prepare('INSERT INTO inbox (user_key, stream, id) VALUES (?, ?, ?)'),
+      lastId: db.prepare('SELECT last_id FROM streams WHERE stream = ?').pluck(),
+      floor: db.prepare('SELECT floor FROM streams WHERE stream = ?').pluck(),
+      readAfter: db.prepare('SELECT * FROM messages WHERE stream = ? AND id > ? ORDER BY id LIMIT ?'),
+      readBefore: db.prepare('SELECT * FROM (SELECT * FROM messages WHERE stream = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
+      readLatest: db.prepare('SELECT * FROM (SELECT * FROM messages WHERE stream = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
+      inbox: db.prepare('SELECT m.* FROM inbox i JOIN messages m ON m.stream = i.stream AND m.id = i.id WHERE i.user_key = ? ORDER BY i.seq'),
+      clearInbox: db.prepare('DELETE FROM inbox WHERE user_key = ?'),
+      getAccount: db.prepare('SELECT name, password_hash AS passwordHash, created_at AS createdAt FROM accounts WHERE user_key = ?'),
+      createAccount: db.prepare('INSERT INTO accounts (user_key, name, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      staleByStream: db.prepare('SELECT stream, max(id) AS upTo FROM messages WHERE ts < ? GROUP BY stream'),
+      streamsOverCount: db.prepare('SELECT stream FROM streams WHERE last_id - floor > ?').pluck(),
+      nthNewest: db.prepare('SELECT id FROM messages WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck(),
+      deleteUpTo: db.prepare('DELETE FROM messages WHERE stream = ? AND id <= ?'),
+      raiseFloor: db.prepare('UPDATE streams SET floor = max(floor, ?) WHERE stream = ?')
+    }
+    this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
+      const lastIds = new Map<StreamKey, number>()
+      for (const { message: m, inboxFor } of writes) {
+        this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts)
+        if (inboxFor !== undefined) this.statements.insertInbox.run(inboxFor, m.stream, m.id)
+        lastIds.set(m.stream, m.id)
+      }
+      for (const [stream, id] of lastIds) this.statements.bumpStream.run(stream, id)
+    })
+  }
+
+  /** The schema version this file is at. */
+  get schemaVersion (): number {
+    return this.db.pragma('user_version', { simple: true }) as number
+  }
+
+  lastId (stream: StreamKey): number {
+    return (this.statements.lastId.get(stream) as number | undefined) ?? 0
+  }
+
+  floor (stream: StreamKey): number {
+    return (this.statements.floor.get(stream) as number | undefined) ?? 0
+  }
+
+  append (writes: readonly MessageWrite[]): void {
+    if (writes.length > 0) this.appendAll(writes)
+  }
+
+  readAfter (stream: StreamKey, after: number, limit: number): StoredMessage[] {
+    return (this.statements.readAfter.all(stream, after, limit) as MessageRow[]).map(toMessage)
+  }
+
+  readBefore (stream: StreamKey, before: number | undefined, limit: number): StoredMessage[] {
+    const rows = before === undefined
+      ? this.statements.readLatest.all(stream, limit)
+      : this.statements.readBefore.all(stream, before, limit)
+    return (rows as MessageRow[]).map(toMessage)
+  }
+
+  takeInbox (userKey: string): StoredMessage[] {
+    return this.db.transaction(() => {
+      const rows = this.statements.inbox.all(userKey) as MessageRow[]
+      this.statements.clearInbox.run(userKey)
+      return rows.map(toMessage)
+    })()
+  }
+
+  getAccount (userKey: string): Account | undefined {
+    return this.statements.getAccount.get(userKey) as Account | undefined
+  }
+
+  createAccount (userKey: string, account: Account): boolean {
+    return this.statements.createAccount.run(userKey, account.name, account.passwordHash, account.createdAt).changes === 1
+  }
+
+  prune (policy: RetentionPolicy, now: number): number {
+    return this.db.transaction(() => {
+      let removed = 0
+      const removeUpTo = (stream: string, upTo: number): void => {
+        removed += this.statements.deleteUpTo.run(stream, upTo).changes
+        this.statements.raiseFloor.run(upTo, stream)
+      }
+      if (policy.maxAgeMs !== undefined) {
+        for (const { stream, upTo } of this.statements.staleByStream.all(now - policy.maxAgeMs) as Array<{ stream: string, upTo: number }>) {
+          removeUpTo(stream, upTo)
+        }
+      }
+      const keep = policy.maxMessagesPerStream
+      if (keep !== undefined) {
+        for (const stream of this.statements.streamsOverCount.all(keep) as string[]) {
+          const upTo = this.statements.nthNewest.get(stream, keep) as number | undefined
+          if (upTo !== undefined) removeUpTo(stream, upTo)
+        }
+      }
+      return removed
+    })()
+  }
+
+  close (): void {
+    if (this.db.open) this.db.close()
+  }
+
+  private migrate (): void {
+    this.db.transaction(() => {
+      const version = this.db.pragma('user_version', { simple: true }) as number
+      if (version > MIGRATIONS.length) {
+        throw new Error(`${this.path} has schema version ${version}, newer than this server (${MIGRATIONS.length})`)
+      }
+      for (let v = version; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v])
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`)
+    }).exclusive()
+  }
+}
