@@ -50,9 +50,9 @@ test('direct messages need no shared room; a conversation numbers its messages f
   assert.deepEqual(toAlice.map(m => [m.id, m.from, m.to, m.text]), [[2, 'Bob', 'alice', 'two']])
 })
 
-test('a direct message to someone not connected rejects with user_offline; the connection carries on', async t => {
+test('in open mode, a direct message to someone not connected rejects with user_offline; the connection carries on', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.server({ authMode: 'open' })
   const alice = await h.client(url, 'alice')
   const bob = await h.client(url, 'bob')
   await rejectsWithCode(alice.dm('nobody', 'hello?'), 'user_offline', 'a DM to nobody')

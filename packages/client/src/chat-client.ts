@@ -2,14 +2,14 @@ import {
   decodeServerMessage, decodeStage, encodeFrame, ErrorCodes, PROTOCOL_VERSION, ProtocolError
 } from '@chat/protocol'
 import type {
-  AckMessage, ChatMessage, ClientMessage, ClientRequest, JoinedMessage, LeaveReason, MemberListMessage,
-  RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
+  AckMessage, ChatMessage, ClientMessage, ClientRequest, HistoryPageMessage, JoinedMessage, LeaveReason,
+  MemberListMessage, ReplayDoneMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex } from '@chat/transport'
 import { pipe } from 'it-pipe'
 import { ChatError } from './chat-error.js'
-import type { CallOptions, ConnectOptions, EventFilter, MessageFilter } from './options.js'
+import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
 import { Subscription } from './subscription.js'
 
 /** A presence change in a room the client is in. */
@@ -30,7 +30,21 @@ export interface ServerInfo {
   maxTextBytes: number
 }
 
-export interface SendAck { id: number, ts: number }
+export interface SendAck {
+  id: number
+  ts: number
+  /** A direct message to a registered user who is offline: kept for their next login. */
+  stored?: boolean
+}
+
+/** A page of stored messages, oldest first. */
+export interface HistoryPage {
+  messages: ChatMessage[]
+  /** Pass as options to `history()` for the next page (older, or with `after` newer); absent at the end. */
+  next?: { before: number } | { after: number }
+  /** Older messages existed but were removed by the server's retention. */
+  gone?: boolean
+}
 export interface JoinResult {
   room: string
   members: string[]
@@ -43,6 +57,15 @@ type RequestBody = ClientRequest extends infer R ? R extends ClientRequest ? Omi
 interface PendingCall {
   resolve: (reply: ServerReply) => void
   reject: (err: ChatError) => void
+  /** A reply the app awaits: reading must go on until it arrives (false for a replay, which the app drains). */
+  holdsReading: boolean
+}
+
+/** A `messages({ room, since })` iterator: stored messages first, then live ones after `liveAfter`. */
+interface Replay {
+  subscription: Subscription<ChatMessage>
+  /** Live messages with ids above this are new to the iterator; until the replay is done, none are. */
+  liveAfter: number
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024
@@ -59,12 +82,19 @@ export class ChatClient implements AsyncDisposable {
   /** Settles when the connection has ended: with `undefined` after `close()`, or with the reason it was lost. */
   readonly closed: Promise<ChatError | undefined>
   username = ''
+  /** Logged in to a registered account (false: a guest name). */
+  registered = false
   server: ServerInfo | undefined
 
   private readonly queue: FrameQueue
   private readonly pending = new Map<number, PendingCall>()
   private readonly messageSubscriptions = new Set<Subscription<ChatMessage>>()
   private readonly eventSubscriptions = new Set<Subscription<PresenceEvent>>()
+  private readonly replays = new Map<number, Replay>()
+  /** Direct messages no iterator wanted yet (those kept offline arrive right at login): the next iterator that accepts them gets them. */
+  private unclaimed: ChatMessage[] = []
+  /** Calls whose replies the app awaits. */
+  private awaitedReplies = 0
   private readonly highWaterMark: number
   private readonly maxFrameBytes: number
   private nextReq = 0
@@ -93,8 +123,13 @@ export class ChatClient implements AsyncDisposable {
 
   /** @internal Logs in; `connect()` calls it once. */
   async login (signal?: AbortSignal): Promise<void> {
-    const welcome = await this.call<WelcomeMessage>({ type: 'hello', v: PROTOCOL_VERSION, username: this.options.username }, { signal })
+    const { username, password, register } = this.options
+    const hello: RequestBody = { type: 'hello', v: PROTOCOL_VERSION, username }
+    if (password !== undefined) hello.password = password
+    if (register === true) hello.register = true
+    const welcome = await this.call<WelcomeMessage>(hello, { signal })
     this.username = welcome.username
+    this.registered = welcome.registered
     this.server = {
       version: welcome.v,
       heartbeatIntervalMs: welcome.heartbeatIntervalMs,
@@ -125,7 +160,30 @@ export class ChatClient implements AsyncDisposable {
   async dm (to: string, text: string, options: CallOptions = {}): Promise<SendAck> {
     this.checkText(text)
     const ack = await this.call<AckMessage>({ type: 'dm', to, text }, options)
-    return { id: ack.id, ts: ack.ts }
+    return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
+  }
+
+  /**
+   * A page of stored messages, oldest first: of a room you are in, or of
+   * your direct conversation with a user (`{ with: 'bob' }`). Without
+   * `before`/`after`, the newest; `next` says how to ask for the page after.
+   * Rejects with `not_member`, or `history_gone` if `after` points at
+   * messages retention removed.
+   */
+  async history (of: string | { with: string }, options: HistoryOptions = {}): Promise<HistoryPage> {
+    const body: RequestBody = typeof of === 'string' ? { type: 'history', room: of } : { type: 'history', with: of.with }
+    if (options.before !== undefined) body.before = options.before
+    if (options.after !== undefined) body.after = options.after
+    if (options.limit !== undefined) body.limit = options.limit
+    const page = await this.call<HistoryPageMessage>(body, options)
+    const result: HistoryPage = { messages: page.messages }
+    if (page.more && page.messages.length > 0) {
+      result.next = options.after !== undefined
+        ? { after: page.messages[page.messages.length - 1].id }
+        : { before: page.messages[0].id }
+    }
+    if (page.gone === true) result.gone = true
+    return result
   }
 
   /** Rooms that have members, with how many. */
@@ -144,12 +202,51 @@ export class ChatClient implements AsyncDisposable {
    * throws the `ChatError` that ended the connection.
    */
   messages (filter: MessageFilter = {}): AsyncIterableIterator<ChatMessage> {
-    const { room, from, direct } = filter
+    const { room, from, direct, since } = filter
+    if (since !== undefined) {
+      if (room === undefined) throw new TypeError('messages({ since }) needs a room')
+      return this.replay(room, since, filter)
+    }
     const accepts = (m: ChatMessage): boolean =>
       (room === undefined || m.room === room) &&
       (from === undefined || m.from === from) &&
       (direct === undefined || direct === (m.to !== undefined))
-    return this.subscribe(this.messageSubscriptions, accepts, filter.signal)
+    const subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal)
+    this.claimUnclaimed(subscription)
+    return subscription
+  }
+
+  /**
+   * Stored messages of `room` after `since`, then live ones: the server
+   * replays from its store and hands over to live messages in one step, so
+   * there is no gap and no duplicate at the seam.
+   */
+  private replay (room: string, since: number, filter: MessageFilter): Subscription<ChatMessage> {
+    const { from } = filter
+    const req = ++this.nextReq
+    const state: Replay = { subscription: undefined!, liveAfter: Infinity }
+    // Replayed messages are routed to this iterator alone (see dispatch); live ones are checked here.
+    const accepts = (m: ChatMessage): boolean =>
+      (m.replay === req || (m.replay === undefined && m.room === room && m.id > state.liveAfter)) &&
+      (from === undefined || m.from === from)
+    state.subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal)
+    if (state.subscription.isFinished) return state.subscription
+    this.replays.set(req, state)
+    this.call<ReplayDoneMessage>({ type: 'replay', room, after: since }, { signal: filter.signal }, req, false)
+      .catch((err: ChatError) => { state.subscription.finish(err) })
+      .finally(() => { this.replays.delete(req) })
+    return state.subscription
+  }
+
+  private claimUnclaimed (subscription: Subscription<ChatMessage>): void {
+    if (this.unclaimed.length === 0) return
+    const kept: ChatMessage[] = []
+    for (const m of this.unclaimed) {
+      if (subscription.accepts(m)) subscription.offer(m)
+      else kept.push(m)
+    }
+    this.unclaimed = kept
+    this.onSpace()
   }
 
   /** Presence events (joins and leaves) in the rooms you are in, from now on. */
@@ -199,23 +296,32 @@ export class ChatClient implements AsyncDisposable {
     }
   }
 
-  private async call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: CallOptions): Promise<R> {
+  private async call<R extends ServerReply = ServerReply> (
+    body: RequestBody, { signal }: CallOptions, req = ++this.nextReq, holdsReading = true
+  ): Promise<R> {
     if (this.closing || this.ended) throw new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed')
     if (signal?.aborted === true) throw new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal.reason })
-    const req = ++this.nextReq
     const frame = this.encode({ ...body, req } as ClientMessage)
     return await new Promise<R>((resolve, reject) => {
+      const settle = (): void => {
+        signal?.removeEventListener('abort', abort)
+        if (holdsReading) this.awaitedReplies--
+      }
       const abort = (): void => {
         this.pending.delete(req)
+        settle()
         reject(new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal?.reason }))
       }
       signal?.addEventListener('abort', abort, { once: true })
+      if (holdsReading) this.awaitedReplies++
       this.pending.set(req, {
-        resolve: reply => { signal?.removeEventListener('abort', abort); resolve(reply as R) },
-        reject: err => { signal?.removeEventListener('abort', abort); reject(err) }
+        resolve: reply => { settle(); resolve(reply as R) },
+        reject: err => { settle(); reject(err) },
+        holdsReading
       })
       if (!this.queue.push(frame)) {
         this.pending.delete(req)
+        settle()
         reject(new ChatError(ErrorCodes.OUTBOUND_FULL, 'too much is waiting to be sent: the server is not reading'))
       }
       // A call awaiting its reply lets the read loop read past the high-water mark.
@@ -293,7 +399,8 @@ export class ChatClient implements AsyncDisposable {
    * (`slow_consumer`) limits how much can arrive meanwhile.
    */
   private mustPause (): boolean {
-    if (this.pending.size > 0) return false
+    if (this.awaitedReplies > 0) return false
+    if (this.unclaimed.length >= this.highWaterMark) return true
     for (const s of this.messageSubscriptions) if (s.size >= this.highWaterMark) return true
     for (const s of this.eventSubscriptions) if (s.size >= this.highWaterMark) return true
     return false
@@ -301,9 +408,21 @@ export class ChatClient implements AsyncDisposable {
 
   private dispatch (message: ServerMessage): void {
     switch (message.type) {
-      case 'msg':
-        for (const s of this.messageSubscriptions) if (s.accepts(message)) s.offer(message)
+      case 'msg': {
+        if (message.replay !== undefined) {
+          this.replays.get(message.replay)?.subscription.offer(message)
+          return
+        }
+        let claimed = false
+        for (const s of this.messageSubscriptions) {
+          if (s.accepts(message)) {
+            s.offer(message)
+            claimed = true
+          }
+        }
+        if (!claimed && message.to !== undefined) this.unclaimed.push(message)
         return
+      }
       case 'presence': {
         const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }
         if (message.reason !== undefined) event.reason = message.reason
@@ -331,13 +450,23 @@ export class ChatClient implements AsyncDisposable {
         }
         return
       }
-      default: {
-        const call = this.pending.get(message.re)
-        if (call !== undefined) {
-          this.pending.delete(message.re)
-          call.resolve(message)
-        }
+      case 'replay_done': {
+        // Synchronously: live messages later in this very chunk are the iterator's already.
+        const replay = this.replays.get(message.re)
+        if (replay !== undefined) replay.liveAfter = message.lastId
+        this.settleCall(message)
+        return
       }
+      default:
+        this.settleCall(message)
+    }
+  }
+
+  private settleCall (reply: ServerReply): void {
+    const call = this.pending.get(reply.re)
+    if (call !== undefined) {
+      this.pending.delete(reply.re)
+      call.resolve(reply)
     }
   }
 

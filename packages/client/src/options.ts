@@ -3,6 +3,10 @@ import type { Transport } from './tcp-transport.js'
 export interface ConnectOptions {
   /** The name to log in with (see the server's name rules). */
   username: string
+  /** The account's password: needed for a registered name. */
+  password?: string
+  /** Register `username` with `password` first (fails with `name_taken` if it is registered). */
+  register?: boolean
   /** Aborts connecting and logging in. */
   signal?: AbortSignal
   /**
@@ -34,6 +38,13 @@ export interface MessageFilter {
   from?: string
   /** Only direct messages (true) or only room messages (false). */
   direct?: boolean
+  /**
+   * With `room`: first every stored message of the room with an id above
+   * this, then the live ones, with no gap and no duplicate. The iterator
+   * throws `history_gone` if some of them were removed by retention, and
+   * `not_member` unless you joined the room.
+   */
+  since?: number
   /** Ends the iterator with an `aborted` ChatError. */
   signal?: AbortSignal
 }
@@ -43,4 +54,13 @@ export interface EventFilter {
   room?: string
   /** Ends the iterator with an `aborted` ChatError. */
   signal?: AbortSignal
+}
+
+export interface HistoryOptions extends CallOptions {
+  /** Messages with ids below this (the default page is the newest). */
+  before?: number
+  /** Messages with ids above this, oldest first. */
+  after?: number
+  /** Default 50, at most 500. */
+  limit?: number
 }

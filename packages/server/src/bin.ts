@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { createServer } from './chat-server.js'
+import { SqliteStore } from './store/sqlite-store.js'
 import { consoleLogger } from './logger.js'
+import { AUTH_MODES } from './options.js'
 
 const USAGE = `Usage: chat-server [options]
 
   --host <addr>                 address to listen on (default 127.0.0.1)
   --port <n>                    port to listen on, 0 for any free one (default 7777)
+  --data <dir>                  data directory: the SQLite database chat.db lives here (default ./data)
+  --memory                      keep everything in memory instead (gone at exit)
+  --auth <mode>                 open | accounts | required (default accounts)
+  --durability <mode>           full: fsync every commit | normal: fsync at checkpoints (default full)
+  --retention-max-age <time>    remove messages older than this: 90d, 12h, 30m, 45s or ms (default: keep)
+  --retention-max-messages <n>  keep at most n newest messages per room or conversation (default: keep)
   --heartbeat-interval-ms <n>   ping a quiet client after this long (default 10000)
   --heartbeat-timeout-ms <n>    drop a client silent for this long (default 30000)
   --max-frame-bytes <n>         largest frame accepted (default 65536)
@@ -26,6 +34,12 @@ try {
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '7777' },
+      data: { type: 'string', default: './data' },
+      memory: { type: 'boolean' },
+      auth: { type: 'string' },
+      durability: { type: 'string' },
+      'retention-max-age': { type: 'string' },
+      'retention-max-messages': { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
       'heartbeat-timeout-ms': { type: 'string' },
       'max-frame-bytes': { type: 'string' },
@@ -53,9 +67,31 @@ function integer (flag: string, value: string | undefined): number | undefined {
   return n
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+function duration (flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value)
+  if (match === null) usageError(`--${flag} needs a duration like 90d, 12h, 30m, 45s or a number of ms, got "${value}"`)
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']
+}
+
+function oneOf<T extends string> (flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined
+  if (!(allowed as readonly string[]).includes(value)) usageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`)
+  return value as T
+}
+
 let server
 try {
   server = createServer({
+    dataDir: values.memory === true ? undefined : values.data,
+    authMode: oneOf('auth', values.auth, AUTH_MODES),
+    durability: oneOf('durability', values.durability, ['full', 'normal'] as const),
+    retention: {
+      maxAgeMs: duration('retention-max-age', values['retention-max-age']),
+      maxMessagesPerStream: integer('retention-max-messages', values['retention-max-messages'])
+    },
     heartbeatIntervalMs: integer('heartbeat-interval-ms', values['heartbeat-interval-ms']),
     heartbeatTimeoutMs: integer('heartbeat-timeout-ms', values['heartbeat-timeout-ms']),
     maxFrameBytes: integer('max-frame-bytes', values['max-frame-bytes']),
@@ -64,6 +100,7 @@ try {
     closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
     logger: consoleLogger
   })
+  consoleLogger.info(values.memory === true ? 'keeping messages in memory only' : `data in ${server.store instanceof SqliteStore ? server.store.path : values.data}`)
   await server.listen({ host: values.host, port: integer('port', values.port) })
 } catch (err) {
   console.error(`chat-server: ${(err as Error).message}`)

@@ -1,50 +1,93 @@
-import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername, PROTOCOL_VERSION, ProtocolError } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
 import type {
-  ChatMessage, ClientMessage, DecodedBatch, DirectMessage, HelloMessage, JoinMessage, LeaveMessage,
+  ChatMessage, ClientMessage, DecodedBatch, DirectMessage, JoinMessage, LeaveMessage,
   LeaveReason, ListMembersMessage, SendMessage, ServerMessage
 } from '@chat/protocol'
 import type { Connection } from './connection.js'
+import { GroupCommitLog } from './group-commit-log.js'
+import { HistoryHandler } from './history-handler.js'
 import { IdSequences } from './id-sequences.js'
+import { encodeFittingReply } from './list-reply.js'
+import { LoginHandler } from './login-handler.js'
+import { OnlineUsers } from './online-users.js'
 import type { ResolvedServerOptions } from './options.js'
 import { RoomRegistry } from './room-registry.js'
 import type { Room } from './room-registry.js'
+import { conversationStream, roomStream } from './store/store.js'
+import type { MessageWrite, Store } from './store/store.js'
+import { toChatMessage } from './stored-message.js'
+
+/** What to do with a message once it is on disk. */
+interface Delivery {
+  sender: Connection
+  req: number
+  stream: string
+  id: number
+  ts: number
+  /** The frame to hand out. */
+  frame: Uint8Array
+  /** Room messages: fanned out to the room's members at commit time. */
+  room?: string
+  /** Direct messages to someone online. */
+  target?: Connection
+  /** Direct messages kept for an offline registered user. */
+  stored?: boolean
+}
 
 /**
- * Routing over typed messages: logins, rooms, room messages, direct messages
- * and presence. Everything here is synchronous, so a room's messages are
- * numbered and fanned out in one order that every member sees.
+ * Routing over typed messages: logins, rooms, room and direct messages,
+ * presence. A message gets its id when accepted, is written with its batch,
+ * and is fanned out and acknowledged only once committed: what anyone saw
+ * or was acknowledged is on disk, in the order everyone saw it.
  */
 export class ChatRouter {
-  /** Logged-in connections by lower-cased username. */
-  private readonly users = new Map<string, Connection>()
+  private readonly users = new OnlineUsers()
   private readonly rooms = new RoomRegistry()
-  private readonly roomIds = new IdSequences()
-  private readonly conversationIds = new IdSequences()
+  private readonly ids: IdSequences
+  private readonly log: GroupCommitLog<Delivery>
+  private readonly login: LoginHandler
+  private readonly history: HistoryHandler
 
-  constructor (private readonly options: ResolvedServerOptions) {}
+  constructor (private readonly options: ResolvedServerOptions, private readonly store: Store) {
+    this.ids = new IdSequences(stream => store.lastId(stream))
+    this.log = new GroupCommitLog(store, (deliveries, error) => { this.deliver(deliveries, error) })
+    this.login = new LoginHandler(options, store, this.users, connection => { this.deliverInbox(connection) })
+    this.history = new HistoryHandler(options, store, this.users)
+  }
 
   get userCount (): number {
     return this.users.size
   }
 
-  handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>): void {
-    for (const item of batch) {
+  /** Commits what is waiting (at shutdown, before the store closes). */
+  flush (): void {
+    this.log.flush()
+  }
+
+  /** Handles a batch in order; if a login must wait (a password check), the rest of the batch waits for it. */
+  handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0): Promise<void> | undefined {
+    for (let i = start; i < batch.length; i++) {
       if (connection.closing) return
-      if (item instanceof ProtocolError) connection.refuse(item.req, item.code, item.message)
-      else this.handle(connection, item)
+      const item = batch[i]
+      if (item instanceof ProtocolError) {
+        connection.refuse(item.req, item.code, item.message)
+        continue
+      }
+      const pending = this.handle(connection, item)
+      if (pending !== undefined) return pending.then(() => this.handleBatch(connection, batch, i + 1))
     }
   }
 
   /** Removes a closed connection everywhere and tells its rooms. */
   disconnect (connection: Connection): void {
     if (connection.userKey === undefined) return
-    if (this.users.get(connection.userKey) === connection) this.users.delete(connection.userKey)
+    this.users.remove(connection)
     const reason: LeaveReason = connection.endReason === 'quit' ? 'quit' : 'disconnected'
     for (const name of connection.rooms) this.removeMember(name, connection, reason)
     connection.rooms.clear()
   }
 
-  private handle (connection: Connection, message: ClientMessage): void {
+  private handle (connection: Connection, message: ClientMessage): Promise<void> | undefined {
     switch (message.type) {
       case 'ping': connection.send({ type: 'pong', n: message.n }); return
       case 'pong': return
@@ -52,7 +95,7 @@ export class ChatRouter {
         connection.endReason = 'quit'
         connection.end({ type: 'bye' })
         return
-      case 'hello': this.login(connection, message); return
+      case 'hello': return this.login.login(connection, message)
     }
     if (connection.username === undefined) {
       connection.refuse(message.req, ErrorCodes.NOT_LOGGED_IN, 'send "hello" first')
@@ -65,54 +108,23 @@ export class ChatRouter {
       case 'dm': this.sendDirect(connection, message); break
       case 'rooms': {
         const rooms = this.rooms.list().map(room => ({ room: room.name, members: room.members.size }))
-        connection.sendFrame(this.encodeListReply(rooms, (list, truncated) => ({ type: 'room_list', re: message.req, rooms: list, ...flag(truncated) })))
+        connection.sendFrame(encodeFittingReply(rooms.length, this.options.maxFrameBytes, count =>
+          ({ type: 'room_list', re: message.req, rooms: rooms.slice(0, count), ...cut(count < rooms.length) })))
         break
       }
       case 'members': this.listMembers(connection, message); break
+      case 'history': this.history.history(connection, message); break
+      case 'replay': this.history.replay(connection, message); break
     }
-  }
-
-  private login (connection: Connection, message: HelloMessage): void {
-    if (message.v !== PROTOCOL_VERSION) {
-      connection.fail(ErrorCodes.UNSUPPORTED_VERSION, `this server speaks protocol version ${PROTOCOL_VERSION}`, false, message.req)
-      return
-    }
-    if (connection.username !== undefined) {
-      connection.refuse(message.req, ErrorCodes.ALREADY_LOGGED_IN, `already logged in as ${connection.username}`)
-      return
-    }
-    if (!isValidUsername(message.username)) {
-      connection.refuse(message.req, ErrorCodes.INVALID_NAME, 'a username is 1-32 letters, digits, "_", "-" or "." and does not start with "-" or "."')
-      return
-    }
-    const key = message.username.toLowerCase()
-    if (this.users.has(key)) {
-      connection.refuse(message.req, ErrorCodes.NAME_TAKEN, `the name ${message.username} is in use`)
-      return
-    }
-    this.users.set(key, connection)
-    connection.username = message.username
-    connection.userKey = key
-    this.options.logger.info(`${message.username} logged in from ${connection.remoteAddress}`)
-    connection.send({
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      re: message.req,
-      username: message.username,
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-      heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
-      maxFrameBytes: this.options.maxFrameBytes,
-      maxTextBytes: this.options.maxTextBytes,
-      registered: false
-    })
   }
 
   private join (connection: Connection, message: JoinMessage): void {
     if (!this.checkRoomName(connection, message.req, message.room)) return
     const { room, added } = this.rooms.join(message.room, connection)
     connection.rooms.add(room.name)
-    connection.sendFrame(this.encodeListReply(memberNames(room), (members, truncated) =>
-      ({ type: 'joined', re: message.req, room: room.name, members, ...flag(truncated) })))
+    const members = memberNames(room)
+    connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
+      ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), ...cut(count < members.length) })))
     if (added) {
       this.broadcast(room, { type: 'presence', event: 'join', room: room.name, user: connection.username! }, connection)
     }
@@ -130,21 +142,22 @@ export class ChatRouter {
 
   private sendToRoom (connection: Connection, message: SendMessage): void {
     if (!this.checkRoomName(connection, message.req, message.room)) return
-    const room = this.rooms.get(message.room)
-    if (room === undefined || !connection.rooms.has(room.name)) {
+    if (!connection.rooms.has(message.room)) {
       connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
+    const stream = roomStream(message.room)
     const chat: ChatMessage = {
-      type: 'msg', id: this.roomIds.peekNext(room.name), room: room.name,
+      type: 'msg', id: this.ids.peekNext(stream), room: message.room,
       from: connection.username!, text: message.text, ts: Date.now()
     }
     const frame = this.encodeChat(connection, message.req, chat)
     if (frame === undefined) return
-    this.roomIds.commit(room.name, chat.id)
-    // Frame once, hand the same bytes to every member (the sender included).
-    for (const member of room.members) member.sendFrame(frame)
-    connection.send({ type: 'ack', re: message.req, id: chat.id, ts: chat.ts })
+    this.ids.commit(stream, chat.id)
+    this.log.write(
+      { message: { stream, id: chat.id, room: message.room, from: chat.from, text: chat.text, ts: chat.ts } },
+      { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, room: message.room }
+    )
   }
 
   private sendDirect (connection: Connection, message: DirectMessage): void {
@@ -152,21 +165,65 @@ export class ChatRouter {
       connection.refuse(message.req, ErrorCodes.INVALID_NAME, `${JSON.stringify(message.to.slice(0, 40))} is not a valid username`)
       return
     }
-    const target = this.users.get(message.to.toLowerCase())
-    if (target === undefined || target.closing) {
-      connection.refuse(message.req, ErrorCodes.USER_OFFLINE, `${message.to} is not connected`)
+    const targetKey = message.to.toLowerCase()
+    const online = this.users.get(targetKey)
+    const target = online !== undefined && !online.closing ? online : undefined
+    const account = target === undefined && this.options.authMode !== 'open' ? this.store.getAccount(targetKey) : undefined
+    if (target === undefined && account === undefined) {
+      if (this.options.authMode === 'open') {
+        connection.refuse(message.req, ErrorCodes.USER_OFFLINE, `${message.to} is not connected`)
+      } else {
+        connection.refuse(message.req, ErrorCodes.NO_SUCH_USER, `no user is called ${message.to}`)
+      }
       return
     }
-    const key = IdSequences.conversationKey(connection.userKey!, target.userKey!)
+    const to = target?.username ?? account!.name
+    const stream = conversationStream(connection.identity!, target?.identity ?? targetKey)
     const chat: ChatMessage = {
-      type: 'msg', id: this.conversationIds.peekNext(key), to: target.username,
+      type: 'msg', id: this.ids.peekNext(stream), to,
       from: connection.username!, text: message.text, ts: Date.now()
     }
     const frame = this.encodeChat(connection, message.req, chat)
     if (frame === undefined) return
-    this.conversationIds.commit(key, chat.id)
-    target.sendFrame(frame)
-    connection.send({ type: 'ack', re: message.req, id: chat.id, ts: chat.ts })
+    this.ids.commit(stream, chat.id)
+    const write: MessageWrite = { message: { stream, id: chat.id, to, from: chat.from, text: chat.text, ts: chat.ts } }
+    if (target === undefined) write.inboxFor = targetKey
+    this.log.write(write, target !== undefined
+      ? { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, target }
+      : { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, stored: true })
+  }
+
+  /** A committed batch: fan out and acknowledge, in commit order. */
+  private deliver (deliveries: Delivery[], error: Error | undefined): void {
+    if (error !== undefined) {
+      this.options.logger.warn(`storing ${deliveries.length} message(s) failed: ${error.message}`)
+      for (const d of deliveries) {
+        this.ids.forget(d.stream) // reread from the store: the failed ids were never used
+        d.sender.refuse(d.req, ErrorCodes.STORAGE_ERROR, 'the message could not be stored; it was not delivered')
+      }
+      return
+    }
+    for (const d of deliveries) {
+      if (d.room !== undefined) {
+        const room = this.rooms.get(d.room)
+        // Frame once, hand the same bytes to every member (the sender included).
+        if (room !== undefined) for (const member of room.members) member.sendFrame(d.frame)
+      } else if (d.target !== undefined) {
+        d.target.sendFrame(d.frame)
+      }
+      d.sender.send(d.stored === true
+        ? { type: 'ack', re: d.req, id: d.id, ts: d.ts, stored: true }
+        : { type: 'ack', re: d.req, id: d.id, ts: d.ts })
+    }
+  }
+
+  /** Direct messages kept while a registered user was away, in the order they were sent. */
+  private deliverInbox (connection: Connection): void {
+    if (!connection.registered) return
+    this.log.flush() // messages still being written for this user belong in the inbox now
+    for (const stored of this.store.takeInbox(connection.userKey!)) {
+      connection.sendFrame(encodeFrame(toChatMessage(stored), this.options.maxFrameBytes))
+    }
   }
 
   private listMembers (connection: Connection, message: ListMembersMessage): void {
@@ -176,8 +233,9 @@ export class ChatRouter {
       connection.refuse(message.req, ErrorCodes.NO_SUCH_ROOM, `no one is in ${message.room}`)
       return
     }
-    connection.sendFrame(this.encodeListReply(memberNames(room), (members, truncated) =>
-      ({ type: 'member_list', re: message.req, room: room.name, members, ...flag(truncated) })))
+    const members = memberNames(room)
+    connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
+      ({ type: 'member_list', re: message.req, room: room.name, members: members.slice(0, count), ...cut(count < members.length) })))
   }
 
   /** The message's frame, or undefined after refusing a text that is too long. */
@@ -194,19 +252,6 @@ export class ChatRouter {
       if (!(err instanceof ProtocolError)) throw err
       connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, 'text does not fit in one frame once encoded')
       return undefined
-    }
-  }
-
-  /** Encodes a reply carrying a list, leaving entries off the end until it fits in one frame. */
-  private encodeListReply<T> (items: T[], build: (items: T[], truncated: boolean) => ServerMessage): Uint8Array {
-    let count = items.length
-    while (true) {
-      try {
-        return encodeFrame(build(count === items.length ? items : items.slice(0, count), count < items.length), this.options.maxFrameBytes)
-      } catch (err) {
-        if (!(err instanceof ProtocolError) || count === 0) throw err
-        count = Math.floor(count / 2)
-      }
     }
   }
 
@@ -235,6 +280,7 @@ function memberNames (room: Room): string[] {
   return names
 }
 
-function flag (truncated: boolean): { truncated?: true } {
+/** The `truncated` flag of a list reply, present only when set. */
+function cut (truncated: boolean): { truncated?: true } {
   return truncated ? { truncated } : {}
 }

@@ -9,6 +9,9 @@ import { silentLogger } from './logger.js'
 import { resolveOptions } from './options.js'
 import type { ResolvedServerOptions, ServerOptions } from './options.js'
 import { ErrorCodes } from '@chat/protocol'
+import { MemoryStore } from './store/memory-store.js'
+import { SqliteStore } from './store/sqlite-store.js'
+import type { Store } from './store/store.js'
 
 export interface ListenOptions {
   /** Default 127.0.0.1. */
@@ -35,11 +38,19 @@ export class ChatServer {
   private readonly router: ChatRouter
   private readonly heartbeat: HeartbeatMonitor
   private readonly netServer: NetServer
+  /** Where messages and accounts are kept. */
+  readonly store: Store
+  private retentionTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
 
+  /** Opens the store (creating the data directory and schema if needed); throws if it can't. */
   constructor (options: ServerOptions = {}) {
     this.options = resolveOptions(options, silentLogger)
-    this.router = new ChatRouter(this.options)
+    this.store = this.options.store ??
+      (this.options.dataDir !== undefined
+        ? new SqliteStore(this.options.dataDir, { durability: this.options.durability })
+        : new MemoryStore())
+    this.router = new ChatRouter(this.options, this.store)
     this.heartbeat = new HeartbeatMonitor(this.connections, this.options)
     this.netServer = createNetServer({ noDelay: true, allowHalfOpen: true }, socket => { this.accept(socket) })
   }
@@ -52,6 +63,7 @@ export class ChatServer {
       once(this.netServer, 'error').then(([err]) => { throw err })
     ])
     this.heartbeat.start()
+    this.startRetention()
     const address = this.address()!
     this.options.logger.info(`listening on ${address.address}:${address.port}`)
     return address
@@ -68,6 +80,24 @@ export class ChatServer {
     return { connections: this.connections.size, users: this.router.userCount, maxQueuedBytes }
   }
 
+  /** Removes what the retention policy says is too old or too many; returns how many messages went. */
+  applyRetention (now = Date.now()): number {
+    const { maxAgeMs, maxMessagesPerStream } = this.options.retention
+    if (maxAgeMs === undefined && maxMessagesPerStream === undefined) return 0
+    this.router.flush()
+    const removed = this.store.prune(this.options.retention, now)
+    if (removed > 0) this.options.logger.info(`retention removed ${removed} message(s)`)
+    return removed
+  }
+
+  private startRetention (): void {
+    const { maxAgeMs, maxMessagesPerStream } = this.options.retention
+    if (maxAgeMs === undefined && maxMessagesPerStream === undefined) return
+    this.applyRetention()
+    this.retentionTimer = setInterval(() => { this.applyRetention() }, this.options.retentionIntervalMs)
+    this.retentionTimer.unref()
+  }
+
   /**
    * Graceful stop: no new connections; every client is told `server_shutdown`
    * and gets what was queued for it; clients still connected after
@@ -82,11 +112,16 @@ export class ChatServer {
     this.options.logger.info(`shutting down, ${this.connections.size} connection(s) open`)
     const stopped = new Promise<void>(resolve => { this.netServer.close(() => { resolve() }) })
     this.heartbeat.stop()
+    clearInterval(this.retentionTimer)
+    // What was accepted is committed and delivered before the goodbyes.
+    this.router.flush()
     for (const connection of this.connections) {
       connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
     }
     await stopped
     await Promise.all(this.running)
+    this.router.flush()
+    this.store.close()
     this.options.logger.info('stopped')
   }
 
@@ -96,7 +131,8 @@ export class ChatServer {
       return
     }
     const connection = new Connection(tcpDuplex(socket), this.options, {
-      onBatch: (conn, batch) => { this.router.handleBatch(conn, batch) },
+      onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
+      beforeEnd: () => { this.router.flush() },
       onClose: conn => {
         this.connections.delete(conn)
         this.router.disconnect(conn)

@@ -9,8 +9,11 @@ import type { ResolvedServerOptions } from './options.js'
 export type EndReason = 'quit' | 'disconnected'
 
 export interface ConnectionEvents {
-  onBatch: (connection: Connection, batch: DecodedBatch<ClientMessage>) => void
+  /** May return a promise (a login checking a password): reading pauses until it settles. */
+  onBatch: (connection: Connection, batch: DecodedBatch<ClientMessage>) => void | Promise<void>
   onClose: (connection: Connection) => void
+  /** Called before the connection ends: messages it sent that are still being written are committed and answered first. */
+  beforeEnd: () => void
 }
 
 let nextConnectionId = 1
@@ -25,6 +28,14 @@ export class Connection {
   username: string | undefined
   /** Lower-cased username, the key it is unique under. */
   userKey: string | undefined
+  /** Logged in to a registered account (not a guest name). */
+  registered = false
+  /**
+   * Who this user is in stored direct conversations: the user key for a
+   * registered account; for a guest, a key of this session only, so a later
+   * guest with the same name can't read its direct messages.
+   */
+  identity: string | undefined
   /** Rooms this connection is a member of. */
   readonly rooms = new Set<string>()
   /** Last time anything arrived (ms since epoch), for heartbeats. */
@@ -50,6 +61,11 @@ export class Connection {
     return this.duplex.remoteAddress
   }
 
+  /** The peer's address without the port, for throttling by address. */
+  get remoteHost (): string {
+    return this.duplex.remoteAddress.replace(/:\d+$/, '')
+  }
+
   /** Outbound bytes waiting, in our queue and the transport's. */
   get queuedBytes (): number {
     return this.queue.bytes + this.duplex.writableLength
@@ -67,7 +83,9 @@ export class Connection {
         }),
         async batches => {
           for await (const batch of batches) {
-            if (!this.closing) this.handleBatch(batch)
+            if (this.closing) continue
+            const pending = this.handleBatch(batch)
+            if (pending !== undefined) await pending
           }
         }
       )
@@ -84,13 +102,22 @@ export class Connection {
   }
 
   /** A fault of ours while handling the peer's messages must not be reported as the peer's bad input. */
-  private handleBatch (batch: DecodedBatch<ClientMessage>): void {
+  private handleBatch (batch: DecodedBatch<ClientMessage>): Promise<void> | undefined {
     try {
-      this.events.onBatch(this, batch)
+      return this.events.onBatch(this, batch)?.catch(err => { this.internalError(err) })
     } catch (err) {
-      this.options.logger.warn(`internal error on connection ${this.id} (${this.username ?? 'anonymous'}): ${(err as Error).stack ?? String(err)}`)
-      this.fail(ErrorCodes.INTERNAL_ERROR, 'the server failed to handle a request')
+      this.internalError(err)
     }
+  }
+
+  private internalError (err: unknown): void {
+    this.options.logger.warn(`internal error on connection ${this.id} (${this.username ?? 'anonymous'}): ${(err as Error).stack ?? String(err)}`)
+    this.fail(ErrorCodes.INTERNAL_ERROR, 'the server failed to handle a request')
+  }
+
+  /** Resolves once everything queued so far has been handed to the transport. */
+  async drained (): Promise<void> {
+    await this.queue.drained()
   }
 
   /** Queues already-framed bytes. A consumer too far behind is dropped as `slow_consumer`. */
@@ -128,6 +155,8 @@ export class Connection {
    */
   end (last?: ServerMessage): void {
     if (this.closing) return
+    this.events.beforeEnd()
+    if (this.closing) return // ended while committing (a slow consumer)
     this.closing = true
     this.queue.end(last === undefined ? undefined : encodeFrame(last, this.options.maxFrameBytes))
     this.destroyTimer ??= setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)

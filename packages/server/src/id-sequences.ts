@@ -1,21 +1,29 @@
 /**
- * Message ids: one increasing sequence per key (a room, or a pair of users
- * for direct messages). Ids are taken in two steps so that a message refused
- * after its id was drafted leaves no gap.
+ * Message ids: one increasing sequence per stream (a room, or a pair of
+ * users). Ids are taken in two steps so that a message refused after its id
+ * was drafted leaves no gap. A stream's last id is read from the store the
+ * first time it is used, so a restart continues where the last run stopped.
  */
 export class IdSequences {
   private readonly lastIds = new Map<string, number>()
 
-  /** The same key for (a, b) and (b, a). User keys are lower-cased names, which can't contain a space. */
-  static conversationKey (userA: string, userB: string): string {
-    return userA < userB ? `${userA} ${userB}` : `${userB} ${userA}`
+  constructor (private readonly loadLastId: (stream: string) => number) {}
+
+  peekNext (stream: string): number {
+    let last = this.lastIds.get(stream)
+    if (last === undefined) {
+      last = this.loadLastId(stream)
+      this.lastIds.set(stream, last)
+    }
+    return last + 1
   }
 
-  peekNext (key: string): number {
-    return (this.lastIds.get(key) ?? 0) + 1
+  commit (stream: string, id: number): void {
+    this.lastIds.set(stream, id)
   }
 
-  commit (key: string, id: number): void {
-    this.lastIds.set(key, id)
+  /** Drops what is known of a stream: its next id is read from the store again. */
+  forget (stream: string): void {
+    this.lastIds.delete(stream)
   }
 }

@@ -1,5 +1,15 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
 import type { Logger } from './logger.js'
+import type { Durability } from './store/sqlite-store.js'
+import type { RetentionPolicy, Store } from './store/store.js'
+
+/**
+ * `open`: anyone may take any free name; no accounts. `accounts`: registered
+ * names need their password, other free names may be used as guests.
+ * `required`: only registered users may log in.
+ */
+export type AuthMode = 'open' | 'accounts' | 'required'
+export const AUTH_MODES: readonly AuthMode[] = ['open', 'accounts', 'required']
 
 export interface ServerOptions {
   /** How often the server pings a connection (ms). Default 10 000. */
@@ -14,11 +24,46 @@ export interface ServerOptions {
   maxQueuedBytes?: number
   /** How long `close()` waits for clients to take their goodbye before cutting them off (ms). Default 2 000. */
   closeTimeoutMs?: number
+  /**
+   * Where messages and accounts are kept: a SQLite database (`chat.db`) in
+   * this directory, created with its schema on first start. Without it (and
+   * without `store`) everything lives in memory and is gone at exit.
+   */
+  dataDir?: string
+  /** A store of your own instead of `dataDir`. The server closes it on `close()`. */
+  store?: Store
+  /** `full` (default): each commit is synced to disk before acks. `normal`: synced at checkpoints. */
+  durability?: Durability
+  /** Default `accounts`. */
+  authMode?: AuthMode
+  /** What to remove from history, and when. Off by default: everything is kept. */
+  retention?: RetentionPolicy
+  /** How often retention runs (ms). Default 60 000. */
+  retentionIntervalMs?: number
   /** Where the server reports what it does. Default: silent. */
   logger?: Logger
 }
 
-export type ResolvedServerOptions = Required<ServerOptions>
+export interface ResolvedServerOptions {
+  heartbeatIntervalMs: number
+  heartbeatTimeoutMs: number
+  maxFrameBytes: number
+  maxTextBytes: number
+  maxQueuedBytes: number
+  closeTimeoutMs: number
+  dataDir: string | undefined
+  store: Store | undefined
+  durability: Durability
+  authMode: AuthMode
+  retention: RetentionPolicy
+  retentionIntervalMs: number
+  logger: Logger
+}
+
+const POSITIVE_INTEGERS = [
+  'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'maxFrameBytes', 'maxTextBytes',
+  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs'
+] as const
 
 export function resolveOptions (options: ServerOptions, silent: Logger): ResolvedServerOptions {
   const resolved: ResolvedServerOptions = {
@@ -28,15 +73,33 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * 1024 * 1024,
     closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
+    dataDir: options.dataDir,
+    store: options.store,
+    durability: options.durability ?? 'full',
+    authMode: options.authMode ?? 'accounts',
+    retention: options.retention ?? {},
+    retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
     logger: options.logger ?? silent
   }
-  for (const [name, value] of Object.entries(resolved)) {
-    if (typeof value === 'number' && !(Number.isSafeInteger(value) && value > 0)) {
+  for (const name of POSITIVE_INTEGERS) {
+    const value = resolved[name]
+    if (!(Number.isSafeInteger(value) && value > 0)) {
       throw new RangeError(`server option ${name} must be a positive integer, got ${value}`)
+    }
+  }
+  for (const [name, value] of Object.entries(resolved.retention)) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+      throw new RangeError(`retention.${name} must be a positive integer, got ${String(value)}`)
     }
   }
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RangeError('heartbeatTimeoutMs must be longer than heartbeatIntervalMs')
+  }
+  if (!AUTH_MODES.includes(resolved.authMode)) {
+    throw new RangeError(`authMode must be one of ${AUTH_MODES.join(', ')}, got ${String(resolved.authMode)}`)
+  }
+  if (resolved.durability !== 'full' && resolved.durability !== 'normal') {
+    throw new RangeError(`durability must be full or normal, got ${String(resolved.durability)}`)
   }
   return resolved
 }

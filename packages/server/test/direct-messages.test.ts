@@ -29,8 +29,8 @@ describe('direct messages', () => {
     }
   })
 
-  it('refuses a DM to someone not connected with user_offline', async () => {
-    const bed = await TestBed.start()
+  it('in open mode, refuses a DM to someone not connected with user_offline', async () => {
+    const bed = await TestBed.start({ authMode: 'open' })
     try {
       const alice = await bed.user('alice')
       const reply = await alice.request({ type: 'dm', to: 'nobody', text: 'hello?' })

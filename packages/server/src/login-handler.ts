@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ErrorCodes, isValidUsername, PROTOCOL_VERSION } from '@chat/protocol'
+import type { HelloMessage } from '@chat/protocol'
+import type { Connection } from './connection.js'
+import { LoginThrottle } from './login-throttle.js'
+import type { OnlineUsers } from './online-users.js'
+import type { ResolvedServerOptions } from './options.js'
+import { hashPassword, verifyPassword } from './password-hasher.js'
+import type { Store } from './store/store.js'
+
+export const MIN_PASSWORD_LENGTH = 8
+export const MAX_PASSWORD_LENGTH = 1024
+
+/**
+ * `hello`: version check, name rules, uniqueness, and — by auth mode —
+ * registering an account or checking its password. Password work is async
+ * (scrypt), so the connection's reading pauses until the login is decided.
+ */
+export class LoginHandler {
+  private readonly throttle = new LoginThrottle()
+
+  constructor (
+    private readonly options: ResolvedServerOptions,
+    private readonly store: Store,
+    private readonly users: OnlineUsers,
+    /** Called once a connection is logged in and welcomed. */
+    private readonly onLogin: (connection: Connection) => void
+  ) {}
+
+  login (connection: Connection, hello: HelloMessage): Promise<void> | undefined {
+    if (hello.v !== PROTOCOL_VERSION) {
+      connection.fail(ErrorCodes.UNSUPPORTED_VERSION, `this server speaks protocol version ${PROTOCOL_VERSION}`, false, hello.req)
+      return
+    }
+    if (connection.username !== undefined) {
+      connection.refuse(hello.req, ErrorCodes.ALREADY_LOGGED_IN, `already logged in as ${connection.username}`)
+      return
+    }
+    if (!isValidUsername(hello.username)) {
+      connection.refuse(hello.req, ErrorCodes.INVALID_NAME, 'a username is 1-32 letters, digits, "_", "-" or "." and does not start with "-" or "."')
+      return
+    }
+    const key = hello.username.toLowerCase()
+    if (this.users.has(key)) {
+      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${hello.username} is in use`)
+      return
+    }
+    if (this.options.authMode === 'open') {
+      if (hello.register === true) {
+        connection.refuse(hello.req, ErrorCodes.REGISTRATION_CLOSED, 'this server has no accounts (auth mode open)')
+        return
+      }
+      this.complete(connection, hello, hello.username, false)
+      return
+    }
+    if (hello.register !== true && hello.password === undefined) {
+      // The common guest case stays synchronous: no password, so nothing to slow down.
+      const account = this.store.getAccount(key)
+      if (account === undefined && this.options.authMode === 'accounts') {
+        this.complete(connection, hello, hello.username, false)
+        return
+      }
+    }
+    return this.authenticate(connection, hello, key)
+  }
+
+  private async authenticate (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
+    const delay = this.throttle.delayFor(key, connection.remoteHost)
+    if (delay > 0) await sleep(delay)
+    if (connection.closing) return
+    if (hello.register === true) {
+      await this.register(connection, hello, key)
+      return
+    }
+    const account = this.store.getAccount(key)
+    if (account === undefined) {
+      // `required`: only accounts; `accounts`: a password for a name nobody registered is a mistake worth telling.
+      connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, this.options.authMode === 'required'
+        ? 'this server only admits registered users: register first'
+        : `${hello.username} is not registered: log in without a password, or register`)
+      return
+    }
+    const password = hello.password
+    if (password === undefined || !await verifyPassword(password, account.passwordHash)) {
+      this.throttle.recordFailure(key, connection.remoteHost)
+      this.options.logger.warn(`failed login for ${account.name} from ${connection.remoteAddress}`)
+      connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, password === undefined ? `${account.name} is registered: a password is needed` : 'wrong password')
+      return
+    }
+    this.throttle.recordSuccess(key)
+    this.complete(connection, hello, account.name, true)
+  }
+
+  private async register (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
+    const password = hello.password
+    if (password === undefined || password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      connection.refuse(hello.req, ErrorCodes.WEAK_PASSWORD, `a password is ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`)
+      return
+    }
+    if (this.store.getAccount(key) !== undefined) {
+      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is registered already`)
+      return
+    }
+    const passwordHash = await hashPassword(password)
+    if (connection.closing) return
+    if (!this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
+      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is registered already`)
+      return
+    }
+    this.options.logger.info(`${hello.username} registered from ${connection.remoteAddress}`)
+    this.complete(connection, hello, hello.username, true)
+  }
+
+  private complete (connection: Connection, hello: HelloMessage, name: string, registered: boolean): void {
+    const key = name.toLowerCase()
+    // Someone may have taken the name while the password was being checked.
+    if (connection.closing) return
+    if (this.users.has(key)) {
+      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${name} is in use`)
+      return
+    }
+    connection.username = name
+    connection.userKey = key
+    connection.registered = registered
+    connection.identity = registered ? key : `${key}~${randomBytes(6).toString('base64url')}`
+    this.users.add(connection)
+    this.options.logger.info(`${name} logged in${registered ? '' : ' as a guest'} from ${connection.remoteAddress}`)
+    connection.send({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      re: hello.req,
+      username: name,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
+      maxFrameBytes: this.options.maxFrameBytes,
+      maxTextBytes: this.options.maxTextBytes,
+      registered
+    })
+    this.onLogin(connection)
+  }
+}
