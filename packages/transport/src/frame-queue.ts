@@ -15,7 +15,7 @@ export interface FrameQueueOptions {
  * `push` returns false and the owner decides (the server disconnects a slow
  * consumer). The iterator coalesces whatever is queued into writes of up to
  * `maxWriteBytes`, so a fan-out of many small frames costs few syscalls, and
- * it wakes by a microtask, so everything pushed in one synchronous run of
+ * it wakes at the end of the event-loop turn, so everything pushed in one turn of
  * routing goes out together.
  */
 export class FrameQueue implements AsyncIterable<Uint8Array> {
@@ -104,7 +104,9 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
     const wake = this.wake
     if (wake !== undefined) {
       this.wake = undefined
-      wake()
+      // Wake the writer at the end of this event-loop turn, not at the next microtask:
+      // frames pushed by every promise that settles in this turn go out in one write.
+      setImmediate(wake)
     }
   }
 
