@@ -58,12 +58,13 @@ export const FATAL_CODES: ReadonlySet<string> = new Set([
 export class ProtocolError extends Error {
   override name = 'ProtocolError'
   readonly code: ErrorCode
-  readonly req?: number
+  // `declare`: no own property unless a request id was read.
+  declare readonly req?: number
 
   constructor (code: ErrorCode, message: string, req?: number) {
     super(message)
     this.code = code
-    if (req !== undefined) this.req = req
+    if (req !== undefined) (this as { req?: number }).req = req
   }
 
   /** True when the stream can't continue after this error. */

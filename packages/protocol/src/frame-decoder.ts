@@ -50,7 +50,8 @@ export class FrameDecoder {
   /** Throws if the stream ended in the middle of a frame. */
   end (): void {
     if (this.error !== undefined) throw this.error
-    if (this.buffer.byteLength > 0) {
+    // A header already read counts too: its frame never came.
+    if (this.bodyLength >= 0 || this.buffer.byteLength > 0) {
       throw this.fail(new ProtocolError(ErrorCodes.MALFORMED_FRAME, `stream ended inside a frame (${this.buffer.byteLength} bytes pending)`))
     }
   }

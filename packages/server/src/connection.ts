@@ -66,6 +66,11 @@ export class Connection {
     return this.duplex.remoteAddress.replace(/:\d+$/, '')
   }
 
+  /** Outbound bytes waiting in our queue (the transport takes more only as its socket drains). */
+  get queuedFrameBytes (): number {
+    return this.queue.bytes
+  }
+
   /** Outbound bytes waiting, in our queue and the transport's. */
   get queuedBytes (): number {
     return this.queue.bytes + this.duplex.writableLength

@@ -79,7 +79,8 @@ export class HistoryHandler {
       if (!this.checkFloor(connection, request, stream, cursor)) return
       const page = this.store.readAfter(stream, cursor, REPLAY_PAGE)
       let sent = 0
-      while (sent < page.length && connection.queuedBytes < pauseAt) {
+      // Our queue only: the socket's buffer empties only as the client reads, and drained() waits for our queue.
+      while (sent < page.length && connection.queuedFrameBytes < pauseAt) {
         connection.sendFrame(encodeFrame(toChatMessage(page[sent], request.req), this.options.maxFrameBytes))
         cursor = page[sent].id
         sent++

@@ -1,0 +1,311 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { Uint8ArrayList } from 'uint8arraylist'
+import {
+  decodeClientMessage, decodeServerMessage, ErrorCodes, FATAL_CODES, parseBody, ProtocolError,
+  validateClientMessage, validateServerMessage
+} from '../src/index.js'
+import type { ClientMessage, ServerMessage } from '../src/index.js'
+
+const utf8 = new TextEncoder()
+
+function body (value: unknown): Uint8Array {
+  return utf8.encode(typeof value === 'string' ? value : JSON.stringify(value))
+}
+
+function refusal (fn: () => unknown): ProtocolError {
+  try {
+    fn()
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${String(err)}`)
+    return err
+  }
+  assert.fail('expected the message to be refused')
+}
+
+type Decode = (body: Uint8Array | Uint8ArrayList) => unknown
+
+const VALID_CLIENT: ClientMessage[] = [
+  { type: 'hello', v: 1, req: 1, username: 'alice', password: 'correct horse', register: true },
+  { type: 'hello', v: 1, req: 1, username: 'alice' },
+  { type: 'join', req: 2, room: 'general' },
+  { type: 'leave', req: 3, room: 'general' },
+  { type: 'send', req: 4, room: 'general', text: 'hi' },
+  { type: 'dm', req: 5, to: 'bob', text: 'psst' },
+  { type: 'rooms', req: 6 },
+  { type: 'members', req: 7, room: 'general' },
+  { type: 'history', req: 8, room: 'general', with: 'bob', before: 10, after: 2, limit: 50 },
+  { type: 'history', req: 8 },
+  { type: 'replay', req: 9, room: 'general', after: 41 },
+  { type: 'ping', n: 1 },
+  { type: 'pong', n: 1 },
+  { type: 'bye' },
+  { type: 'bye', code: 'later', message: 'gone fishing' }
+]
+
+const VALID_SERVER: ServerMessage[] = [
+  {
+    type: 'welcome', v: 1, re: 1, username: 'alice', heartbeatIntervalMs: 10000,
+    heartbeatTimeoutMs: 30000, maxFrameBytes: 65536, maxTextBytes: 16384, registered: false
+  },
+  { type: 'joined', re: 2, room: 'general', members: ['alice', 'bob'], truncated: true },
+  { type: 'joined', re: 2, room: 'general', members: ['alice', 'bob'] },
+  { type: 'joined', re: 2, room: 'general', members: [] },
+  { type: 'left', re: 3, room: 'general' },
+  { type: 'ack', re: 4, id: 17, ts: 1700000000000, stored: true },
+  { type: 'ack', re: 4, id: 17, ts: 1700000000000 },
+  { type: 'room_list', re: 5, rooms: [{ room: 'general', members: 2 }, { room: 'dev', members: 0 }], truncated: true },
+  { type: 'room_list', re: 5, rooms: [] },
+  { type: 'member_list', re: 6, room: 'general', members: ['alice'], truncated: false },
+  { type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000, replay: 9 },
+  { type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000 },
+  { type: 'msg', id: 1, to: 'bob', from: 'alice', text: 'psst', ts: 1700000000000 },
+  {
+    type: 'history_page',
+    re: 8,
+    messages: [{ type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000 }],
+    more: true,
+    gone: true
+  },
+  { type: 'history_page', re: 8, messages: [], more: false },
+  { type: 'replay_done', re: 9, room: 'general', lastId: 42 },
+  { type: 'presence', event: 'join', room: 'general', user: 'bob' },
+  { type: 'presence', event: 'leave', room: 'general', user: 'bob', reason: 'quit' },
+  { type: 'error', code: 'invalid_message', message: 'no' },
+  { type: 'error', re: 9, code: 'not_member', message: 'join first' },
+  { type: 'error', code: 'slow_consumer', message: 'bye', fatal: true },
+  { type: 'ping', n: 3 },
+  { type: 'pong', n: 3 },
+  { type: 'bye' },
+  { type: 'bye', code: 'server_shutdown', message: 'the server is shutting down' }
+]
+
+/** Field kinds, as the protocol defines them; a `?` marks an optional field. */
+const CLIENT_FIELDS: Record<string, Record<string, string>> = {
+  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?' },
+  join: { req: 'uint', room: 'string' },
+  leave: { req: 'uint', room: 'string' },
+  send: { req: 'uint', room: 'string', text: 'string' },
+  dm: { req: 'uint', to: 'string', text: 'string' },
+  rooms: { req: 'uint' },
+  members: { req: 'uint', room: 'string' },
+  history: { req: 'uint', room: 'string?', with: 'string?', before: 'uint?', after: 'uint?', limit: 'uint?' },
+  replay: { req: 'uint', room: 'string', after: 'uint' },
+  ping: { n: 'uint' },
+  pong: { n: 'uint' },
+  bye: { code: 'string?', message: 'string?' }
+}
+
+const SERVER_FIELDS: Record<string, Record<string, string>> = {
+  welcome: {
+    v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
+    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool'
+  },
+  joined: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
+  left: { re: 'uint', room: 'string' },
+  ack: { re: 'uint', id: 'uint', ts: 'uint', stored: 'bool?' },
+  room_list: { re: 'uint', rooms: 'rooms', truncated: 'bool?' },
+  member_list: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
+  msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint', replay: 'uint?' },
+  history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
+  replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
+  presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
+  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
+  ping: { n: 'uint' },
+  pong: { n: 'uint' },
+  bye: { code: 'string?', message: 'string?' }
+}
+
+/** Values that a field of each kind must refuse. `null` is never "absent". */
+const WRONG_VALUES: Record<string, unknown[]> = {
+  uint: [-1, 1.5, '1', null, true, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, [], {}],
+  string: [1, null, true, ['a'], {}],
+  strings: ['a', null, [1], ['a', null], { 0: 'a' }],
+  rooms: ['a', null, [null], [{ room: 'a' }], [{ members: 1 }], [{ room: 1, members: 1 }], [{ room: 'a', members: -1 }], [{ room: 'a', members: '1' }]],
+  bool: ['true', 1, 0, null],
+  messages: [
+    'a', null, {}, [null], [1],
+    [{ id: 1, from: 'a', text: 'b' }], // no ts
+    [{ id: -1, from: 'a', text: 'b', ts: 1 }],
+    [{ id: 1, from: 1, text: 'b', ts: 1 }],
+    [{ id: 1, from: 'a', text: null, ts: 1 }],
+    [{ id: 1, from: 'a', text: 'b', ts: 1.5 }]
+  ]
+}
+
+function firstValid (valid: Array<{ type: string }>, type: string): Record<string, unknown> {
+  const found = valid.find(message => message.type === type)
+  assert.ok(found !== undefined, `a valid ${type} example`)
+  return { ...found }
+}
+
+function fieldTests (side: string, decode: Decode, valid: Array<{ type: string }>, fields: Record<string, Record<string, string>>): void {
+  describe(`${side}: field checks`, () => {
+    it('has a valid example for every message type', () => {
+      assert.deepEqual(new Set(valid.map(message => message.type)), new Set(Object.keys(fields)))
+    })
+
+    it('accepts every valid example unchanged', () => {
+      for (const message of valid) assert.deepEqual(decode(body(message)), message)
+    })
+
+    for (const [type, spec] of Object.entries(fields)) {
+      it(`"${type}": refuses each required field missing and each field of the wrong type, with invalid_message`, () => {
+        const base = firstValid(valid, type)
+        // A request id rides along, so the refusal can reference it (an extra field is fine on any type).
+        const withReq = { req: 41, ...base }
+        const expectedReq = typeof base.req === 'number' ? base.req : 41
+        for (const [name, kind] of Object.entries(spec)) {
+          const optional = kind.endsWith('?')
+          const missing: Record<string, unknown> = { ...withReq }
+          delete missing[name]
+          if (optional) {
+            assert.equal((decode(body(missing)) as Record<string, unknown>)[name], undefined, `${type}.${name} may be absent`)
+          } else {
+            const err = refusal(() => decode(body(missing)))
+            assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type} without ${name}`)
+            assert.equal(err.fatal, false)
+            assert.equal(err.req, name === 'req' ? undefined : expectedReq, `${type} without ${name} carries req`)
+            assert.match(err.message, new RegExp(name))
+          }
+          for (const wrong of WRONG_VALUES[kind.replace('?', '')]) {
+            const bad = { ...withReq, [name]: wrong }
+            const err = refusal(() => decode(body(bad)))
+            assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type}.${name} = ${JSON.stringify(wrong)}`)
+            assert.equal(err.fatal, false)
+            if (name !== 'req') assert.equal(err.req, expectedReq, `${type}.${name} = ${JSON.stringify(wrong)} carries req`)
+          }
+        }
+      })
+    }
+  })
+}
+
+describe('decodeClientMessage', () => {
+  fieldTests('client', decodeClientMessage, VALID_CLIENT, CLIENT_FIELDS)
+
+  it('keeps unknown extra fields (forward compatibility)', () => {
+    assert.deepEqual(decodeClientMessage(body({ type: 'join', req: 1, room: 'a', since: 5 })), { type: 'join', req: 1, room: 'a', since: 5 })
+  })
+
+  it('refuses server-only types with unknown_type, carrying req', () => {
+    for (const type of ['welcome', 'msg', 'ack', 'error', 'presence', 'history_page', 'replay_done']) {
+      const err = refusal(() => decodeClientMessage(body({ type, req: 3 })))
+      assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE)
+      assert.equal(err.fatal, false)
+      assert.equal(err.req, 3)
+    }
+  })
+
+  it('does not treat inherited property names as message types', () => {
+    for (const type of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '']) {
+      const err = refusal(() => decodeClientMessage(body({ type, req: 1 })))
+      assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE, `type ${JSON.stringify(type)}`)
+    }
+  })
+
+  it('refuses a missing or non-string type with invalid_message, carrying a readable req', () => {
+    const noType = refusal(() => decodeClientMessage(body({ req: 8, room: 'a' })))
+    assert.equal(noType.code, ErrorCodes.INVALID_MESSAGE)
+    assert.equal(noType.req, 8)
+    const numType = refusal(() => decodeClientMessage(body({ type: 1, req: 9 })))
+    assert.equal(numType.code, ErrorCodes.INVALID_MESSAGE)
+    assert.equal(numType.req, 9)
+    const badReq = refusal(() => decodeClientMessage(body({ type: 'nope', req: -1 })))
+    assert.equal(badReq.code, ErrorCodes.UNKNOWN_TYPE)
+    assert.equal(badReq.req, undefined, 'an unreadable req is not carried')
+  })
+
+  it('keeps the unknown type short in the error text', () => {
+    const err = refusal(() => decodeClientMessage(body({ type: 'x'.repeat(1000) })))
+    assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE)
+    assert.ok(err.message.length < 100, err.message)
+  })
+})
+
+describe('decodeServerMessage', () => {
+  fieldTests('server', decodeServerMessage, VALID_SERVER, SERVER_FIELDS)
+
+  it('refuses client-only types with unknown_type', () => {
+    for (const type of ['hello', 'join', 'send', 'dm', 'rooms', 'members', 'leave', 'history', 'replay']) {
+      const err = refusal(() => decodeServerMessage(body({ type, re: 1 })))
+      assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE, type)
+    }
+  })
+})
+
+describe('non-object and unreadable bodies', () => {
+  for (const [side, decode] of [['client', decodeClientMessage], ['server', decodeServerMessage]] as Array<[string, Decode]>) {
+    it(`${side}: a JSON value that is not an object is invalid_message, not fatal`, () => {
+      for (const json of ['null', '1', '"hello"', 'true', '[]', '[{"type":"ping","n":1}]']) {
+        const err = refusal(() => decode(body(json)))
+        assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, json)
+        assert.equal(err.fatal, false)
+        assert.equal(err.req, undefined)
+      }
+    })
+
+    it(`${side}: invalid JSON is malformed_frame, fatal`, () => {
+      for (const text of ['', ' ', '{', '{"type":"ping","n":1', "{'type':'ping'}", '{"type":"ping","n":1}}', 'NaN', '{"n":01}']) {
+        const err = refusal(() => decode(body(text)))
+        assert.equal(err.code, ErrorCodes.MALFORMED_FRAME, JSON.stringify(text))
+        assert.equal(err.fatal, true)
+      }
+    })
+
+    it(`${side}: invalid UTF-8 is invalid_utf8, fatal (never replaced with U+FFFD)`, () => {
+      const invalid = [
+        [0xff],
+        [0xc0, 0x80], // overlong NUL
+        [0xed, 0xa0, 0x80], // an encoded surrogate
+        [0xe2, 0x82], // truncated sequence
+        [0xf4, 0x90, 0x80, 0x80] // past U+10FFFF
+      ]
+      for (const bad of invalid) {
+        const bytes = Uint8Array.from([...body('{"type":"bye","message":"'), ...bad, ...body('"}')])
+        const err = refusal(() => decode(bytes))
+        assert.equal(err.code, ErrorCodes.INVALID_UTF8, bad.map(b => b.toString(16)).join(' '))
+        assert.equal(err.fatal, true)
+      }
+    })
+  }
+
+  it('decodes a body held as a Uint8ArrayList, even with a character split across its parts', () => {
+    const bytes = body({ type: 'bye', message: 'héllo 👋 world' })
+    const split = bytes.indexOf(0xf0) + 2 // inside the 4-byte emoji
+    const list = new Uint8ArrayList(bytes.subarray(0, split), bytes.subarray(split))
+    assert.deepEqual(decodeServerMessage(list), { type: 'bye', message: 'héllo 👋 world' })
+    assert.deepEqual(parseBody(list), { type: 'bye', message: 'héllo 👋 world' })
+  })
+
+  it('validators refuse non-objects given directly', () => {
+    assert.equal(refusal(() => validateClientMessage(undefined)).code, ErrorCodes.INVALID_MESSAGE)
+    assert.equal(refusal(() => validateServerMessage('ping')).code, ErrorCodes.INVALID_MESSAGE)
+  })
+})
+
+describe('ProtocolError', () => {
+  it('is fatal exactly for the codes after which the byte stream or session cannot go on', () => {
+    const fatal = new Set(['frame_too_large', 'malformed_frame', 'invalid_utf8', 'unsupported_version'])
+    assert.deepEqual(new Set(FATAL_CODES), fatal)
+    for (const code of Object.values(ErrorCodes)) {
+      assert.equal(new ProtocolError(code, 'x').fatal, fatal.has(code), code)
+    }
+  })
+
+  it('has every code once, as a lower_snake_case string', () => {
+    const codes = Object.values(ErrorCodes)
+    assert.equal(new Set(codes).size, codes.length)
+    for (const code of codes) assert.match(code, /^[a-z][a-z0-9_]*$/)
+  })
+
+  it('carries code, message and req, and is an Error', () => {
+    const err = new ProtocolError(ErrorCodes.NOT_MEMBER, 'join first', 4)
+    assert.ok(err instanceof Error)
+    assert.equal(err.name, 'ProtocolError')
+    assert.equal(err.code, 'not_member')
+    assert.equal(err.message, 'join first')
+    assert.equal(err.req, 4)
+    assert.equal(new ProtocolError(ErrorCodes.NOT_MEMBER, 'x').req, undefined)
+  })
+})

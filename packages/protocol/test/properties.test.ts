@@ -1,0 +1,241 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import * as lp from 'it-length-prefixed'
+import {
+  decodeClientMessage, decodeServerMessage, encodeFrame, ErrorCodes, FrameDecoder, frameBytes,
+  MAX_LENGTH_PREFIX_BYTES, ProtocolError
+} from '../src/index.js'
+import type { ChatMessage, ClientMessage, Message, ServerMessage } from '../src/index.js'
+
+const NUM_RUNS = 300
+
+// ---- arbitraries ----
+
+// Records get ordinary prototypes, so decoded JSON compares deep-equal to what was generated.
+const plain = { noNullPrototype: true }
+
+/** Any text: full Unicode, control characters, and lone surrogates (JSON escapes them). */
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'binary-ascii', maxLength: 40 }),
+  fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map(c => String.fromCharCode(c)), maxLength: 4 })
+)
+const uint = fc.oneof(fc.nat(1000), fc.maxSafeNat())
+const names = fc.array(text, { maxLength: 5 })
+
+const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
+  fc.record({ type: fc.constant('hello' as const), v: uint, req: uint, username: text, password: text, register: fc.boolean() }, { requiredKeys: ['type', 'v', 'req', 'username'], ...plain }),
+  fc.record({ type: fc.constant('join' as const), req: uint, room: text }, plain),
+  fc.record({ type: fc.constant('leave' as const), req: uint, room: text }, plain),
+  fc.record({ type: fc.constant('send' as const), req: uint, room: text, text }, plain),
+  fc.record({ type: fc.constant('dm' as const), req: uint, to: text, text }, plain),
+  fc.record({ type: fc.constant('rooms' as const), req: uint }, plain),
+  fc.record({ type: fc.constant('members' as const), req: uint, room: text }, plain),
+  fc.record({ type: fc.constant('history' as const), req: uint, room: text, with: text, before: uint, after: uint, limit: uint }, { requiredKeys: ['type', 'req'], ...plain }),
+  fc.record({ type: fc.constant('replay' as const), req: uint, room: text, after: uint }, plain),
+  fc.record({ type: fc.constant('ping' as const), n: uint }, plain),
+  fc.record({ type: fc.constant('pong' as const), n: uint }, plain),
+  fc.record({ type: fc.constant('bye' as const), code: text, message: text }, { requiredKeys: ['type'], ...plain })
+)
+
+const chatMessage: fc.Arbitrary<ChatMessage> = fc.oneof(
+  fc.record({ type: fc.constant('msg' as const), id: uint, room: text, from: text, text, ts: uint, replay: uint }, { requiredKeys: ['type', 'id', 'room', 'from', 'text', 'ts'], ...plain }),
+  fc.record({ type: fc.constant('msg' as const), id: uint, to: text, from: text, text, ts: uint }, plain)
+)
+
+const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
+  fc.record({
+    type: fc.constant('welcome' as const), v: uint, re: uint, username: text, heartbeatIntervalMs: uint,
+    heartbeatTimeoutMs: uint, maxFrameBytes: uint, maxTextBytes: uint, registered: fc.boolean()
+  }, plain),
+  fc.record({ type: fc.constant('joined' as const), re: uint, room: text, members: names, truncated: fc.boolean() }, { requiredKeys: ['type', 're', 'room', 'members'], ...plain }),
+  fc.record({ type: fc.constant('left' as const), re: uint, room: text }, plain),
+  fc.record({ type: fc.constant('ack' as const), re: uint, id: uint, ts: uint, stored: fc.boolean() }, { requiredKeys: ['type', 're', 'id', 'ts'], ...plain }),
+  fc.record({
+    type: fc.constant('room_list' as const), re: uint, rooms: fc.array(fc.record({ room: text, members: uint }, plain), { maxLength: 4 }), truncated: fc.boolean()
+  }, { requiredKeys: ['type', 're', 'rooms'], ...plain }),
+  fc.record({ type: fc.constant('member_list' as const), re: uint, room: text, members: names, truncated: fc.boolean() }, { requiredKeys: ['type', 're', 'room', 'members'], ...plain }),
+  chatMessage,
+  fc.record({ type: fc.constant('history_page' as const), re: uint, messages: fc.array(chatMessage, { maxLength: 3 }), more: fc.boolean(), gone: fc.boolean() }, { requiredKeys: ['type', 're', 'messages', 'more'], ...plain }),
+  fc.record({ type: fc.constant('replay_done' as const), re: uint, room: text, lastId: uint }, plain),
+  fc.record({
+    type: fc.constant('presence' as const), event: fc.constantFrom('join' as const, 'leave' as const), room: text, user: text,
+    reason: fc.constantFrom('left' as const, 'quit' as const, 'disconnected' as const)
+  }, { requiredKeys: ['type', 'event', 'room', 'user'], ...plain }),
+  fc.record({ type: fc.constant('error' as const), re: uint, code: text, message: text, fatal: fc.boolean() }, { requiredKeys: ['type', 'code', 'message'], ...plain }),
+  fc.record({ type: fc.constant('ping' as const), n: uint }, plain),
+  fc.record({ type: fc.constant('pong' as const), n: uint }, plain),
+  fc.record({ type: fc.constant('bye' as const), code: text, message: text }, { requiredKeys: ['type'], ...plain })
+)
+
+/** Positions at which to cut a stream into chunks (taken modulo its length + 1). */
+const cuts = fc.array(fc.nat(), { maxLength: 12 })
+
+/** A body: mostly small, sometimes past the 1- and 2-byte varint ranges (filled from a seed, cheap to generate). */
+const body = fc.oneof(
+  { arbitrary: fc.uint8Array({ maxLength: 200 }), weight: 6 },
+  { arbitrary: fc.record({ length: fc.integer({ min: 127, max: 20000 }), seed: fc.nat(255) }, plain).map(({ length, seed }) => filled(length, seed)), weight: 1 }
+)
+
+// ---- helpers ----
+
+function filled (length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length)
+  for (let i = 0; i < length; i++) out[i] = (i * 131 + seed) & 0xff
+  return out
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let offset = 0
+  for (const part of parts) { out.set(part, offset); offset += part.byteLength }
+  return out
+}
+
+function split (stream: Uint8Array, at: number[]): Uint8Array[] {
+  const points = [...new Set(at.map(n => n % (stream.byteLength + 1)))].sort((a, b) => a - b)
+  const chunks: Uint8Array[] = []
+  let start = 0
+  for (const point of [...points, stream.byteLength]) {
+    chunks.push(stream.subarray(start, point)) // empty chunks included on purpose
+    start = point
+  }
+  return chunks
+}
+
+/** Bytes of a frame's varint prefix. */
+function prefixLength (frame: Uint8Array): number {
+  let i = 0
+  while (frame[i] >= 0x80) i++
+  return i + 1
+}
+
+function decodeFrames (chunks: Uint8Array[], maxFrameBytes?: number): Uint8Array[] {
+  const decoder = new FrameDecoder(maxFrameBytes)
+  const out: Uint8Array[] = []
+  for (const chunk of chunks) for (const b of decoder.push(chunk)) out.push(b.slice())
+  decoder.end()
+  return out
+}
+
+function roundTrip<T extends Message> (messages: T[], at: number[], decode: (b: Uint8Array) => unknown): void {
+  const stream = concat(messages.map(m => encodeFrame(m)))
+  const decoder = new FrameDecoder()
+  const decoded: unknown[] = []
+  for (const chunk of split(stream, at)) for (const b of decoder.push(chunk)) decoded.push(decode(b.subarray()))
+  decoder.end()
+  assert.deepEqual(decoded, messages)
+}
+
+// ---- properties ----
+
+describe('properties', () => {
+  it('client messages round-trip through encodeFrame -> random chunks -> FrameDecoder -> decodeClientMessage', () => {
+    fc.assert(fc.property(fc.array(clientMessage, { maxLength: 10 }), cuts, (messages, at) => {
+      roundTrip(messages, at, b => decodeClientMessage(b))
+    }), { numRuns: NUM_RUNS })
+  })
+
+  it('server messages round-trip through encodeFrame -> random chunks -> FrameDecoder -> decodeServerMessage', () => {
+    fc.assert(fc.property(fc.array(serverMessage, { maxLength: 10 }), cuts, (messages, at) => {
+      roundTrip(messages, at, b => decodeServerMessage(b))
+    }), { numRuns: NUM_RUNS })
+  })
+
+  it('random bytes only ever raise ProtocolError, and an unfinished frame never holds more than one frame\'s bytes', () => {
+    const maxFrameBytes = 64
+    // Random chunks, sometimes with a valid frame mixed in so that decoding gets past the first header.
+    const chunk = fc.oneof(
+      fc.uint8Array({ maxLength: 100 }),
+      fc.uint8Array({ maxLength: 60 }).map(b => frameBytes(b, maxFrameBytes)),
+      clientMessage.map(m => encodeFrame(m))
+    )
+    fc.assert(fc.property(fc.array(chunk, { maxLength: 20 }), (chunks) => {
+      const decoder = new FrameDecoder(maxFrameBytes)
+      const expectProtocolError = (fn: () => void): void => {
+        try { fn() } catch (err) { assert.ok(err instanceof ProtocolError, `unexpected ${String(err)}`) }
+      }
+      for (const c of chunks) {
+        const errorBefore = decoder.error
+        expectProtocolError(() => {
+          for (const b of decoder.push(c)) {
+            assert.ok(b.byteLength <= maxFrameBytes)
+            expectProtocolError(() => decodeClientMessage(b))
+            expectProtocolError(() => decodeServerMessage(b))
+          }
+        })
+        if (errorBefore !== undefined) assert.equal(decoder.error, errorBefore, 'the first error sticks')
+        if (decoder.error === undefined) {
+          assert.ok(decoder.bufferedBytes <= maxFrameBytes + MAX_LENGTH_PREFIX_BYTES, `buffered ${decoder.bufferedBytes}`)
+        } else {
+          assert.ok(decoder.error.fatal)
+          assert.ok([ErrorCodes.FRAME_TOO_LARGE, ErrorCodes.MALFORMED_FRAME].includes(decoder.error.code as any))
+        }
+      }
+      expectProtocolError(() => { decoder.end() })
+    }), { numRuns: 500 })
+  })
+
+  it('a valid stream cut short gives malformed_frame at end(), after every frame wholly before the cut', () => {
+    fc.assert(fc.property(fc.array(clientMessage, { minLength: 1, maxLength: 6 }), fc.nat(), cuts, (messages, cutAt, at) => {
+      const frames = messages.map(m => encodeFrame(m))
+      const stream = concat(frames)
+      const cut = cutAt % stream.byteLength // strictly short of the whole stream
+      const boundaries: number[] = []
+      const headerEnds: number[] = []
+      let offset = 0
+      for (const f of frames) {
+        headerEnds.push(offset + prefixLength(f))
+        offset += f.byteLength
+        boundaries.push(offset)
+      }
+      const complete = boundaries.filter(b => b <= cut).length
+
+      const decoder = new FrameDecoder()
+      const decoded: unknown[] = []
+      for (const chunk of split(stream.subarray(0, cut), at)) for (const b of decoder.push(chunk)) decoded.push(decodeClientMessage(b))
+      assert.deepEqual(decoded, messages.slice(0, complete))
+      if (cut === 0 || boundaries.includes(cut)) {
+        decoder.end() // a cut on a frame boundary is a clean end
+      } else {
+        assert.throws(() => { decoder.end() }, (err: unknown) => err instanceof ProtocolError && err.code === ErrorCodes.MALFORMED_FRAME)
+      }
+    }), { numRuns: NUM_RUNS })
+  })
+
+  describe('conformance with it-length-prefixed (the reference framing)', () => {
+    const maxDataLength = 1 << 20
+
+    it('FrameDecoder yields exactly what lp.decode yields, for any chunking', () => {
+      fc.assert(fc.property(fc.array(body, { maxLength: 8 }), cuts, (bodies, at) => {
+        const chunks = split(concat(bodies.map(b => frameBytes(b, maxDataLength))), at)
+        const ours = decodeFrames(chunks, maxDataLength)
+        const theirs = [...lp.decode(chunks, { maxDataLength })].map(b => b.slice())
+        assert.deepEqual(ours, theirs)
+        assert.deepEqual(ours, bodies)
+      }), { numRuns: NUM_RUNS })
+    })
+
+    it('frameBytes produces the bytes lp.encode produces, and each decodes the other\'s frames', () => {
+      fc.assert(fc.property(fc.array(body, { maxLength: 8 }), cuts, (bodies, at) => {
+        const ourStream = concat(bodies.map(b => frameBytes(b, maxDataLength)))
+        const lpStream = concat([...lp.encode(bodies)])
+        assert.deepEqual(ourStream, lpStream)
+        for (const b of bodies) assert.deepEqual(frameBytes(b, maxDataLength), lp.encode.single(b).slice())
+        assert.deepEqual(decodeFrames(split(lpStream, at), maxDataLength), bodies)
+        assert.deepEqual([...lp.decode(split(ourStream, at), { maxDataLength })].map(b => b.slice()), bodies)
+      }), { numRuns: 200 })
+    })
+
+    it('both refuse a frame one byte over the limit, from its header', () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 70000 }), (limit) => {
+        const header = frameBytes(new Uint8Array(limit + 1), limit + 1).subarray(0, -(limit + 1))
+        const decoder = new FrameDecoder(limit)
+        decoder.push(header)
+        assert.equal(decoder.error?.code, ErrorCodes.FRAME_TOO_LARGE)
+        assert.throws(() => [...lp.decode([header], { maxDataLength: limit })], /too long/i)
+      }), { numRuns: 200 })
+    })
+  })
+})
