@@ -32,12 +32,15 @@ export const ErrorCodes = {
   SLOW_CONSUMER: 'slow_consumer',
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
   SERVER_SHUTDOWN: 'server_shutdown',
+  SESSION_REPLACED: 'session_replaced',
   INTERNAL_ERROR: 'internal_error',
   // Local to an endpoint, never sent by a server
   CONNECTION_CLOSED: 'connection_closed',
   CONNECT_FAILED: 'connect_failed',
   ABORTED: 'aborted',
-  OUTBOUND_FULL: 'outbound_full'
+  OUTBOUND_FULL: 'outbound_full',
+  RECONNECT_FAILED: 'reconnect_failed',
+  TIMEOUT: 'timeout'
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -15,11 +15,22 @@ export interface HelloMessage {
   password?: string
   /** Create an account for `username` with `password`, then log in. */
   register?: boolean
+  /**
+   * The `session` token of an earlier connection of this user: if that
+   * connection is still logged in (the server has not noticed it died), it
+   * is closed with `session_replaced` and this one takes its place.
+   */
+  resume?: string
 }
 export interface JoinMessage { type: 'join', req: number, room: string }
 export interface LeaveMessage { type: 'leave', req: number, room: string }
-export interface SendMessage { type: 'send', req: number, room: string, text: string }
-export interface DirectMessage { type: 'dm', req: number, to: string, text: string }
+/**
+ * `key`: an idempotency key chosen by the client (unique per message, e.g. a
+ * random UUID). A send whose key the server already stored for this user is
+ * not stored again: the reply is the original message's ack.
+ */
+export interface SendMessage { type: 'send', req: number, room: string, text: string, key?: string }
+export interface DirectMessage { type: 'dm', req: number, to: string, text: string, key?: string }
 export interface ListRoomsMessage { type: 'rooms', req: number }
 export interface ListMembersMessage { type: 'members', req: number, room: string }
 
@@ -73,9 +84,12 @@ export interface WelcomeMessage {
   maxTextBytes: number
   /** True when logged in to a registered account (false: a guest name, free again after logout). */
   registered: boolean
+  /** Token to put in a later `hello` as `resume`, to replace this connection if it is still open. */
+  session: string
 }
 /** List replies hold at most one frame: `truncated` says entries were left out to fit. */
-export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[], truncated?: boolean }
+/** `lastId`: the room's newest stored message id when you joined; every message after it reaches you. */
+export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[], lastId: number, truncated?: boolean }
 export interface LeftMessage { type: 'left', re: number, room: string }
 /** `stored`: the recipient of a direct message is offline and gets it at their next login. */
 export interface AckMessage { type: 'ack', re: number, id: number, ts: number, stored?: boolean }

@@ -7,11 +7,11 @@ type FieldSpec = FieldKind | `${FieldKind}?`
 type Schema = Record<string, Record<string, FieldSpec>>
 
 const CLIENT_SCHEMA: Schema = {
-  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?' },
+  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?', resume: 'string?' },
   join: { req: 'uint', room: 'string' },
   leave: { req: 'uint', room: 'string' },
-  send: { req: 'uint', room: 'string', text: 'string' },
-  dm: { req: 'uint', to: 'string', text: 'string' },
+  send: { req: 'uint', room: 'string', text: 'string', key: 'string?' },
+  dm: { req: 'uint', to: 'string', text: 'string', key: 'string?' },
   rooms: { req: 'uint' },
   members: { req: 'uint', room: 'string' },
   history: { req: 'uint', room: 'string?', with: 'string?', before: 'uint?', after: 'uint?', limit: 'uint?' },
@@ -24,9 +24,9 @@ const CLIENT_SCHEMA: Schema = {
 const SERVER_SCHEMA: Schema = {
   welcome: {
     v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
-    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool'
+    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string'
   },
-  joined: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
+  joined: { re: 'uint', room: 'string', members: 'strings', lastId: 'uint', truncated: 'bool?' },
   left: { re: 'uint', room: 'string' },
   ack: { re: 'uint', id: 'uint', ts: 'uint', stored: 'bool?' },
   room_list: { re: 'uint', rooms: 'rooms', truncated: 'bool?' },

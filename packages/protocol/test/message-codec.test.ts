@@ -46,11 +46,11 @@ const VALID_CLIENT: ClientMessage[] = [
 const VALID_SERVER: ServerMessage[] = [
   {
     type: 'welcome', v: 1, re: 1, username: 'alice', heartbeatIntervalMs: 10000,
-    heartbeatTimeoutMs: 30000, maxFrameBytes: 65536, maxTextBytes: 16384, registered: false
+    heartbeatTimeoutMs: 30000, maxFrameBytes: 65536, maxTextBytes: 16384, registered: false, session: 'tok'
   },
-  { type: 'joined', re: 2, room: 'general', members: ['alice', 'bob'], truncated: true },
-  { type: 'joined', re: 2, room: 'general', members: ['alice', 'bob'] },
-  { type: 'joined', re: 2, room: 'general', members: [] },
+  { type: 'joined', re: 2, room: 'general', members: ['alice', 'bob'], lastId: 0, truncated: true },
+  { type: 'joined', re: 2, room: 'general', members: ['alice', 'bob'], lastId: 7 },
+  { type: 'joined', re: 2, room: 'general', members: [], lastId: 0 },
   { type: 'left', re: 3, room: 'general' },
   { type: 'ack', re: 4, id: 17, ts: 1700000000000, stored: true },
   { type: 'ack', re: 4, id: 17, ts: 1700000000000 },

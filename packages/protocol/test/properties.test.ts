@@ -47,9 +47,9 @@ const chatMessage: fc.Arbitrary<ChatMessage> = fc.oneof(
 const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({
     type: fc.constant('welcome' as const), v: uint, re: uint, username: text, heartbeatIntervalMs: uint,
-    heartbeatTimeoutMs: uint, maxFrameBytes: uint, maxTextBytes: uint, registered: fc.boolean()
+    heartbeatTimeoutMs: uint, maxFrameBytes: uint, maxTextBytes: uint, registered: fc.boolean(), session: text
   }, plain),
-  fc.record({ type: fc.constant('joined' as const), re: uint, room: text, members: names, truncated: fc.boolean() }, { requiredKeys: ['type', 're', 'room', 'members'], ...plain }),
+  fc.record({ type: fc.constant('joined' as const), re: uint, room: text, members: names, lastId: uint, truncated: fc.boolean() }, { requiredKeys: ['type', 're', 'room', 'members', 'lastId'], ...plain }),
   fc.record({ type: fc.constant('left' as const), re: uint, room: text }, plain),
   fc.record({ type: fc.constant('ack' as const), re: uint, id: uint, ts: uint, stored: fc.boolean() }, { requiredKeys: ['type', 're', 'id', 'ts'], ...plain }),
   fc.record({

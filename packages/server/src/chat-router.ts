@@ -17,10 +17,17 @@ import { conversationStream, roomStream } from './store/store.js'
 import type { MessageWrite, Store } from './store/store.js'
 import { toChatMessage } from './stored-message.js'
 
+/** Longest idempotency key accepted (a UUID is 36). */
+const MAX_KEY_LENGTH = 128
+
 /** What to do with a message once it is on disk. */
 interface Delivery {
   sender: Connection
   req: number
+  /** Its idempotency key (`<user key> <key>`), while it is being written. */
+  pendingKey?: string
+  /** Retries of the same key that arrived while it was being written: acknowledged with it. */
+  retries?: Array<{ sender: Connection, req: number }>
   stream: string
   id: number
   ts: number
@@ -47,6 +54,8 @@ export class ChatRouter {
   private readonly log: GroupCommitLog<Delivery>
   private readonly login: LoginHandler
   private readonly history: HistoryHandler
+  /** Sends being written, by idempotency key: a retry arriving meanwhile waits for the same commit. */
+  private readonly pendingKeys = new Map<string, Delivery>()
 
   constructor (private readonly options: ResolvedServerOptions, private readonly store: Store) {
     this.ids = new IdSequences(stream => store.lastId(stream))
@@ -123,9 +132,13 @@ export class ChatRouter {
     const { room, added } = this.rooms.join(message.room, connection)
     connection.rooms.add(room.name)
     const members = memberNames(room)
+    // Committed messages only: those still being written are fanned out to this member when they commit.
+    const lastId = this.store.lastId(roomStream(room.name))
     connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
-      ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), ...cut(count < members.length) })))
-    if (added) {
+      ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), lastId, ...cut(count < members.length) })))
+    // A reconnect that replaced a session still in the room is no news to the others.
+    const rejoined = connection.replaces !== undefined && room.members.has(connection.replaces)
+    if (added && !rejoined) {
       this.broadcast(room, { type: 'presence', event: 'join', room: room.name, user: connection.username! }, connection)
     }
   }
@@ -146,6 +159,7 @@ export class ChatRouter {
       connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
+    if (this.isRetry(connection, message.req, message.key)) return
     const stream = roomStream(message.room)
     const chat: ChatMessage = {
       type: 'msg', id: this.ids.peekNext(stream), room: message.room,
@@ -154,9 +168,10 @@ export class ChatRouter {
     const frame = this.encodeChat(connection, message.req, chat)
     if (frame === undefined) return
     this.ids.commit(stream, chat.id)
-    this.log.write(
+    this.write(
       { message: { stream, id: chat.id, room: message.room, from: chat.from, text: chat.text, ts: chat.ts } },
-      { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, room: message.room }
+      { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, room: message.room },
+      message.key
     )
   }
 
@@ -165,6 +180,7 @@ export class ChatRouter {
       connection.refuse(message.req, ErrorCodes.INVALID_NAME, `${JSON.stringify(message.to.slice(0, 40))} is not a valid username`)
       return
     }
+    if (this.isRetry(connection, message.req, message.key)) return
     const targetKey = message.to.toLowerCase()
     const online = this.users.get(targetKey)
     const target = online !== undefined && !online.closing ? online : undefined
@@ -188,9 +204,41 @@ export class ChatRouter {
     this.ids.commit(stream, chat.id)
     const write: MessageWrite = { message: { stream, id: chat.id, to, from: chat.from, text: chat.text, ts: chat.ts } }
     if (target === undefined) write.inboxFor = targetKey
-    this.log.write(write, target !== undefined
+    this.write(write, target !== undefined
       ? { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, target }
-      : { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, stored: true })
+      : { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, stored: true },
+    message.key)
+  }
+
+  /** Hands a message to the group commit, with its idempotency key if the client gave one. */
+  private write (write: MessageWrite, delivery: Delivery, key: string | undefined): void {
+    if (key !== undefined) {
+      write.idempotency = { userKey: delivery.sender.userKey!, key }
+      delivery.pendingKey = `${delivery.sender.userKey!} ${key}`
+      this.pendingKeys.set(delivery.pendingKey, delivery)
+    }
+    this.log.write(write, delivery)
+  }
+
+  /**
+   * A send whose idempotency key was seen already: acknowledged with the
+   * original message's id and timestamp, and not stored or delivered again.
+   */
+  private isRetry (connection: Connection, req: number, key: string | undefined): boolean {
+    if (key === undefined) return false
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      connection.refuse(req, ErrorCodes.INVALID_MESSAGE, `an idempotency key is 1-${MAX_KEY_LENGTH} characters`)
+      return true
+    }
+    const pending = this.pendingKeys.get(`${connection.userKey!} ${key}`)
+    if (pending !== undefined) {
+      (pending.retries ??= []).push({ sender: connection, req })
+      return true
+    }
+    const stored = this.store.findByKey({ userKey: connection.userKey!, key })
+    if (stored === undefined) return false
+    connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })
+    return true
   }
 
   /** A committed batch: fan out and acknowledge, in commit order. */
@@ -199,11 +247,15 @@ export class ChatRouter {
       this.options.logger.warn(`storing ${deliveries.length} message(s) failed: ${error.message}`)
       for (const d of deliveries) {
         this.ids.forget(d.stream) // reread from the store: the failed ids were never used
-        d.sender.refuse(d.req, ErrorCodes.STORAGE_ERROR, 'the message could not be stored; it was not delivered')
+        if (d.pendingKey !== undefined) this.pendingKeys.delete(d.pendingKey)
+        for (const { sender, req } of [d, ...d.retries ?? []]) {
+          sender.refuse(req, ErrorCodes.STORAGE_ERROR, 'the message could not be stored; it was not delivered')
+        }
       }
       return
     }
     for (const d of deliveries) {
+      if (d.pendingKey !== undefined) this.pendingKeys.delete(d.pendingKey)
       if (d.room !== undefined) {
         const room = this.rooms.get(d.room)
         // Frame once, hand the same bytes to every member (the sender included).
@@ -214,6 +266,7 @@ export class ChatRouter {
       d.sender.send(d.stored === true
         ? { type: 'ack', re: d.req, id: d.id, ts: d.ts, stored: true }
         : { type: 'ack', re: d.req, id: d.id, ts: d.ts })
+      for (const retry of d.retries ?? []) retry.sender.send({ type: 'ack', re: retry.req, id: d.id, ts: d.ts })
     }
   }
 
@@ -258,6 +311,8 @@ export class ChatRouter {
   private removeMember (roomName: string, connection: Connection, reason: LeaveReason): void {
     const room = this.rooms.leave(roomName, connection)
     if (room === undefined) return
+    // The user is still here, on the connection that replaced this one.
+    if (connection.replacedBy !== undefined && room.members.has(connection.replacedBy)) return
     this.broadcast(room, { type: 'presence', event: 'leave', room: room.name, user: connection.username!, reason })
   }
 

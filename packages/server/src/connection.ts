@@ -36,6 +36,12 @@ export class Connection {
    * guest with the same name can't read its direct messages.
    */
   identity: string | undefined
+  /** Token a reconnecting client presents (`hello.resume`) to replace this connection. */
+  session: string | undefined
+  /** The connection that replaced this one (a reconnect that came before this one was seen to die). */
+  replacedBy: Connection | undefined
+  /** The connection this one replaced. */
+  replaces: Connection | undefined
   /** Rooms this connection is a member of. */
   readonly rooms = new Set<string>()
   /** Last time anything arrived (ms since epoch), for heartbeats. */

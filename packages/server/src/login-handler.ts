@@ -42,7 +42,7 @@ export class LoginHandler {
       return
     }
     const key = hello.username.toLowerCase()
-    if (this.users.has(key)) {
+    if (this.inUse(key, hello)) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${hello.username} is in use`)
       return
     }
@@ -63,6 +63,12 @@ export class LoginHandler {
       }
     }
     return this.authenticate(connection, hello, key)
+  }
+
+  /** In use by a connection the hello can't replace (no matching `resume` token). */
+  private inUse (key: string, hello: HelloMessage): boolean {
+    const current = this.users.get(key)
+    return current !== undefined && (hello.resume === undefined || current.session !== hello.resume)
   }
 
   private async authenticate (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
@@ -116,14 +122,24 @@ export class LoginHandler {
     const key = name.toLowerCase()
     // Someone may have taken the name while the password was being checked.
     if (connection.closing) return
-    if (this.users.has(key)) {
+    if (this.inUse(key, hello)) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${name} is in use`)
       return
+    }
+    const replaced = this.users.get(key)
+    if (replaced !== undefined) {
+      // The client says it is this session's owner, reconnecting before the server saw the old connection die.
+      replaced.replacedBy = connection
+      connection.replaces = replaced
+      this.users.remove(replaced)
+      replaced.fail(ErrorCodes.SESSION_REPLACED, 'you logged in again from another connection')
     }
     connection.username = name
     connection.userKey = key
     connection.registered = registered
-    connection.identity = registered ? key : `${key}~${randomBytes(6).toString('base64url')}`
+    // A guest that resumes keeps its session's identity, so its direct conversations carry on.
+    connection.identity = registered ? key : (replaced?.identity ?? `${key}~${randomBytes(6).toString('base64url')}`)
+    connection.session = randomBytes(16).toString('base64url')
     this.users.add(connection)
     this.options.logger.info(`${name} logged in${registered ? '' : ' as a guest'} from ${connection.remoteAddress}`)
     connection.send({
@@ -135,7 +151,8 @@ export class LoginHandler {
       heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       maxFrameBytes: this.options.maxFrameBytes,
       maxTextBytes: this.options.maxTextBytes,
-      registered
+      registered,
+      session: connection.session
     })
     this.onLogin(connection)
   }

@@ -12,7 +12,7 @@ describe('rooms', () => {
       const carol = await bed.user('carol')
 
       assert.deepEqual(await alice.request({ type: 'join', room: 'general' }),
-        { type: 'joined', re: 2, room: 'general', members: ['alice'] })
+        { type: 'joined', re: 2, room: 'general', members: ['alice'], lastId: 0 })
       const joined = await bob.request({ type: 'join', room: 'general' })
       assert.equal(joined.type, 'joined')
       assert.deepEqual(joined.type === 'joined' && joined.members, ['alice', 'bob'])

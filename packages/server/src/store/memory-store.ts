@@ -1,4 +1,4 @@
-import type { Account, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
 
 interface Stream {
   /** In id order. */
@@ -16,6 +16,7 @@ export class MemoryStore implements Store {
   private readonly streams = new Map<StreamKey, Stream>()
   private readonly inboxes = new Map<string, StoredMessage[]>()
   private readonly accounts = new Map<string, Account>()
+  private readonly byKey = new Map<string, StoredMessage>()
 
   lastId (stream: StreamKey): number {
     return this.streams.get(stream)?.lastId ?? 0
@@ -26,7 +27,8 @@ export class MemoryStore implements Store {
   }
 
   append (writes: readonly MessageWrite[]): void {
-    for (const { message, inboxFor } of writes) {
+    for (const { message, inboxFor, idempotency } of writes) {
+      if (idempotency !== undefined) this.byKey.set(`${idempotency.userKey} ${idempotency.key}`, message)
       let stream = this.streams.get(message.stream)
       if (stream === undefined) {
         stream = { messages: [], lastId: 0, floor: 0 }
@@ -52,6 +54,12 @@ export class MemoryStore implements Store {
     const messages = this.streams.get(stream)?.messages ?? []
     const end = before === undefined ? messages.length : firstIndexAbove(messages, before - 1)
     return messages.slice(Math.max(0, end - limit), end)
+  }
+
+  findByKey ({ userKey, key }: IdempotencyKey): StoredMessage | undefined {
+    const message = this.byKey.get(`${userKey} ${key}`)
+    // Like the SQLite store: a message removed by retention is not found.
+    return message !== undefined && message.id > this.floor(message.stream) ? message : undefined
   }
 
   takeInbox (userKey: string): StoredMessage[] {

@@ -32,5 +32,10 @@ export const MIGRATIONS: readonly string[] = [
      name TEXT NOT NULL,
      password_hash TEXT NOT NULL,
      created_at INTEGER NOT NULL
-   ) WITHOUT ROWID;`
+   ) WITHOUT ROWID;`,
+  // 2: idempotency keys, so a send retried after a reconnect or a restart is stored once.
+  `ALTER TABLE messages ADD COLUMN sender_key TEXT;
+   ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
+   CREATE UNIQUE INDEX messages_by_idempotency_key ON messages (sender_key, idempotency_key)
+     WHERE idempotency_key IS NOT NULL;`
 ]

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3'
 import { MIGRATIONS } from './sqlite-migrations.js'
-import type { Account, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
 
 /**
  * `full`: every commit is synced to disk before acknowledgements go out
@@ -52,6 +52,7 @@ export class SqliteStore implements Store {
     clearInbox: Statement
     getAccount: Statement
     createAccount: Statement
+    findByKey: Statement
     staleByStream: Statement
     streamsOverCount: Statement
     nthNewest: Statement
@@ -80,7 +81,8 @@ export class SqliteStore implements Store {
     }
     const db = this.db
     this.statements = {
-      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      findByKey: db.prepare('SELECT * FROM messages WHERE sender_key = ? AND idempotency_key = ?'),
       bumpStream: db.prepare('INSERT INTO streams (stream, last_id) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_id = max(last_id, excluded.last_id)'),
       insertInbox: db.prepare('INSERT INTO inbox (user_key, stream, id) VALUES (?, ?, ?)'),
       lastId: db.prepare('SELECT last_id FROM streams WHERE stream = ?').pluck(),
@@ -100,8 +102,8 @@ export class SqliteStore implements Store {
     }
     this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
       const lastIds = new Map<StreamKey, number>()
-      for (const { message: m, inboxFor } of writes) {
-        this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts)
+      for (const { message: m, inboxFor, idempotency } of writes) {
+        this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency?.userKey ?? null, idempotency?.key ?? null)
         if (inboxFor !== undefined) this.statements.insertInbox.run(inboxFor, m.stream, m.id)
         lastIds.set(m.stream, m.id)
       }
@@ -135,6 +137,11 @@ export class SqliteStore implements Store {
       ? this.statements.readLatest.all(stream, limit)
       : this.statements.readBefore.all(stream, before, limit)
     return (rows as MessageRow[]).map(toMessage)
+  }
+
+  findByKey ({ userKey, key }: IdempotencyKey): StoredMessage | undefined {
+    const row = this.statements.findByKey.get(userKey, key) as MessageRow | undefined
+    return row === undefined ? undefined : toMessage(row)
   }
 
   takeInbox (userKey: string): StoredMessage[] {

@@ -23,11 +23,19 @@ export interface StoredMessage {
   ts: number
 }
 
+/** An idempotency key, as the sender's lower-cased name and the key the client chose. */
+export interface IdempotencyKey {
+  userKey: string
+  key: string
+}
+
 /** A message to write, and who should get it at their next login if they are offline now. */
 export interface MessageWrite {
   message: StoredMessage
   /** Lower-cased username whose offline inbox gets this message. */
   inboxFor?: string
+  /** Recorded with the message, so a retry with the same key finds it, also after a restart. */
+  idempotency?: IdempotencyKey
 }
 
 export interface Account {
@@ -56,6 +64,8 @@ export interface Store {
   readAfter: (stream: StreamKey, after: number, limit: number) => StoredMessage[]
   /** Up to `limit` newest messages with id < `before` (or the newest of all), oldest first. */
   readBefore: (stream: StreamKey, before: number | undefined, limit: number) => StoredMessage[]
+  /** The message stored with this idempotency key, if any (and not removed by retention). */
+  findByKey: (idempotency: IdempotencyKey) => StoredMessage | undefined
   /** Removes and returns a user's offline inbox, in the order the messages were stored. */
   takeInbox: (userKey: string) => StoredMessage[]
   getAccount: (userKey: string) => Account | undefined

@@ -1,0 +1,371 @@
+import { describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { conversationStream, DATABASE_FILE, MemoryStore, roomStream, SqliteStore } from '../src/index.js'
+import type { MessageWrite, Store, StoredMessage } from '../src/index.js'
+// The migration list is internal; the schema version must equal its length.
+import { MIGRATIONS } from '../src/store/sqlite-migrations.js'
+
+interface Closable { close: () => void }
+
+/**
+ * A fresh temporary directory for one test. After the test (passed or not),
+ * everything handed to `keep` is closed, then the directory is removed.
+ */
+function tempDir (t: TestContext): { dir: string, keep: <T extends Closable>(closable: T) => T } {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-store-test-'))
+  const kept: Closable[] = []
+  t.after(() => {
+    for (const closable of kept) closable.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { dir, keep: closable => { kept.push(closable); return closable } }
+}
+
+const ROOM = roomStream('general')
+const OTHER_ROOM = roomStream('random')
+const ALICE_BOB = conversationStream('alice', 'bob')
+const BOB_CAROL = conversationStream('bob', 'carol')
+
+function roomMessage (stream: string, id: number, ts = 1_000 * id, from = 'alice'): StoredMessage {
+  return { stream, id, room: stream.slice(2), from, text: `${stream} #${id} ✓`, ts }
+}
+
+function directMessage (stream: string, id: number, from: string, to: string, ts = 1_000 * id): StoredMessage {
+  return { stream, id, to, from, text: `dm ${id} from ${from}`, ts }
+}
+
+/** Appends `count` messages to `stream` (ids after its last), in batches of `batch`. */
+function fill (store: Store, stream: string, count: number, batch = 7): StoredMessage[] {
+  const first = store.lastId(stream) + 1
+  const messages = Array.from({ length: count }, (_, i) => roomMessage(stream, first + i))
+  for (let i = 0; i < messages.length; i += batch) {
+    store.append(messages.slice(i, i + batch).map((message): MessageWrite => ({ message })))
+  }
+  return messages
+}
+
+function ids (messages: StoredMessage[]): number[] {
+  return messages.map(m => m.id)
+}
+
+function range (from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+}
+
+interface Subject {
+  name: string
+  /** A new, empty store owned by the test (closed after it). */
+  open: (t: TestContext) => Store
+}
+
+const subjects: Subject[] = [
+  {
+    name: 'MemoryStore',
+    open: t => {
+      const store = new MemoryStore()
+      t.after(() => { store.close() })
+      return store
+    }
+  },
+  {
+    name: 'SqliteStore',
+    open: t => {
+      const { dir, keep } = tempDir(t)
+      return keep(new SqliteStore(dir))
+    }
+  }
+]
+
+for (const subject of subjects) {
+  describe(`${subject.name}: the Store contract`, () => {
+    it('an unknown stream is empty: lastId 0, floor 0, nothing to read', t => {
+      const store = subject.open(t)
+      assert.equal(store.lastId(ROOM), 0)
+      assert.equal(store.floor(ROOM), 0)
+      assert.deepEqual(store.readAfter(ROOM, 0, 10), [])
+      assert.deepEqual(store.readBefore(ROOM, undefined, 10), [])
+      assert.deepEqual(store.readBefore(ROOM, 5, 10), [])
+      assert.deepEqual(store.takeInbox('bob'), [])
+      assert.equal(store.getAccount('bob'), undefined)
+      assert.equal(store.prune({ maxAgeMs: 1, maxMessagesPerStream: 1 }, Date.now()), 0)
+    })
+
+    it('append keeps every field; readAfter pages forward, readBefore pages backward, oldest first', t => {
+      const store = subject.open(t)
+      const written = fill(store, ROOM, 25)
+      // Another stream in between must not show up in the first one.
+      const other = fill(store, OTHER_ROOM, 3)
+      const dm = directMessage(ALICE_BOB, 1, 'alice', 'bob')
+      store.append([{ message: dm }])
+
+      assert.equal(store.lastId(ROOM), 25)
+      assert.equal(store.lastId(OTHER_ROOM), 3)
+      assert.equal(store.lastId(ALICE_BOB), 1)
+
+      assert.deepEqual(store.readAfter(ROOM, 0, 10), written.slice(0, 10), 'fields round-trip exactly')
+      assert.deepEqual(ids(store.readAfter(ROOM, 10, 10)), range(11, 20))
+      assert.deepEqual(ids(store.readAfter(ROOM, 20, 10)), range(21, 25))
+      assert.deepEqual(store.readAfter(ROOM, 25, 10), [])
+      assert.deepEqual(store.readAfter(ROOM, 1_000, 10), [])
+
+      assert.deepEqual(ids(store.readBefore(ROOM, undefined, 10)), range(16, 25))
+      assert.deepEqual(ids(store.readBefore(ROOM, 16, 10)), range(6, 15))
+      assert.deepEqual(ids(store.readBefore(ROOM, 6, 10)), range(1, 5))
+      assert.deepEqual(store.readBefore(ROOM, 1, 10), [])
+      assert.deepEqual(ids(store.readBefore(ROOM, 1_000, 3)), [23, 24, 25])
+
+      assert.deepEqual(store.readAfter(OTHER_ROOM, 0, 100), other)
+      assert.deepEqual(store.readBefore(ALICE_BOB, undefined, 5), [dm], 'a direct message keeps `to` and has no `room`')
+    })
+
+    it('paging forward and backward through a long stream sees each message once', t => {
+      const store = subject.open(t)
+      fill(store, ROOM, 1_003, 50)
+      const forward: number[] = []
+      for (let after = 0; ;) {
+        const page = store.readAfter(ROOM, after, 100)
+        if (page.length === 0) break
+        forward.push(...ids(page))
+        after = page[page.length - 1].id
+      }
+      assert.deepEqual(forward, range(1, 1_003))
+      const backward: number[] = []
+      for (let before: number | undefined; ;) {
+        const page = store.readBefore(ROOM, before, 100)
+        if (page.length === 0) break
+        backward.unshift(...ids(page))
+        before = page[0].id
+      }
+      assert.deepEqual(backward, range(1, 1_003))
+    })
+
+    it('prune by count keeps the newest n of each stream and raises floor()', t => {
+      const store = subject.open(t)
+      fill(store, ROOM, 25)
+      fill(store, OTHER_ROOM, 4)
+      assert.equal(store.prune({ maxMessagesPerStream: 10 }, Date.now()), 15)
+      assert.equal(store.floor(ROOM), 15)
+      assert.equal(store.floor(OTHER_ROOM), 0, 'a stream within the limit is untouched')
+      assert.equal(store.lastId(ROOM), 25)
+      assert.deepEqual(ids(store.readAfter(ROOM, 0, 100)), range(16, 25))
+      assert.deepEqual(ids(store.readBefore(ROOM, undefined, 100)), range(16, 25))
+      assert.deepEqual(ids(store.readAfter(OTHER_ROOM, 0, 100)), range(1, 4))
+      assert.equal(store.prune({ maxMessagesPerStream: 10 }, Date.now()), 0, 'pruning again removes nothing')
+      fill(store, ROOM, 5)
+      assert.equal(store.prune({ maxMessagesPerStream: 10 }, Date.now()), 5)
+      assert.equal(store.floor(ROOM), 20)
+      assert.deepEqual(ids(store.readAfter(ROOM, 0, 100)), range(21, 30))
+    })
+
+    it('prune by age removes messages older than maxAgeMs and raises floor()', t => {
+      const store = subject.open(t)
+      fill(store, ROOM, 20) // ts = 1000 * id
+      fill(store, OTHER_ROOM, 3)
+      // Older than 10 500 - 5 000 = 5 500: ts 1000..5000, ids 1..5 of ROOM and all three of OTHER_ROOM.
+      assert.equal(store.prune({ maxAgeMs: 5_000 }, 10_500), 8)
+      assert.equal(store.floor(ROOM), 5)
+      assert.equal(store.floor(OTHER_ROOM), 3)
+      assert.deepEqual(ids(store.readAfter(ROOM, 0, 100)), range(6, 20))
+      assert.deepEqual(store.readAfter(OTHER_ROOM, 0, 100), [])
+      assert.equal(store.lastId(OTHER_ROOM), 3)
+    })
+
+    it('both policies at once: whichever removes more wins', t => {
+      const store = subject.open(t)
+      fill(store, ROOM, 30)
+      // Age alone would cut ids 1..5, count alone ids 1..20.
+      assert.equal(store.prune({ maxAgeMs: 5_000, maxMessagesPerStream: 10 }, 10_500), 20)
+      assert.equal(store.floor(ROOM), 20)
+      // Now age cuts more than count: ts < 26 000 - 1 000.
+      assert.equal(store.prune({ maxAgeMs: 1_000, maxMessagesPerStream: 10 }, 26_000), 4)
+      assert.equal(store.floor(ROOM), 24)
+      assert.deepEqual(ids(store.readAfter(ROOM, 0, 100)), range(25, 30))
+    })
+
+    it('lastId survives retention pruning everything; new ids continue after it', t => {
+      const store = subject.open(t)
+      fill(store, ROOM, 12)
+      assert.equal(store.prune({ maxAgeMs: 1 }, 1_000_000), 12)
+      assert.equal(store.lastId(ROOM), 12)
+      assert.equal(store.floor(ROOM), 12)
+      assert.deepEqual(store.readAfter(ROOM, 0, 100), [])
+      assert.deepEqual(store.readBefore(ROOM, undefined, 100), [])
+      store.append([{ message: roomMessage(ROOM, 13, 2_000_000) }])
+      assert.equal(store.lastId(ROOM), 13)
+      assert.deepEqual(ids(store.readAfter(ROOM, 12, 100)), [13])
+      assert.equal(store.floor(ROOM), 12, 'appending does not lower the floor')
+    })
+
+    it('takeInbox returns a user\'s stored messages in the order stored, then is empty', t => {
+      const store = subject.open(t)
+      // Interleaved across two conversations, in two batches, with a message for someone else.
+      store.append([
+        { message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), inboxFor: 'bob' },
+        { message: directMessage(BOB_CAROL, 1, 'carol', 'bob'), inboxFor: 'bob' },
+        { message: directMessage(ALICE_BOB, 2, 'bob', 'alice'), inboxFor: 'alice' }
+      ])
+      store.append([
+        { message: directMessage(ALICE_BOB, 3, 'alice', 'bob'), inboxFor: 'bob' },
+        { message: roomMessage(ROOM, 1) },
+        { message: directMessage(BOB_CAROL, 2, 'carol', 'bob'), inboxFor: 'bob' }
+      ])
+      const inbox = store.takeInbox('bob')
+      assert.deepEqual(inbox.map(m => `${m.stream}/${m.id}/${m.from}`), [
+        `${ALICE_BOB}/1/alice`, `${BOB_CAROL}/1/carol`, `${ALICE_BOB}/3/alice`, `${BOB_CAROL}/2/carol`
+      ])
+      assert.deepEqual(inbox[0], directMessage(ALICE_BOB, 1, 'alice', 'bob'))
+      assert.deepEqual(store.takeInbox('bob'), [], 'taken once')
+      assert.deepEqual(ids(store.takeInbox('alice')), [2], 'another user\'s inbox is untouched')
+      // The messages stay in their conversations.
+      assert.deepEqual(ids(store.readAfter(ALICE_BOB, 0, 10)), [1, 2, 3])
+    })
+
+    it('takeInbox leaves out messages retention removed meanwhile', t => {
+      const store = subject.open(t)
+      store.append([
+        { message: directMessage(ALICE_BOB, 1, 'alice', 'bob', 1_000), inboxFor: 'bob' },
+        { message: directMessage(ALICE_BOB, 2, 'alice', 'bob', 9_000), inboxFor: 'bob' }
+      ])
+      assert.equal(store.prune({ maxAgeMs: 5_000 }, 10_000), 1)
+      assert.deepEqual(ids(store.takeInbox('bob')), [2])
+    })
+
+    it('createAccount refuses a user key registered already, keeping the first account', t => {
+      const store = subject.open(t)
+      const first = { name: 'Alice', passwordHash: 'scrypt$first', createdAt: 1_700_000_000_000 }
+      assert.equal(store.createAccount('alice', first), true)
+      assert.equal(store.createAccount('alice', { name: 'ALICE', passwordHash: 'scrypt$second', createdAt: 2 }), false)
+      assert.deepEqual(store.getAccount('alice'), first)
+      assert.equal(store.getAccount('bob'), undefined)
+      assert.equal(store.createAccount('bob', { name: 'bob', passwordHash: 'x', createdAt: 3 }), true)
+      assert.equal(store.getAccount('bob')?.name, 'bob')
+    })
+  })
+}
+
+describe('SqliteStore: the file', () => {
+  it('creates the directory, the database and its schema on first open (schemaVersion = number of migrations)', t => {
+    const { dir: root, keep } = tempDir(t)
+    const dir = join(root, 'nested', 'data')
+    const store = keep(new SqliteStore(dir))
+    assert.equal(store.path, join(dir, DATABASE_FILE))
+    assert.ok(existsSync(store.path))
+    assert.ok(MIGRATIONS.length >= 1)
+    assert.equal(store.schemaVersion, MIGRATIONS.length)
+    store.close()
+
+    // What is on disk, read with SQLite directly once the store let go of the file.
+    const db = keep(new Database(join(dir, DATABASE_FILE), { readonly: true }))
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[])
+      .filter(name => !name.startsWith('sqlite_'))
+    assert.deepEqual(tables, ['accounts', 'inbox', 'messages', 'streams'])
+  })
+
+  it('reopening keeps messages, last ids, floors, inboxes and accounts, and runs no migration again', t => {
+    const { dir, keep } = tempDir(t)
+    const first = keep(new SqliteStore(dir))
+    fill(first, ROOM, 30)
+    first.append([{ message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), inboxFor: 'bob' }])
+    first.createAccount('bob', { name: 'Bob', passwordHash: 'h', createdAt: 5 })
+    first.prune({ maxMessagesPerStream: 20 }, Date.now())
+    first.close()
+    first.close() // closing twice is harmless
+
+    const second = keep(new SqliteStore(dir))
+    assert.equal(second.schemaVersion, MIGRATIONS.length)
+    assert.equal(second.lastId(ROOM), 30)
+    assert.equal(second.floor(ROOM), 10)
+    assert.deepEqual(ids(second.readAfter(ROOM, 0, 100)), range(11, 30))
+    assert.deepEqual(second.readAfter(ROOM, 10, 1)[0], roomMessage(ROOM, 11))
+    assert.deepEqual(second.getAccount('bob'), { name: 'Bob', passwordHash: 'h', createdAt: 5 })
+    assert.deepEqual(second.takeInbox('bob'), [directMessage(ALICE_BOB, 1, 'alice', 'bob')])
+    fill(second, ROOM, 1)
+    assert.equal(second.lastId(ROOM), 31)
+  })
+
+  it('append is all or none: a batch that fails writes nothing', t => {
+    const { dir, keep } = tempDir(t)
+    const store = keep(new SqliteStore(dir))
+    fill(store, ROOM, 3)
+    // Id 3 exists already: the whole batch, the fresh id 4 and the other stream included, must roll back.
+    assert.throws(() => {
+      store.append([
+        { message: roomMessage(OTHER_ROOM, 1) },
+        { message: roomMessage(ROOM, 4) },
+        { message: roomMessage(ROOM, 3) }
+      ])
+    }, /UNIQUE|PRIMARY KEY|constraint/i)
+    assert.equal(store.lastId(ROOM), 3)
+    assert.equal(store.lastId(OTHER_ROOM), 0)
+    assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1, 2, 3])
+    assert.deepEqual(store.readAfter(OTHER_ROOM, 0, 10), [])
+  })
+
+  it('a second store on the same directory, while the first is open, is refused with a clear error', t => {
+    const { dir, keep } = tempDir(t)
+    const first = keep(new SqliteStore(dir))
+    fill(first, ROOM, 2)
+    // locking_mode EXCLUSIVE: the first connection holds the file; SQLite answers SQLITE_BUSY, the store says why.
+    assert.throws(() => new SqliteStore(dir), (err: Error) => {
+      assert.match(err.message, /chat\.db is in use by another server/)
+      assert.equal((err.cause as { code?: string } | undefined)?.code, 'SQLITE_BUSY')
+      return true
+    })
+    assert.equal(first.lastId(ROOM), 2, 'the first holder is unaffected')
+    first.close()
+
+    // Also when the holder only opened an existing database and wrote nothing yet.
+    const reopened = keep(new SqliteStore(dir))
+    assert.throws(() => new SqliteStore(dir), /in use by another server/)
+    assert.equal(reopened.lastId(ROOM), 2)
+    fill(reopened, ROOM, 1)
+    reopened.close()
+
+    // Once closed, the directory can be opened again.
+    const third = keep(new SqliteStore(dir))
+    assert.equal(third.lastId(ROOM), 3)
+  })
+
+  it('a database with a newer schema version than this code knows is refused and left untouched', t => {
+    const { dir, keep } = tempDir(t)
+    const path = join(dir, DATABASE_FILE)
+    const future = MIGRATIONS.length + 1
+    const raw = new Database(path)
+    raw.exec('CREATE TABLE from_the_future (x INTEGER)')
+    raw.pragma(`user_version = ${future}`)
+    raw.close()
+
+    assert.throws(() => new SqliteStore(dir), (err: Error) => {
+      assert.match(err.message, new RegExp(`schema version ${future}, newer than this server \\(${MIGRATIONS.length}\\)`))
+      return true
+    })
+    // Not migrated, and not left locked: SQLite opens it and finds it as it was.
+    const after = keep(new Database(path))
+    assert.equal(after.pragma('user_version', { simple: true }), future)
+    assert.deepEqual(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all(), ['from_the_future'])
+  })
+
+  it('a file that is not a database is refused, not overwritten', t => {
+    const { dir } = tempDir(t)
+    const path = join(dir, DATABASE_FILE)
+    const garbage = Buffer.from('this is not an SQLite database, only text long enough to have a header. '.repeat(20))
+    writeFileSync(path, garbage)
+    assert.throws(() => new SqliteStore(dir), /not a database/)
+    assert.deepEqual(readFileSync(path), garbage)
+  })
+
+  it('durability normal stores and reopens like full', t => {
+    const { dir, keep } = tempDir(t)
+    const store = keep(new SqliteStore(dir, { durability: 'normal' }))
+    fill(store, ROOM, 3)
+    store.close()
+    assert.equal(keep(new SqliteStore(dir)).lastId(ROOM), 3)
+  })
+})
