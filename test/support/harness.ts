@@ -44,9 +44,12 @@ export class Harness {
     return started
   }
 
-  /** A logged-in SDK client. */
+  /**
+   * A logged-in SDK client. It does not reconnect unless asked to: most tests are about one
+   * connection and what ends it; the reconnection tests opt in with `reconnect: true`.
+   */
   async client (url: string, username: string, options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient> {
-    const client = await within(connect(url, { ...options, username }), `${username} to connect`)
+    const client = await within(connect(url, { reconnect: false, ...options, username }), `${username} to connect`)
     this.defer(`closing ${username}`, async () => { await client.close() })
     return client
   }

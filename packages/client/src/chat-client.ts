@@ -1,16 +1,18 @@
-import {
-  decodeServerMessage, decodeStage, encodeFrame, ErrorCodes, PROTOCOL_VERSION, ProtocolError
-} from '@chat/protocol'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
 import type {
   AckMessage, ChatMessage, ClientMessage, ClientRequest, HistoryPageMessage, JoinedMessage, LeaveReason,
   MemberListMessage, ReplayDoneMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
-import { FrameQueue } from '@chat/transport'
-import type { Duplex } from '@chat/transport'
-import { pipe } from 'it-pipe'
 import { ChatError } from './chat-error.js'
+import { ClientConnection } from './client-connection.js'
+import type { ConnectionHandler } from './client-connection.js'
 import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
+import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
+import type { ResolvedReconnectOptions } from './reconnect-policy.js'
+import type { StatusEvent } from './status.js'
 import { Subscription } from './subscription.js'
+import { tcpTransport } from './tcp-transport.js'
 
 /** A presence change in a room the client is in. */
 export interface PresenceEvent {
@@ -45,6 +47,7 @@ export interface HistoryPage {
   /** Older messages existed but were removed by the server's retention. */
   gone?: boolean
 }
+
 export interface JoinResult {
   room: string
   members: string[]
@@ -54,88 +57,123 @@ export interface JoinResult {
 
 type RequestBody = ClientRequest extends infer R ? R extends ClientRequest ? Omit<R, 'req'> : never : never
 
-interface PendingCall {
+interface Call {
+  body: RequestBody
   resolve: (reply: ServerReply) => void
   reject: (err: ChatError) => void
-  /** A reply the app awaits: reading must go on until it arrives (false for a replay, which the app drains). */
+  /** An app call: sent again on the next connection if this one is lost before the reply. */
+  resend: boolean
+  /** A reply the app awaits: reading goes on until it arrives (false for replays, which the app drains). */
   holdsReading: boolean
+  /** Where it was sent, and under which request id; unset while waiting for a connection. */
+  connection?: ClientConnection
+  req?: number
+  offlineTimer?: NodeJS.Timeout
+}
+
+/** What the client knows of a room it is in, to resume it after a reconnect. */
+interface RoomState {
+  /** The newest message id delivered to the iterators. */
+  lastId: number
+  /** Rejoined, and catching up: live messages are dropped until the replay reaches them. */
+  resuming: boolean
 }
 
 /** A `messages({ room, since })` iterator: stored messages first, then live ones after `liveAfter`. */
-interface Replay {
+interface SinceReplay {
   subscription: Subscription<ChatMessage>
+  room: string
+  /** The newest replayed id handed to the iterator: where to go on from after a reconnect. */
+  lastId: number
   /** Live messages with ids above this are new to the iterator; until the replay is done, none are. */
   liveAfter: number
+  done: boolean
 }
+
+type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed'
+
+/** Login refusals a retry can't fix: the client stops reconnecting. */
+const FINAL_LOGIN_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCodes.AUTH_FAILED, ErrorCodes.INVALID_NAME, ErrorCodes.WEAK_PASSWORD,
+  ErrorCodes.REGISTRATION_CLOSED, ErrorCodes.UNSUPPORTED_VERSION
+])
+/** Disconnects after which reconnecting would be wrong. */
+const FINAL_DISCONNECTS: ReadonlySet<string> = new Set([ErrorCodes.SESSION_REPLACED])
 
 const DEFAULT_HIGH_WATER_MARK = 1024
 const textEncoder = new TextEncoder()
 
 /**
- * A logged-in connection to a chat server. Get one from `connect()`.
+ * A client of a chat server that survives the network. Get one from `connect()`.
  *
  * Every call resolves with the server's reply or rejects with a `ChatError`
  * carrying the server's code. `messages()` and `events()` are async iterators
- * with backpressure: while one is full, the client stops reading the socket.
+ * with backpressure. After an unexpected disconnect the client reconnects,
+ * rejoins its rooms, resumes every iterator from the last message it had, and
+ * sends again what was not acknowledged (with the same idempotency key, so
+ * nothing is stored twice).
  */
 export class ChatClient implements AsyncDisposable {
-  /** Settles when the connection has ended: with `undefined` after `close()`, or with the reason it was lost. */
+  /** Settles when the client is closed for good: `undefined` after `close()`, or the reason it gave up. */
   readonly closed: Promise<ChatError | undefined>
   username = ''
   /** Logged in to a registered account (false: a guest name). */
   registered = false
   server: ServerInfo | undefined
 
-  private readonly queue: FrameQueue
-  private readonly pending = new Map<number, PendingCall>()
+  private state: ClientState = 'connecting'
+  private connection: ClientConnection | undefined
+  /** The server's token for this session: a reconnect presents it to replace a connection the server thinks alive. */
+  private session: string | undefined
+  private readonly calls = new Set<Call>()
+  private readonly byReq = new Map<number, Call>()
+  private nextReq = 0
+  private draining = false
+  private readonly roomStates = new Map<string, RoomState>()
+  private readonly sinceReplays = new Set<SinceReplay>()
+  /** Replay requests in flight: of `since` iterators, and of rooms being resumed after a reconnect. */
+  private readonly replays = new Map<number, SinceReplay>()
+  private readonly roomResumes = new Map<number, string>()
   private readonly messageSubscriptions = new Set<Subscription<ChatMessage>>()
   private readonly eventSubscriptions = new Set<Subscription<PresenceEvent>>()
-  private readonly replays = new Map<number, Replay>()
-  /** Direct messages no iterator wanted yet (those kept offline arrive right at login): the next iterator that accepts them gets them. */
+  private readonly statusSubscriptions = new Set<Subscription<StatusEvent>>()
+  /**
+   * Direct messages no iterator wanted yet (those kept offline arrive right
+   * at login): the next iterator that accepts them gets them. At most
+   * `highWaterMark`; beyond, the oldest go, so an app that never reads
+   * direct messages does not stall.
+   */
   private unclaimed: ChatMessage[] = []
-  /** Calls whose replies the app awaits. */
-  private awaitedReplies = 0
   private readonly highWaterMark: number
-  private readonly maxFrameBytes: number
-  private nextReq = 0
-  private closing = false
-  private ended = false
-  /** Why the connection is ending, if the server or the network decided it. */
-  private reason: ChatError | undefined
-  private resumeReading: (() => void) | undefined
+  private readonly reconnectOptions: ResolvedReconnectOptions
+  private readonly stopReconnecting = new AbortController()
   private resolveClosed!: (reason: ChatError | undefined) => void
-  private destroyTimer: NodeJS.Timeout | undefined
+  private finalReason: ChatError | undefined
 
   /** @internal Use `connect()`. */
-  constructor (private readonly duplex: Duplex, private readonly options: ConnectOptions) {
+  constructor (private readonly address: URL, private readonly options: ConnectOptions) {
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
-    this.maxFrameBytes = options.maxFrameBytes ?? 64 * 1024
-    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024 })
+    this.reconnectOptions = resolveReconnectOptions(options)
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
-    duplex.sink(this.queue).catch(() => {})
-    void this.readLoop()
   }
 
-  /** True once the connection has ended. */
+  /** True once the client is closed for good. */
   get isClosed (): boolean {
-    return this.ended
+    return this.state === 'closed'
   }
 
-  /** @internal Logs in; `connect()` calls it once. */
-  async login (signal?: AbortSignal): Promise<void> {
-    const { username, password, register } = this.options
-    const hello: RequestBody = { type: 'hello', v: PROTOCOL_VERSION, username }
-    if (password !== undefined) hello.password = password
-    if (register === true) hello.register = true
-    const welcome = await this.call<WelcomeMessage>(hello, { signal })
-    this.username = welcome.username
-    this.registered = welcome.registered
-    this.server = {
-      version: welcome.v,
-      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
-      heartbeatTimeoutMs: welcome.heartbeatTimeoutMs,
-      maxFrameBytes: welcome.maxFrameBytes,
-      maxTextBytes: welcome.maxTextBytes
+  /** True while a connection is up and logged in. */
+  get isConnected (): boolean {
+    return this.state === 'connected'
+  }
+
+  /** @internal The first connection and login; `connect()` calls it once. */
+  async start (signal?: AbortSignal): Promise<void> {
+    try {
+      await this.open(0, signal)
+    } catch (err) {
+      this.terminate(err as ChatError)
+      throw err
     }
   }
 
@@ -149,17 +187,27 @@ export class ChatClient implements AsyncDisposable {
     await this.call({ type: 'leave', room }, options)
   }
 
-  /** Sends to a room you joined. Resolves once the server accepted it, with its id and timestamp. */
+  /**
+   * Sends to a room you joined. Resolves once the server stored it, with its
+   * id and timestamp. While disconnected it waits for the reconnect (up to
+   * `offlineTimeoutMs`); a send cut off by a disconnect is sent again with
+   * the same idempotency key and resolves with the one id it was stored under.
+   */
   async send (room: string, text: string, options: CallOptions = {}): Promise<SendAck> {
     this.checkText(text)
-    const ack = await this.call<AckMessage>({ type: 'send', room, text }, options)
+    const ack = await this.call<AckMessage>({ type: 'send', room, text, key: crypto.randomUUID() }, options)
     return { id: ack.id, ts: ack.ts }
   }
 
-  /** Sends a direct message. Rejects with `user_offline` if `to` is not connected. */
+  /**
+   * Sends a direct message, exactly once like `send`. To a registered user
+   * who is offline it resolves with `stored: true` (delivered at their next
+   * login); to a name that is neither online nor registered it rejects with
+   * `no_such_user` (`user_offline` on a server in `open` mode).
+   */
   async dm (to: string, text: string, options: CallOptions = {}): Promise<SendAck> {
     this.checkText(text)
-    const ack = await this.call<AckMessage>({ type: 'dm', to, text }, options)
+    const ack = await this.call<AckMessage>({ type: 'dm', to, text, key: crypto.randomUUID() }, options)
     return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
   }
 
@@ -198,8 +246,9 @@ export class ChatClient implements AsyncDisposable {
 
   /**
    * Chat messages from now on, matching `filter`. Each call is its own
-   * iterator; `break` ends only that one. It ends when the client closes, or
-   * throws the `ChatError` that ended the connection.
+   * iterator; `break` ends only that one. Across reconnects it goes on from
+   * the last message it had. It ends when the client closes, or throws the
+   * `ChatError` that closed it (or `history_gone` if resuming was impossible).
    */
   messages (filter: MessageFilter = {}): AsyncIterableIterator<ChatMessage> {
     const { room, from, direct, since } = filter
@@ -216,6 +265,320 @@ export class ChatClient implements AsyncDisposable {
     return subscription
   }
 
+  /** Presence events (joins and leaves) in the rooms you are in, from now on. */
+  events (filter: EventFilter = {}): AsyncIterableIterator<PresenceEvent> {
+    const { room } = filter
+    return this.subscribe(this.eventSubscriptions, e => room === undefined || e.room === room, filter.signal)
+  }
+
+  /** What happens to the connection: disconnects, reconnect attempts, reconnects, slow consumption, the close. */
+  status (options: { signal?: AbortSignal } = {}): AsyncIterableIterator<StatusEvent> {
+    return this.subscribe(this.statusSubscriptions, () => true, options.signal)
+  }
+
+  /**
+   * Waits until every call made so far has its answer (sends acknowledged),
+   * refusing new ones meanwhile, then closes.
+   */
+  async drain (): Promise<void> {
+    this.draining = true
+    const waiting = [...this.calls].filter(c => c.resend).map(async c => await new Promise<void>(resolve => {
+      const { resolve: done, reject: failed } = c
+      c.resolve = reply => { done(reply); resolve() }
+      c.reject = err => { failed(err); resolve() }
+    }))
+    await Promise.all(waiting)
+    await this.close()
+  }
+
+  /**
+   * Says goodbye and closes for good. Calls still waiting reject with
+   * `connection_closed`; iterators end after what they already hold.
+   */
+  async close (): Promise<void> {
+    if (this.state !== 'closed' && this.state !== 'closing') {
+      this.state = 'closing'
+      this.stopReconnecting.abort()
+      if (this.connection !== undefined) this.connection.close()
+      else this.terminate(undefined)
+    }
+    await this.closed
+  }
+
+  async [Symbol.asyncDispose] (): Promise<void> {
+    await this.close()
+  }
+
+  // ---- connections
+
+  /** Opens a connection and logs in; on a reconnect, then rejoins rooms, resumes iterators and resends calls. */
+  private async open (attempt: number, signal?: AbortSignal): Promise<void> {
+    const transport = this.options.transport ?? tcpTransport
+    const duplex = await transport(this.address, { signal })
+    const connection = new ClientConnection(duplex, {
+      maxFrameBytes: this.options.maxFrameBytes ?? 64 * 1024,
+      maxQueuedBytes: this.options.maxQueuedBytes ?? 8 * 1024 * 1024,
+      closeTimeoutMs: this.options.closeTimeoutMs ?? 2_000
+    }, this.handler)
+    const { username, password, register } = this.options
+    const hello: RequestBody = { type: 'hello', v: PROTOCOL_VERSION, username }
+    if (password !== undefined) hello.password = password
+    if (register === true && attempt === 0) hello.register = true
+    if (this.session !== undefined) hello.resume = this.session
+    let welcome: WelcomeMessage
+    try {
+      welcome = await this.request<WelcomeMessage>(connection, hello, true, signal)
+    } catch (err) {
+      connection.abort(err as ChatError)
+      throw err
+    }
+    if (this.state === 'closing' || this.state === 'closed') {
+      connection.close()
+      throw new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed')
+    }
+    this.username = welcome.username
+    this.registered = welcome.registered
+    this.session = welcome.session
+    this.server = {
+      version: welcome.v,
+      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+      heartbeatTimeoutMs: welcome.heartbeatTimeoutMs,
+      maxFrameBytes: welcome.maxFrameBytes,
+      maxTextBytes: welcome.maxTextBytes
+    }
+    this.connection = connection
+    this.state = 'connected'
+    connection.watchLiveness(welcome.heartbeatIntervalMs, welcome.heartbeatTimeoutMs)
+    if (attempt > 0) {
+      this.emit({ type: 'reconnect', attempt })
+      this.resume(connection)
+    }
+  }
+
+  /**
+   * On a new connection, in this order (the server handles requests in
+   * order): rejoin every room, replay what each missed, re-issue unfinished
+   * `since` replays, then send again every call that had no answer.
+   */
+  private resume (connection: ClientConnection): void {
+    for (const [room, state] of this.roomStates) {
+      state.resuming = true
+      this.request<JoinedMessage>(connection, { type: 'join', room }, false)
+        .then(joined => { this.catchUp(connection, room, joined.lastId) })
+        .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
+    }
+    for (const since of this.sinceReplays) if (!since.done) this.issueReplay(connection, since)
+    for (const call of this.calls) if (call.resend && call.connection === undefined) this.dispatchCall(call, connection)
+  }
+
+  /** A rejoined room: replay what was stored after the last message the iterators had. */
+  private catchUp (connection: ClientConnection, room: string, lastId: number): void {
+    const state = this.roomStates.get(room)
+    if (state === undefined) return
+    if (lastId <= state.lastId) {
+      state.resuming = false
+      return
+    }
+    const { req, reply } = this.startRequest<ReplayDoneMessage>(connection, { type: 'replay', room, after: state.lastId }, false)
+    this.roomResumes.set(req, room)
+    reply
+      .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
+      .finally(() => { this.roomResumes.delete(req) })
+  }
+
+  /** Catching up on a room was impossible: its iterators end with the reason; the rest go on. */
+  private resumeFailed (room: string, error: ChatError): void {
+    this.roomStates.delete(room)
+    for (const s of [...this.messageSubscriptions]) if (s.accepts({ type: 'msg', id: Number.MAX_SAFE_INTEGER, room, from: '', text: '', ts: 0 })) s.finish(error)
+    this.emit({ type: 'resume_failed', room, error })
+  }
+
+  private readonly handler: ConnectionHandler = {
+    onMessage: message => { this.dispatch(message) },
+    mustPause: () => this.mustPause(),
+    onPause: () => { this.emit({ type: 'slow_consumer' }) },
+    onClose: (connection, reason) => { this.connectionClosed(connection, reason) }
+  }
+
+  private connectionClosed (connection: ClientConnection, reason: ChatError | undefined): void {
+    const lost = reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was closed')
+    for (const call of [...this.calls]) {
+      if (call.connection !== connection) continue
+      this.byReq.delete(call.req!)
+      call.connection = undefined
+      call.req = undefined
+      if (!call.resend) this.settle(call, lost)
+      else this.waitForConnection(call)
+    }
+    if (connection !== this.connection) return // a login attempt that failed: open() reports it
+    this.connection = undefined
+    if (this.state === 'closing' || reason === undefined) {
+      this.terminate(undefined)
+    } else if (!this.reconnectOptions.reconnect || FINAL_DISCONNECTS.has(reason.code)) {
+      this.terminate(reason)
+    } else {
+      this.state = 'reconnecting'
+      this.emit({ type: 'disconnect', error: reason })
+      void this.reconnect(reason)
+    }
+  }
+
+  private async reconnect (lastError: ChatError): Promise<void> {
+    let attempt = 1
+    for (; mayRetry(this.reconnectOptions, attempt); attempt++) {
+      const delayMs = reconnectDelay(this.reconnectOptions, attempt)
+      this.emit({ type: 'reconnecting', attempt, delayMs })
+      try {
+        await sleep(delayMs, undefined, { signal: this.stopReconnecting.signal })
+      } catch {
+        return // closed meanwhile
+      }
+      if (this.state !== 'reconnecting') return
+      try {
+        await this.open(attempt)
+        return
+      } catch (err) {
+        if (this.state !== 'reconnecting') return
+        lastError = err instanceof ChatError ? err : new ChatError(ErrorCodes.CONNECT_FAILED, String(err), { cause: err })
+        if (FINAL_LOGIN_ERRORS.has(lastError.code)) {
+          this.terminate(lastError)
+          return
+        }
+      }
+    }
+    this.terminate(new ChatError(ErrorCodes.RECONNECT_FAILED,
+      `gave up reconnecting after ${attempt - 1} attempt(s): ${lastError.message}`, { cause: lastError }))
+  }
+
+  /** Closed for good: settle everything that waits on the client. */
+  private terminate (reason: ChatError | undefined): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.finalReason = reason
+    this.stopReconnecting.abort()
+    const callError = reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed')
+    for (const call of [...this.calls]) this.settle(call, callError)
+    for (const s of [...this.messageSubscriptions]) s.finish(reason)
+    for (const s of [...this.eventSubscriptions]) s.finish(reason)
+    this.emit(reason === undefined ? { type: 'close' } : { type: 'close', error: reason })
+    for (const s of [...this.statusSubscriptions]) s.finish()
+    this.resolveClosed(reason)
+  }
+
+  // ---- calls
+
+  /** An app call: sent now if connected, else when the client reconnects (or it times out). */
+  private async call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: CallOptions): Promise<R> {
+    if (this.state === 'closing' || this.state === 'closed' || this.draining) {
+      throw new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed')
+    }
+    if (signal?.aborted === true) throw new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal.reason })
+    if (this.calls.size >= (this.options.maxPendingCalls ?? 10_000)) {
+      throw new ChatError(ErrorCodes.OUTBOUND_FULL, `${this.calls.size} calls are waiting for answers already`)
+    }
+    const reply = await new Promise<ServerReply>((resolve, reject) => {
+      const abort = (): void => { this.settle(call, new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal?.reason })) }
+      const call: Call = {
+        body,
+        resend: true,
+        holdsReading: true,
+        resolve: r => { signal?.removeEventListener('abort', abort); resolve(r) },
+        reject: e => { signal?.removeEventListener('abort', abort); reject(e) }
+      }
+      signal?.addEventListener('abort', abort, { once: true })
+      this.calls.add(call)
+      if (this.connection !== undefined && this.state === 'connected' && this.connection.isWritable) this.dispatchCall(call, this.connection)
+      else this.waitForConnection(call) // a connection that said goodbye takes nothing more: the next one will
+    })
+    this.track(body, reply)
+    return reply as R
+  }
+
+  /** A request on one connection, not sent again elsewhere (logins, rejoins, replays). */
+  private async request<R extends ServerReply> (connection: ClientConnection, body: RequestBody, holdsReading: boolean, signal?: AbortSignal): Promise<R> {
+    const { reply } = this.startRequest<R>(connection, body, holdsReading, signal)
+    return await reply
+  }
+
+  private startRequest<R extends ServerReply> (
+    connection: ClientConnection, body: RequestBody, holdsReading: boolean, signal?: AbortSignal
+  ): { req: number, reply: Promise<R> } {
+    let call!: Call
+    const reply = new Promise<R>((resolve, reject) => {
+      const abort = (): void => { this.settle(call, new ChatError(ErrorCodes.ABORTED, 'aborted', { cause: signal?.reason })) }
+      call = {
+        body,
+        resend: false,
+        holdsReading,
+        resolve: r => { signal?.removeEventListener('abort', abort); resolve(r as R) },
+        reject: e => { signal?.removeEventListener('abort', abort); reject(e) }
+      }
+      if (signal?.aborted === true) {
+        reject(new ChatError(ErrorCodes.ABORTED, 'aborted', { cause: signal.reason }))
+        return
+      }
+      signal?.addEventListener('abort', abort, { once: true })
+      this.calls.add(call)
+      this.dispatchCall(call, connection)
+    })
+    return { req: call.req ?? -1, reply }
+  }
+
+  private dispatchCall (call: Call, connection: ClientConnection): void {
+    clearTimeout(call.offlineTimer)
+    const req = ++this.nextReq
+    call.connection = connection
+    call.req = req
+    this.byReq.set(req, call)
+    let sent: boolean
+    try {
+      sent = connection.send({ ...call.body, req } as ClientMessage)
+    } catch (err) {
+      this.settle(call, err as ChatError)
+      return
+    }
+    if (!sent) this.settle(call, new ChatError(ErrorCodes.OUTBOUND_FULL, 'too much is waiting to be sent: the server is not reading'))
+    // A call awaiting its reply lets the read loop read past the high-water mark.
+    connection.onSpace()
+  }
+
+  /** While there is no connection, a call waits for one, but not forever. */
+  private waitForConnection (call: Call): void {
+    const timeoutMs = this.options.offlineTimeoutMs ?? 30_000
+    call.offlineTimer = setTimeout(() => {
+      this.settle(call, new ChatError(ErrorCodes.TIMEOUT, `no connection to the server for ${timeoutMs} ms`))
+    }, timeoutMs)
+  }
+
+  /** Removes a call and rejects it, or resolves it with its reply. */
+  private settle (call: Call, outcome: ChatError | ServerReply): void {
+    if (!this.calls.delete(call)) return
+    clearTimeout(call.offlineTimer)
+    if (call.req !== undefined) this.byReq.delete(call.req)
+    if (outcome instanceof ChatError) call.reject(outcome)
+    else call.resolve(outcome)
+  }
+
+  /** Keeps the rooms the client is in, to rejoin and resume them after a reconnect. */
+  private track (body: RequestBody, reply: ServerReply): void {
+    if (reply.type === 'joined') {
+      // Joining a room again keeps what was delivered; a new room starts from its newest message.
+      if (!this.roomStates.has(reply.room)) this.roomStates.set(reply.room, { lastId: reply.lastId, resuming: false })
+    } else if (body.type === 'leave') {
+      this.roomStates.delete(body.room)
+    }
+  }
+
+  private checkText (text: string): void {
+    const limit = this.server?.maxTextBytes
+    // Only count bytes when the text could be over: most texts are far shorter.
+    if (limit !== undefined && text.length * 3 > limit && textEncoder.encode(text).byteLength > limit) {
+      throw new ChatError(ErrorCodes.MESSAGE_TOO_LONG, `text exceeds the server's limit of ${limit} bytes`)
+    }
+  }
+
+  // ---- iterators
+
   /**
    * Stored messages of `room` after `since`, then live ones: the server
    * replays from its store and hands over to live messages in one step, so
@@ -223,20 +586,42 @@ export class ChatClient implements AsyncDisposable {
    */
   private replay (room: string, since: number, filter: MessageFilter): Subscription<ChatMessage> {
     const { from } = filter
-    const req = ++this.nextReq
-    const state: Replay = { subscription: undefined!, liveAfter: Infinity }
-    // Replayed messages are routed to this iterator alone (see dispatch); live ones are checked here.
-    const accepts = (m: ChatMessage): boolean =>
-      (m.replay === req || (m.replay === undefined && m.room === room && m.id > state.liveAfter)) &&
-      (from === undefined || m.from === from)
-    state.subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal)
+    const state: SinceReplay = { subscription: undefined!, room, lastId: since, liveAfter: Infinity, done: false }
+    // Replayed messages are routed to this iterator alone (see onChatMessage); live ones are checked here.
+    const accepts = (m: ChatMessage): boolean => m.room === room && m.id > state.liveAfter && (from === undefined || m.from === from)
+    state.subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal, () => { this.sinceReplays.delete(state) })
     if (state.subscription.isFinished) return state.subscription
-    this.replays.set(req, state)
-    this.call<ReplayDoneMessage>({ type: 'replay', room, after: since }, { signal: filter.signal }, req, false)
-      .catch((err: ChatError) => { state.subscription.finish(err) })
-      .finally(() => { this.replays.delete(req) })
+    this.sinceReplays.add(state)
+    if (this.connection !== undefined && this.state === 'connected') this.issueReplay(this.connection, state)
     return state.subscription
   }
+
+  private issueReplay (connection: ClientConnection, since: SinceReplay): void {
+    const { req, reply } = this.startRequest<ReplayDoneMessage>(connection, { type: 'replay', room: since.room, after: since.lastId }, false)
+    this.replays.set(req, since)
+    reply
+      .catch((err: ChatError) => { if (!connection.isEnded) since.subscription.finish(err) })
+      .finally(() => { this.replays.delete(req) })
+  }
+
+  private subscribe<T> (set: Set<Subscription<T>>, accepts: (item: T) => boolean, signal?: AbortSignal, onEnd?: () => void): Subscription<T> {
+    const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal?.reason })) }
+    const subscription = new Subscription<T>(accepts, this.onSpace, s => {
+      set.delete(s)
+      signal?.removeEventListener('abort', abort)
+      onEnd?.()
+    })
+    if (this.state === 'closed') {
+      subscription.finish(this.finalReason)
+      return subscription
+    }
+    set.add(subscription)
+    if (signal?.aborted === true) abort()
+    else signal?.addEventListener('abort', abort, { once: true })
+    return subscription
+  }
+
+  private readonly onSpace = (): void => { this.connection?.onSpace() }
 
   private claimUnclaimed (subscription: Subscription<ChatMessage>): void {
     if (this.unclaimed.length === 0) return
@@ -249,242 +634,99 @@ export class ChatClient implements AsyncDisposable {
     this.onSpace()
   }
 
-  /** Presence events (joins and leaves) in the rooms you are in, from now on. */
-  events (filter: EventFilter = {}): AsyncIterableIterator<PresenceEvent> {
-    const { room } = filter
-    return this.subscribe(this.eventSubscriptions, e => room === undefined || e.room === room, filter.signal)
-  }
-
-  /**
-   * Says goodbye and closes. Calls still waiting reject with
-   * `connection_closed`; iterators end after what they already hold.
-   */
-  async close (): Promise<void> {
-    if (!this.closing && !this.ended) {
-      this.closing = true
-      this.queue.end(encodeFrame({ type: 'bye' }, this.maxFrameBytes))
-      this.destroyTimer = setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs ?? 2_000)
-    }
-    await this.closed
-  }
-
-  async [Symbol.asyncDispose] (): Promise<void> {
-    await this.close()
-  }
-
-  private subscribe<T> (set: Set<Subscription<T>>, accepts: (item: T) => boolean, signal?: AbortSignal): Subscription<T> {
-    const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal?.reason })) }
-    const subscription = new Subscription<T>(accepts, this.onSpace, s => {
-      set.delete(s)
-      signal?.removeEventListener('abort', abort)
-    })
-    if (this.ended) {
-      subscription.finish(this.reason)
-      return subscription
-    }
-    set.add(subscription)
-    if (signal?.aborted === true) abort()
-    else signal?.addEventListener('abort', abort, { once: true })
-    return subscription
-  }
-
-  private checkText (text: string): void {
-    const limit = this.server?.maxTextBytes
-    // Only count bytes when the text could be over: most texts are far shorter.
-    if (limit !== undefined && text.length * 3 > limit && textEncoder.encode(text).byteLength > limit) {
-      throw new ChatError(ErrorCodes.MESSAGE_TOO_LONG, `text exceeds the server's limit of ${limit} bytes`)
-    }
-  }
-
-  private async call<R extends ServerReply = ServerReply> (
-    body: RequestBody, { signal }: CallOptions, req = ++this.nextReq, holdsReading = true
-  ): Promise<R> {
-    if (this.closing || this.ended) throw new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed')
-    if (signal?.aborted === true) throw new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal.reason })
-    const frame = this.encode({ ...body, req } as ClientMessage)
-    return await new Promise<R>((resolve, reject) => {
-      const settle = (): void => {
-        signal?.removeEventListener('abort', abort)
-        if (holdsReading) this.awaitedReplies--
-      }
-      const abort = (): void => {
-        this.pending.delete(req)
-        settle()
-        reject(new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal?.reason }))
-      }
-      signal?.addEventListener('abort', abort, { once: true })
-      if (holdsReading) this.awaitedReplies++
-      this.pending.set(req, {
-        resolve: reply => { settle(); resolve(reply as R) },
-        reject: err => { settle(); reject(err) },
-        holdsReading
-      })
-      if (!this.queue.push(frame)) {
-        this.pending.delete(req)
-        settle()
-        reject(new ChatError(ErrorCodes.OUTBOUND_FULL, 'too much is waiting to be sent: the server is not reading'))
-      }
-      // A call awaiting its reply lets the read loop read past the high-water mark.
-      this.onSpace()
-    })
-  }
-
-  private encode (message: ClientMessage): Uint8Array {
-    try {
-      return encodeFrame(message, this.maxFrameBytes)
-    } catch (err) {
-      if (err instanceof ProtocolError) throw new ChatError(ErrorCodes.MESSAGE_TOO_LONG, err.message)
-      throw err
-    }
-  }
-
-  private readonly onSpace = (): void => {
-    const resume = this.resumeReading
-    if (resume !== undefined) {
-      this.resumeReading = undefined
-      resume()
-    }
-  }
-
-  /** One pass per socket chunk: decode every frame in it, dispatch, then pause while an iterator is full. */
-  private async readLoop (): Promise<void> {
-    let sourceEnded = false
-    try {
-      const batches = pipe(this.duplex.source, decodeStage(decodeServerMessage, {
-        maxFrameBytes: this.maxFrameBytes,
-        onEnd: () => { sourceEnded = true }
-      }))
-      let transportClosed = false
-      void this.duplex.closed.then(() => { transportClosed = true; this.onSpace() })
-      for await (const batch of batches) {
-        for (const item of batch) {
-          if (!(item instanceof ProtocolError)) this.dispatch(item)
-          // A message we can't read (a newer server's type) is skipped: the stream is intact.
-        }
-        while (!transportClosed && this.mustPause()) await this.pauseReading()
-      }
-    } catch (err) {
-      if (sourceEnded) {
-        // Cut in the middle of a frame: the connection was lost, the data was not bad.
-        this.reason ??= new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was lost')
-      } else {
-        this.reason ??= err instanceof ProtocolError
-          ? new ChatError(err.code, `bad data from the server: ${err.message}`)
-          : new ChatError(ErrorCodes.CONNECTION_CLOSED, String(err), { cause: err })
-      }
-    }
-    this.finish()
-  }
-
-  /**
-   * Waits until the app makes room. Meanwhile the client pings the server
-   * itself (the pings it can't read go unanswered): the server then drops a
-   * paused client only for falling too far behind (`slow_consumer`), and a
-   * dropped client learns of it from the failed write.
-   */
-  private async pauseReading (): Promise<void> {
-    // Often enough to notice a drop soon after the server's close timeout; a ping is a few bytes.
-    const interval = Math.min(this.server?.heartbeatIntervalMs ?? 10_000, 1_000)
-    let keepalive: NodeJS.Timeout | undefined
-    await new Promise<void>(resolve => {
-      this.resumeReading = resolve
-      keepalive = setInterval(() => { this.queue.push(encodeFrame({ type: 'ping', n: 0 })) }, interval)
-    })
-    clearInterval(keepalive)
-  }
-
   /**
    * Stop reading while an iterator is full, unless a call awaits its reply:
    * the reply may be behind the messages, and the server's own bound
    * (`slow_consumer`) limits how much can arrive meanwhile.
    */
   private mustPause (): boolean {
-    if (this.awaitedReplies > 0) return false
-    if (this.unclaimed.length >= this.highWaterMark) return true
+    for (const call of this.byReq.values()) if (call.holdsReading) return false
     for (const s of this.messageSubscriptions) if (s.size >= this.highWaterMark) return true
     for (const s of this.eventSubscriptions) if (s.size >= this.highWaterMark) return true
     return false
   }
 
+  private emit (event: StatusEvent): void {
+    for (const s of this.statusSubscriptions) s.offer(event)
+  }
+
+  // ---- dispatch
+
   private dispatch (message: ServerMessage): void {
     switch (message.type) {
-      case 'msg': {
-        if (message.replay !== undefined) {
-          this.replays.get(message.replay)?.subscription.offer(message)
-          return
-        }
-        let claimed = false
-        for (const s of this.messageSubscriptions) {
-          if (s.accepts(message)) {
-            s.offer(message)
-            claimed = true
-          }
-        }
-        if (!claimed && message.to !== undefined) this.unclaimed.push(message)
+      case 'msg':
+        this.onChatMessage(message)
         return
-      }
       case 'presence': {
         const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }
         if (message.reason !== undefined) event.reason = message.reason
         for (const s of this.eventSubscriptions) if (s.accepts(event)) s.offer(event)
         return
       }
-      case 'ping':
-        if (!this.closing) this.queue.push(encodeFrame({ type: 'pong', n: message.n }))
-        return
-      case 'pong':
-        return
-      case 'bye':
-        if (!this.closing) {
-          this.reason ??= new ChatError(message.code ?? ErrorCodes.CONNECTION_CLOSED, message.message ?? 'the server said goodbye')
-        }
-        this.queue.end()
-        return
       case 'error': {
-        const call = message.re === undefined ? undefined : this.pending.get(message.re)
-        if (call !== undefined) {
-          this.pending.delete(message.re!)
-          call.reject(new ChatError(message.code, message.message))
-        } else if (message.fatal === true) {
-          this.reason ??= new ChatError(message.code, message.message)
-        }
+        const call = message.re === undefined ? undefined : this.byReq.get(message.re)
+        if (call !== undefined) this.settle(call, new ChatError(message.code, message.message))
         return
       }
       case 'replay_done': {
-        // Synchronously: live messages later in this very chunk are the iterator's already.
-        const replay = this.replays.get(message.re)
-        if (replay !== undefined) replay.liveAfter = message.lastId
-        this.settleCall(message)
-        return
+        // Synchronously: live messages later in this very chunk are new already.
+        const since = this.replays.get(message.re)
+        if (since !== undefined) {
+          since.liveAfter = message.lastId
+          since.done = true
+        }
+        const room = this.roomResumes.get(message.re)
+        const state = room === undefined ? undefined : this.roomStates.get(room)
+        if (state !== undefined) state.resuming = false
+        break
       }
-      default:
-        this.settleCall(message)
+      case 'ping': case 'pong': case 'bye':
+        return
+    }
+    const call = this.byReq.get(message.re)
+    if (call !== undefined) this.settle(call, message)
+  }
+
+  private onChatMessage (message: ChatMessage): void {
+    if (message.replay !== undefined) {
+      const since = this.replays.get(message.replay)
+      const room = this.roomResumes.get(message.replay)
+      delete message.replay
+      if (since !== undefined) {
+        if (message.id > since.lastId) {
+          since.lastId = message.id
+          since.subscription.offer(message)
+        }
+      } else if (room !== undefined) {
+        this.deliverRoomMessage(message, true)
+      }
+      return
+    }
+    if (message.room !== undefined) {
+      this.deliverRoomMessage(message, false)
+      return
+    }
+    let claimed = false
+    for (const s of this.messageSubscriptions) {
+      if (s.accepts(message)) {
+        s.offer(message)
+        claimed = true
+      }
+    }
+    if (!claimed) {
+      this.unclaimed.push(message)
+      if (this.unclaimed.length > this.highWaterMark) this.unclaimed.shift()
     }
   }
 
-  private settleCall (reply: ServerReply): void {
-    const call = this.pending.get(reply.re)
-    if (call !== undefined) {
-      this.pending.delete(reply.re)
-      call.resolve(reply)
+  /** Each room message once, in order: what a reconnect replays and what arrives live meet without overlap. */
+  private deliverRoomMessage (message: ChatMessage, replayed: boolean): void {
+    const state = this.roomStates.get(message.room!)
+    if (state !== undefined) {
+      if (state.resuming && !replayed) return // the replay brings it
+      if (message.id <= state.lastId) return
+      state.lastId = message.id
     }
-  }
-
-  /** The connection is over: settle everything that waits on it. */
-  private finish (): void {
-    if (this.ended) return
-    this.ended = true
-    clearTimeout(this.destroyTimer)
-    const reason = this.closing ? undefined : (this.reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was lost'))
-    this.reason = reason
-    const callError = reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed')
-    for (const call of this.pending.values()) call.reject(callError)
-    this.pending.clear()
-    for (const s of [...this.messageSubscriptions]) s.finish(reason)
-    for (const s of [...this.eventSubscriptions]) s.finish(reason)
-    this.queue.clear()
-    this.queue.end()
-    this.duplex.destroy()
-    this.resolveClosed(reason)
+    for (const s of this.messageSubscriptions) if (s.accepts(message)) s.offer(message)
   }
 }

@@ -2,7 +2,6 @@ import { ErrorCodes } from '@chat/protocol'
 import { ChatClient } from './chat-client.js'
 import { ChatError } from './chat-error.js'
 import type { ConnectOptions } from './options.js'
-import { tcpTransport } from './tcp-transport.js'
 
 /**
  * Connects to a chat server and logs in.
@@ -11,7 +10,9 @@ import { tcpTransport } from './tcp-transport.js'
  * const client = await connect('tcp://127.0.0.1:7777', { username: 'alice' })
  * ```
  * Rejects with a `ChatError`: `connect_failed`, `aborted`, or the server's
- * refusal (`name_taken`, `invalid_name`, `unsupported_version`).
+ * refusal (`name_taken`, `invalid_name`, `auth_failed`, `weak_password`,
+ * `registration_closed`, `unsupported_version`). Only this first connection
+ * is not retried; after it, the client reconnects by itself.
  */
 export async function connect (address: string | URL, options: ConnectOptions): Promise<ChatClient> {
   let url: URL
@@ -20,14 +21,7 @@ export async function connect (address: string | URL, options: ConnectOptions): 
   } catch (err) {
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port)`, { cause: err })
   }
-  const duplex = await (options.transport ?? tcpTransport)(url, { signal: options.signal })
-  const client = new ChatClient(duplex, options)
-  try {
-    await client.login(options.signal)
-  } catch (err) {
-    duplex.destroy()
-    await client.closed
-    throw err
-  }
+  const client = new ChatClient(url, options)
+  await client.start(options.signal)
   return client
 }

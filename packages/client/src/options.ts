@@ -1,6 +1,7 @@
+import type { ReconnectOptions } from './reconnect-policy.js'
 import type { Transport } from './tcp-transport.js'
 
-export interface ConnectOptions {
+export interface ConnectOptions extends ReconnectOptions {
   /** The name to log in with (see the server's name rules). */
   username: string
   /** The account's password: needed for a registered name. */
@@ -22,6 +23,10 @@ export interface ConnectOptions {
   maxQueuedBytes?: number
   /** How long `close()` waits for the server's goodbye before cutting the connection (ms). Default 2 000. */
   closeTimeoutMs?: number
+  /** How long a call waits for a connection while the client is reconnecting before it rejects with `timeout` (ms). Default 30 000. */
+  offlineTimeoutMs?: number
+  /** Calls waiting for an answer (or for a connection) before new ones reject with `outbound_full`. Default 10 000. */
+  maxPendingCalls?: number
   /** How to reach the server. Default: TCP, for `tcp://host:port` addresses. */
   transport?: Transport
 }

@@ -17,6 +17,14 @@ import { conversationStream, roomStream } from './store/store.js'
 import type { MessageWrite, Store } from './store/store.js'
 import { toChatMessage } from './stored-message.js'
 
+/** Inbox messages read per step of an inbox delivery. */
+const INBOX_PAGE = 256
+/**
+ * Room a message's frame must leave below the frame limit: stored messages
+ * are sent again wrapped in a bit more (a replay tag, a history page).
+ */
+const WRAP_HEADROOM = 256
+
 /** Longest idempotency key accepted (a UUID is 36). */
 const MAX_KEY_LENGTH = 128
 
@@ -183,7 +191,8 @@ export class ChatRouter {
     if (this.isRetry(connection, message.req, message.key)) return
     const targetKey = message.to.toLowerCase()
     const online = this.users.get(targetKey)
-    const target = online !== undefined && !online.closing ? online : undefined
+    // Someone still receiving their offline inbox gets new messages through it, in order.
+    const target = online !== undefined && !online.closing && !online.drainingInbox ? online : undefined
     const account = target === undefined && this.options.authMode !== 'open' ? this.store.getAccount(targetKey) : undefined
     if (target === undefined && account === undefined) {
       if (this.options.authMode === 'open') {
@@ -270,13 +279,36 @@ export class ChatRouter {
     }
   }
 
-  /** Direct messages kept while a registered user was away, in the order they were sent. */
+  /**
+   * Direct messages kept while a registered user was away, in the order they
+   * were sent, as fast as the client takes them (an inbox of any size never
+   * overflows the connection's queue). Direct messages arriving meanwhile
+   * join the inbox; an empty read ends the delivery, in the same step as
+   * new ones start going out live.
+   */
   private deliverInbox (connection: Connection): void {
     if (!connection.registered) return
-    this.log.flush() // messages still being written for this user belong in the inbox now
-    for (const stored of this.store.takeInbox(connection.userKey!)) {
-      connection.sendFrame(encodeFrame(toChatMessage(stored), this.options.maxFrameBytes))
+    connection.drainingInbox = true
+    const pauseAt = Math.floor(this.options.maxQueuedBytes / 4)
+    const userKey = connection.userKey!
+    const run = async (): Promise<void> => {
+      while (!connection.closing) {
+        this.log.flush() // messages still being written for this user belong in the inbox now
+        const page = this.store.readInbox(userKey, INBOX_PAGE)
+        if (page.length === 0) break
+        let sent = 0
+        while (sent < page.length && connection.queuedFrameBytes < pauseAt) {
+          connection.sendFrame(encodeFrame(toChatMessage(page[sent].message), this.options.maxFrameBytes))
+          sent++
+        }
+        // Handed to the connection: an inbox delivers at most once (history keeps every message).
+        if (sent > 0) this.store.removeInbox(userKey, page[sent - 1].seq)
+        await connection.drained()
+      }
     }
+    run()
+      .catch(err => { this.options.logger.warn(`delivering ${connection.username ?? '?'}'s inbox failed: ${String(err)}`) })
+      .finally(() => { connection.drainingInbox = false })
   }
 
   private listMembers (connection: Connection, message: ListMembersMessage): void {
@@ -299,9 +331,9 @@ export class ChatRouter {
       return undefined
     }
     try {
-      return encodeFrame(chat, this.options.maxFrameBytes)
-    } catch (err) {
       // A text within the limit can still escape to more than a frame holds (control characters).
+      return encodeFrame(chat, this.options.maxFrameBytes - WRAP_HEADROOM)
+    } catch (err) {
       if (!(err instanceof ProtocolError)) throw err
       connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, 'text does not fit in one frame once encoded')
       return undefined

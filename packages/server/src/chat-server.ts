@@ -93,8 +93,16 @@ export class ChatServer {
   private startRetention (): void {
     const { maxAgeMs, maxMessagesPerStream } = this.options.retention
     if (maxAgeMs === undefined && maxMessagesPerStream === undefined) return
-    this.applyRetention()
-    this.retentionTimer = setInterval(() => { this.applyRetention() }, this.options.retentionIntervalMs)
+    const run = (): void => {
+      try {
+        this.applyRetention()
+      } catch (err) {
+        // A failed run (a full disk) is reported; the next one tries again.
+        this.options.logger.warn(`retention failed: ${(err as Error).message}`)
+      }
+    }
+    run()
+    this.retentionTimer = setInterval(run, this.options.retentionIntervalMs)
     this.retentionTimer.unref()
   }
 

@@ -42,6 +42,8 @@ export class Connection {
   replacedBy: Connection | undefined
   /** The connection this one replaced. */
   replaces: Connection | undefined
+  /** Its offline inbox is being delivered: new direct messages join the inbox, to keep their order. */
+  drainingInbox = false
   /** Rooms this connection is a member of. */
   readonly rooms = new Set<string>()
   /** Last time anything arrived (ms since epoch), for heartbeats. */
@@ -54,6 +56,7 @@ export class Connection {
 
   private readonly queue: FrameQueue
   private destroyTimer: NodeJS.Timeout | undefined
+  private readonly ending = new AbortController()
 
   constructor (
     private readonly duplex: Duplex,
@@ -61,6 +64,11 @@ export class Connection {
     private readonly events: ConnectionEvents
   ) {
     this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes })
+  }
+
+  /** Aborted once the connection is ending: work done on its behalf (a login delay) can stop. */
+  get closed (): AbortSignal {
+    return this.ending.signal
   }
 
   get remoteAddress (): string {
@@ -169,6 +177,7 @@ export class Connection {
     this.events.beforeEnd()
     if (this.closing) return // ended while committing (a slow consumer)
     this.closing = true
+    this.ending.abort()
     this.queue.end(last === undefined ? undefined : encodeFrame(last, this.options.maxFrameBytes))
     this.destroyTimer ??= setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)
     this.destroyTimer.unref()
@@ -177,6 +186,7 @@ export class Connection {
   /** Cuts the transport now. */
   destroy (): void {
     this.closing = true
+    this.ending.abort()
     this.queue.clear()
     this.duplex.destroy()
   }

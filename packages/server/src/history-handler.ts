@@ -86,7 +86,9 @@ export class HistoryHandler {
         sent++
       }
       if (sent === page.length && page.length < REPLAY_PAGE) {
-        connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId: cursor })
+        // A `since` beyond the newest stored id (a client that knew a lost future) hands over at the real newest.
+        const lastId = Math.min(cursor, this.store.lastId(stream))
+        connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId })
         return
       }
       await connection.drained()

@@ -72,50 +72,63 @@ export class LoginHandler {
   }
 
   private async authenticate (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
-    const delay = this.throttle.delayFor(key, connection.remoteHost)
-    if (delay > 0) await sleep(delay)
-    if (connection.closing) return
-    if (hello.register === true) {
-      await this.register(connection, hello, key)
-      return
+    const attempt = this.throttle.begin(key, connection.remoteHost)
+    let failed = true
+    try {
+      if (attempt.delayMs > 0) await sleep(attempt.delayMs, undefined, { signal: connection.closed })
+      if (connection.closing) return
+      failed = hello.register === true
+        ? !await this.register(connection, hello, key)
+        : !await this.checkPassword(connection, hello, key)
+    } catch (err) {
+      if (connection.closing) return // gave up waiting: the client has gone
+      throw err
+    } finally {
+      attempt.finish(failed)
     }
+  }
+
+  /** True if the password was right (whatever happened next). */
+  private async checkPassword (connection: Connection, hello: HelloMessage, key: string): Promise<boolean> {
     const account = this.store.getAccount(key)
     if (account === undefined) {
       // `required`: only accounts; `accounts`: a password for a name nobody registered is a mistake worth telling.
       connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, this.options.authMode === 'required'
         ? 'this server only admits registered users: register first'
         : `${hello.username} is not registered: log in without a password, or register`)
-      return
+      return false
     }
     const password = hello.password
     if (password === undefined || !await verifyPassword(password, account.passwordHash)) {
-      this.throttle.recordFailure(key, connection.remoteHost)
       this.options.logger.warn(`failed login for ${account.name} from ${connection.remoteAddress}`)
       connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, password === undefined ? `${account.name} is registered: a password is needed` : 'wrong password')
-      return
+      return false
     }
-    this.throttle.recordSuccess(key)
     this.complete(connection, hello, account.name, true)
+    return true
   }
 
-  private async register (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
+  /** True unless the attempt should count as a failure (a name already registered: probing). */
+  private async register (connection: Connection, hello: HelloMessage, key: string): Promise<boolean> {
     const password = hello.password
     if (password === undefined || password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
       connection.refuse(hello.req, ErrorCodes.WEAK_PASSWORD, `a password is ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`)
-      return
+      return true
     }
     if (this.store.getAccount(key) !== undefined) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is registered already`)
-      return
+      return false
     }
     const passwordHash = await hashPassword(password)
-    if (connection.closing) return
-    if (!this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
-      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is registered already`)
-      return
+    if (connection.closing) return true
+    // The name may have been taken while hashing (a guest logged in): create nothing then.
+    if (this.inUse(key, hello) || !this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
+      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is in use or registered already`)
+      return true
     }
     this.options.logger.info(`${hello.username} registered from ${connection.remoteAddress}`)
     this.complete(connection, hello, hello.username, true)
+    return true
   }
 
   private complete (connection: Connection, hello: HelloMessage, name: string, registered: boolean): void {

@@ -1,5 +1,8 @@
-interface Failures {
-  count: number
+interface Attempts {
+  /** Failed attempts not yet forgotten. */
+  failures: number
+  /** Attempts being checked right now: they count like failures, so parallel guesses are slowed too. */
+  inFlight: number
   last: number
 }
 
@@ -8,49 +11,70 @@ const FORGET_AFTER_MS = 15 * 60_000
 /** Attempts that fail free before the delay starts. */
 const FREE_FAILURES = 3
 
+/** One login attempt: how long it must wait before its password is checked, and how to report its outcome. */
+export interface ThrottledAttempt {
+  delayMs: number
+  finish: (failed: boolean) => void
+}
+
 /**
  * Slows down password guessing: after a few failed logins for a name, or
  * from an address, each further attempt for it waits longer (doubling from
  * `baseDelayMs` up to `maxDelayMs`) before its password is checked.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, Failures>()
+  private readonly attempts = new Map<string, Attempts>()
 
   constructor (
     private readonly baseDelayMs = 250,
     private readonly maxDelayMs = 8_000
   ) {}
 
-  /** How long an attempt for this name from this address must wait (ms). */
-  delayFor (userKey: string, address: string, now = Date.now()): number {
-    const count = Math.max(this.count(`u:${userKey}`, now), this.count(`a:${address}`, now))
-    if (count < FREE_FAILURES) return 0
-    return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (count - FREE_FAILURES))
-  }
-
-  recordFailure (userKey: string, address: string, now = Date.now()): void {
-    for (const key of [`u:${userKey}`, `a:${address}`]) {
-      const entry = this.failures.get(key)
-      this.failures.set(key, { count: this.count(key, now) + 1, last: now })
-      if (entry === undefined && this.failures.size > 100_000) this.forgetOld(now)
+  /** Starts an attempt for this name from this address. Call `finish` exactly once. */
+  begin (userKey: string, address: string, now = Date.now()): ThrottledAttempt {
+    const keys = [`u:${userKey}`, `a:${address}`]
+    const entries = keys.map(key => this.entry(key, now))
+    const count = Math.max(...entries.map(e => e.failures + e.inFlight))
+    for (const entry of entries) entry.inFlight++
+    let finished = false
+    return {
+      delayMs: count < FREE_FAILURES ? 0 : Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (count - FREE_FAILURES)),
+      finish: failed => {
+        if (finished) return
+        finished = true
+        const at = Date.now()
+        for (const entry of entries) {
+          entry.inFlight--
+          if (failed) {
+            entry.failures++
+            entry.last = at
+          }
+        }
+        if (!failed) entries[0].failures = 0 // the name's owner got in; the address keeps its record
+        for (const key of keys) this.forgetIfIdle(key, at)
+      }
     }
   }
 
-  recordSuccess (userKey: string): void {
-    this.failures.delete(`u:${userKey}`)
+  private entry (key: string, now: number): Attempts {
+    let entry = this.attempts.get(key)
+    if (entry !== undefined && entry.inFlight === 0 && now - entry.last > FORGET_AFTER_MS) entry.failures = 0
+    if (entry === undefined) {
+      if (this.attempts.size > 100_000) this.forgetOld(now)
+      entry = { failures: 0, inFlight: 0, last: now }
+      this.attempts.set(key, entry)
+    }
+    return entry
   }
 
-  private count (key: string, now: number): number {
-    const entry = this.failures.get(key)
-    if (entry === undefined) return 0
-    if (now - entry.last > FORGET_AFTER_MS) {
-      this.failures.delete(key)
-      return 0
+  private forgetIfIdle (key: string, now: number): void {
+    const entry = this.attempts.get(key)
+    if (entry !== undefined && entry.inFlight === 0 && (entry.failures === 0 || now - entry.last > FORGET_AFTER_MS)) {
+      this.attempts.delete(key)
     }
-    return entry.count
   }
 
   private forgetOld (now: number): void {
-    for (const [key, entry] of this.failures) if (now - entry.last > FORGET_AFTER_MS) this.failures.delete(key)
+    for (const key of this.attempts.keys()) this.forgetIfIdle(key, now)
   }
 }

@@ -49,6 +49,13 @@ function fill (store: Store, stream: string, count: number, batch = 7): StoredMe
   return messages
 }
 
+/** Reads a user's whole inbox and removes what was read, as a delivery does. */
+function takeInbox (store: Store, userKey: string): StoredMessage[] {
+  const entries = store.readInbox(userKey, 1_000_000)
+  if (entries.length > 0) store.removeInbox(userKey, entries[entries.length - 1].seq)
+  return entries.map(e => e.message)
+}
+
 function ids (messages: StoredMessage[]): number[] {
   return messages.map(m => m.id)
 }
@@ -90,7 +97,7 @@ for (const subject of subjects) {
       assert.deepEqual(store.readAfter(ROOM, 0, 10), [])
       assert.deepEqual(store.readBefore(ROOM, undefined, 10), [])
       assert.deepEqual(store.readBefore(ROOM, 5, 10), [])
-      assert.deepEqual(store.takeInbox('bob'), [])
+      assert.deepEqual(store.readInbox('bob', 10), [])
       assert.equal(store.getAccount('bob'), undefined)
       assert.equal(store.prune({ maxAgeMs: 1, maxMessagesPerStream: 1 }, Date.now()), 0)
     })
@@ -201,7 +208,7 @@ for (const subject of subjects) {
       assert.equal(store.floor(ROOM), 12, 'appending does not lower the floor')
     })
 
-    it('takeInbox returns a user\'s stored messages in the order stored, then is empty', t => {
+    it('readInbox pages a user\'s offline inbox in the order stored; removeInbox drops entries up to a seq', t => {
       const store = subject.open(t)
       // Interleaved across two conversations, in two batches, with a message for someone else.
       store.append([
@@ -214,25 +221,58 @@ for (const subject of subjects) {
         { message: roomMessage(ROOM, 1) },
         { message: directMessage(BOB_CAROL, 2, 'carol', 'bob'), inboxFor: 'bob' }
       ])
-      const inbox = store.takeInbox('bob')
-      assert.deepEqual(inbox.map(m => `${m.stream}/${m.id}/${m.from}`), [
+      const all = store.readInbox('bob', 100)
+      assert.deepEqual(all.map(e => `${e.message.stream}/${e.message.id}/${e.message.from}`), [
         `${ALICE_BOB}/1/alice`, `${BOB_CAROL}/1/carol`, `${ALICE_BOB}/3/alice`, `${BOB_CAROL}/2/carol`
       ])
-      assert.deepEqual(inbox[0], directMessage(ALICE_BOB, 1, 'alice', 'bob'))
-      assert.deepEqual(store.takeInbox('bob'), [], 'taken once')
-      assert.deepEqual(ids(store.takeInbox('alice')), [2], 'another user\'s inbox is untouched')
+      assert.deepEqual(all[0].message, directMessage(ALICE_BOB, 1, 'alice', 'bob'))
+      all.forEach((e, i) => { if (i > 0) assert.ok(e.seq > all[i - 1].seq, 'seq increases in inbox order') })
+      assert.deepEqual(store.readInbox('bob', 2), all.slice(0, 2), 'a page is the oldest entries')
+      assert.deepEqual(store.readInbox('bob', 100), all, 'reading removes nothing')
+
+      store.removeInbox('bob', all[1].seq)
+      assert.deepEqual(store.readInbox('bob', 100), all.slice(2))
+      store.removeInbox('bob', all[1].seq)
+      assert.deepEqual(store.readInbox('bob', 100), all.slice(2), 'removing again is harmless')
+      store.removeInbox('bob', all[3].seq)
+      assert.deepEqual(store.readInbox('bob', 100), [])
+      assert.deepEqual(ids(takeInbox(store, 'alice')), [2], 'another user\'s inbox is untouched')
       // The messages stay in their conversations.
       assert.deepEqual(ids(store.readAfter(ALICE_BOB, 0, 10)), [1, 2, 3])
+      // Entries added later come after, with higher seqs.
+      store.append([{ message: directMessage(ALICE_BOB, 4, 'alice', 'bob'), inboxFor: 'bob' }])
+      const later = store.readInbox('bob', 100)
+      assert.deepEqual(later.map(e => e.message.id), [4])
+      assert.ok(later[0].seq > all[3].seq)
     })
 
-    it('takeInbox leaves out messages retention removed meanwhile', t => {
+    it('readInbox leaves out messages retention removed meanwhile', t => {
       const store = subject.open(t)
       store.append([
         { message: directMessage(ALICE_BOB, 1, 'alice', 'bob', 1_000), inboxFor: 'bob' },
         { message: directMessage(ALICE_BOB, 2, 'alice', 'bob', 9_000), inboxFor: 'bob' }
       ])
       assert.equal(store.prune({ maxAgeMs: 5_000 }, 10_000), 1)
-      assert.deepEqual(ids(store.takeInbox('bob')), [2])
+      assert.deepEqual(ids(takeInbox(store, 'bob')), [2])
+      assert.deepEqual(store.readInbox('bob', 10), [])
+    })
+
+    it('findByKey finds a message by its sender and idempotency key, until retention removes it', t => {
+      const store = subject.open(t)
+      const first = roomMessage(ROOM, 1, 1_000)
+      const second = roomMessage(ROOM, 2, 9_000, 'bob')
+      store.append([
+        { message: first, idempotency: { userKey: 'alice', key: 'k-1' } },
+        { message: second, idempotency: { userKey: 'bob', key: 'k-1' } },
+        { message: roomMessage(ROOM, 3, 9_500) }
+      ])
+      assert.deepEqual(store.findByKey({ userKey: 'alice', key: 'k-1' }), first)
+      assert.deepEqual(store.findByKey({ userKey: 'bob', key: 'k-1' }), second, 'keys are per sender')
+      assert.equal(store.findByKey({ userKey: 'alice', key: 'k-2' }), undefined)
+      assert.equal(store.findByKey({ userKey: 'carol', key: 'k-1' }), undefined)
+      assert.equal(store.prune({ maxAgeMs: 5_000 }, 10_000), 1)
+      assert.equal(store.findByKey({ userKey: 'alice', key: 'k-1' }), undefined, 'a removed message is not found')
+      assert.deepEqual(store.findByKey({ userKey: 'bob', key: 'k-1' }), second)
     })
 
     it('createAccount refuses a user key registered already, keeping the first account', t => {
@@ -268,11 +308,11 @@ describe('SqliteStore: the file', () => {
     assert.deepEqual(tables, ['accounts', 'inbox', 'messages', 'streams'])
   })
 
-  it('reopening keeps messages, last ids, floors, inboxes and accounts, and runs no migration again', t => {
+  it('reopening keeps messages, last ids, floors, inboxes, idempotency keys and accounts, and runs no migration again', t => {
     const { dir, keep } = tempDir(t)
     const first = keep(new SqliteStore(dir))
     fill(first, ROOM, 30)
-    first.append([{ message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), inboxFor: 'bob' }])
+    first.append([{ message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), inboxFor: 'bob', idempotency: { userKey: 'alice', key: 'k' } }])
     first.createAccount('bob', { name: 'Bob', passwordHash: 'h', createdAt: 5 })
     first.prune({ maxMessagesPerStream: 20 }, Date.now())
     first.close()
@@ -285,9 +325,41 @@ describe('SqliteStore: the file', () => {
     assert.deepEqual(ids(second.readAfter(ROOM, 0, 100)), range(11, 30))
     assert.deepEqual(second.readAfter(ROOM, 10, 1)[0], roomMessage(ROOM, 11))
     assert.deepEqual(second.getAccount('bob'), { name: 'Bob', passwordHash: 'h', createdAt: 5 })
-    assert.deepEqual(second.takeInbox('bob'), [directMessage(ALICE_BOB, 1, 'alice', 'bob')])
-    fill(second, ROOM, 1)
-    assert.equal(second.lastId(ROOM), 31)
+    assert.deepEqual(second.findByKey({ userKey: 'alice', key: 'k' }), directMessage(ALICE_BOB, 1, 'alice', 'bob'))
+    assert.deepEqual(takeInbox(second, 'bob'), [directMessage(ALICE_BOB, 1, 'alice', 'bob')])
+    second.close()
+    // What was removed from the inbox stays removed.
+    const third = keep(new SqliteStore(dir))
+    assert.deepEqual(third.readInbox('bob', 10), [])
+    fill(third, ROOM, 1)
+    assert.equal(third.lastId(ROOM), 31)
+  })
+
+  it('a database at any earlier schema version is migrated to the current one, keeping its data', t => {
+    // Each earlier version, built the way that version of the server left it.
+    for (let version = 1; version < MIGRATIONS.length; version++) {
+      const { dir, keep } = tempDir(t)
+      const raw = new Database(join(dir, DATABASE_FILE))
+      raw.pragma('journal_mode = WAL')
+      for (const migration of MIGRATIONS.slice(0, version)) raw.exec(migration)
+      raw.pragma(`user_version = ${version}`)
+      // Version 1's columns exist in every later version.
+      raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)').run(ROOM, 1, 'general', null, 'alice', 'from an old server', 1_000)
+      raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 1, 0)
+      raw.prepare('INSERT INTO accounts (user_key, name, password_hash, created_at) VALUES (?, ?, ?, ?)').run('alice', 'Alice', 'h', 7)
+      raw.close()
+
+      const store = keep(new SqliteStore(dir))
+      assert.equal(store.schemaVersion, MIGRATIONS.length, `migrated from version ${version}`)
+      assert.deepEqual(store.readAfter(ROOM, 0, 10), [{ stream: ROOM, id: 1, room: 'general', from: 'alice', text: 'from an old server', ts: 1_000 }])
+      assert.equal(store.lastId(ROOM), 1)
+      assert.deepEqual(store.getAccount('alice'), { name: 'Alice', passwordHash: 'h', createdAt: 7 })
+      store.append([{ message: roomMessage(ROOM, 2), idempotency: { userKey: 'alice', key: 'k' } }])
+      assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1, 2])
+      assert.equal(store.findByKey({ userKey: 'alice', key: 'k' })?.id, 2)
+      store.close()
+      assert.equal(keep(new SqliteStore(dir)).schemaVersion, MIGRATIONS.length, 'and reopens at the current version')
+    }
   })
 
   it('append is all or none: a batch that fails writes nothing', t => {

@@ -1,4 +1,4 @@
-import type { Account, IdempotencyKey, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, InboxEntry, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
 
 interface Stream {
   /** In id order. */
@@ -14,7 +14,8 @@ interface Stream {
  */
 export class MemoryStore implements Store {
   private readonly streams = new Map<StreamKey, Stream>()
-  private readonly inboxes = new Map<string, StoredMessage[]>()
+  private readonly inboxes = new Map<string, InboxEntry[]>()
+  private inboxSeq = 0
   private readonly accounts = new Map<string, Account>()
   private readonly byKey = new Map<string, StoredMessage>()
 
@@ -38,7 +39,7 @@ export class MemoryStore implements Store {
       stream.lastId = Math.max(stream.lastId, message.id)
       if (inboxFor !== undefined) {
         const inbox = this.inboxes.get(inboxFor) ?? []
-        inbox.push(message)
+        inbox.push({ seq: ++this.inboxSeq, message })
         this.inboxes.set(inboxFor, inbox)
       }
     }
@@ -62,11 +63,16 @@ export class MemoryStore implements Store {
     return message !== undefined && message.id > this.floor(message.stream) ? message : undefined
   }
 
-  takeInbox (userKey: string): StoredMessage[] {
-    const inbox = this.inboxes.get(userKey) ?? []
-    this.inboxes.delete(userKey)
+  readInbox (userKey: string, limit: number): InboxEntry[] {
     // Messages removed by retention meanwhile are not delivered, as in the SQLite store.
-    return inbox.filter(m => m.id > this.floor(m.stream))
+    const inbox = (this.inboxes.get(userKey) ?? []).filter(e => e.message.id > this.floor(e.message.stream))
+    return inbox.slice(0, limit)
+  }
+
+  removeInbox (userKey: string, seq: number): void {
+    const inbox = (this.inboxes.get(userKey) ?? []).filter(e => e.seq > seq)
+    if (inbox.length === 0) this.inboxes.delete(userKey)
+    else this.inboxes.set(userKey, inbox)
   }
 
   getAccount (userKey: string): Account | undefined {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3'
 import { MIGRATIONS } from './sqlite-migrations.js'
-import type { Account, IdempotencyKey, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, InboxEntry, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
 
 /**
  * `full`: every commit is synced to disk before acknowledgements go out
@@ -57,6 +57,7 @@ export class SqliteStore implements Store {
     streamsOverCount: Statement
     nthNewest: Statement
     deleteUpTo: Statement
+    deleteInboxUpTo: Statement
     raiseFloor: Statement
   }
 
@@ -65,7 +66,8 @@ export class SqliteStore implements Store {
   constructor (dataDir: string, options: SqliteStoreOptions = {}) {
     mkdirSync(dataDir, { recursive: true })
     this.path = join(dataDir, DATABASE_FILE)
-    this.db = new Database(this.path)
+    // timeout 0: a directory another server holds is refused at once, not after a 5 s wait.
+    this.db = new Database(this.path, { timeout: 0 })
     try {
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
@@ -90,14 +92,15 @@ export class SqliteStore implements Store {
       readAfter: db.prepare('SELECT * FROM messages WHERE stream = ? AND id > ? ORDER BY id LIMIT ?'),
       readBefore: db.prepare('SELECT * FROM (SELECT * FROM messages WHERE stream = ? AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
       readLatest: db.prepare('SELECT * FROM (SELECT * FROM messages WHERE stream = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
-      inbox: db.prepare('SELECT m.* FROM inbox i JOIN messages m ON m.stream = i.stream AND m.id = i.id WHERE i.user_key = ? ORDER BY i.seq'),
-      clearInbox: db.prepare('DELETE FROM inbox WHERE user_key = ?'),
+      inbox: db.prepare('SELECT i.seq AS inbox_seq, m.* FROM inbox i JOIN messages m ON m.stream = i.stream AND m.id = i.id WHERE i.user_key = ? ORDER BY i.seq LIMIT ?'),
+      clearInbox: db.prepare('DELETE FROM inbox WHERE user_key = ? AND seq <= ?'),
       getAccount: db.prepare('SELECT name, password_hash AS passwordHash, created_at AS createdAt FROM accounts WHERE user_key = ?'),
       createAccount: db.prepare('INSERT INTO accounts (user_key, name, password_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       staleByStream: db.prepare('SELECT stream, max(id) AS upTo FROM messages WHERE ts < ? GROUP BY stream'),
       streamsOverCount: db.prepare('SELECT stream FROM streams WHERE last_id - floor > ?').pluck(),
       nthNewest: db.prepare('SELECT id FROM messages WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck(),
       deleteUpTo: db.prepare('DELETE FROM messages WHERE stream = ? AND id <= ?'),
+      deleteInboxUpTo: db.prepare('DELETE FROM inbox WHERE stream = ? AND id <= ?'),
       raiseFloor: db.prepare('UPDATE streams SET floor = max(floor, ?) WHERE stream = ?')
     }
     this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
@@ -144,12 +147,13 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : toMessage(row)
   }
 
-  takeInbox (userKey: string): StoredMessage[] {
-    return this.db.transaction(() => {
-      const rows = this.statements.inbox.all(userKey) as MessageRow[]
-      this.statements.clearInbox.run(userKey)
-      return rows.map(toMessage)
-    })()
+  readInbox (userKey: string, limit: number): InboxEntry[] {
+    return (this.statements.inbox.all(userKey, limit) as Array<MessageRow & { inbox_seq: number }>)
+      .map(row => ({ seq: row.inbox_seq, message: toMessage(row) }))
+  }
+
+  removeInbox (userKey: string, seq: number): void {
+    this.statements.clearInbox.run(userKey, seq)
   }
 
   getAccount (userKey: string): Account | undefined {
@@ -165,6 +169,7 @@ export class SqliteStore implements Store {
       let removed = 0
       const removeUpTo = (stream: string, upTo: number): void => {
         removed += this.statements.deleteUpTo.run(stream, upTo).changes
+        this.statements.deleteInboxUpTo.run(stream, upTo)
         this.statements.raiseFloor.run(upTo, stream)
       }
       if (policy.maxAgeMs !== undefined) {

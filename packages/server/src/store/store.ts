@@ -23,6 +23,12 @@ export interface StoredMessage {
   ts: number
 }
 
+/** A message waiting in an offline inbox; `seq` orders the inbox. */
+export interface InboxEntry {
+  seq: number
+  message: StoredMessage
+}
+
 /** An idempotency key, as the sender's lower-cased name and the key the client chose. */
 export interface IdempotencyKey {
   userKey: string
@@ -66,8 +72,10 @@ export interface Store {
   readBefore: (stream: StreamKey, before: number | undefined, limit: number) => StoredMessage[]
   /** The message stored with this idempotency key, if any (and not removed by retention). */
   findByKey: (idempotency: IdempotencyKey) => StoredMessage | undefined
-  /** Removes and returns a user's offline inbox, in the order the messages were stored. */
-  takeInbox: (userKey: string) => StoredMessage[]
+  /** The oldest `limit` messages of a user's offline inbox, in the order they were stored. */
+  readInbox: (userKey: string, limit: number) => InboxEntry[]
+  /** Removes a user's inbox entries up to and including `seq`. */
+  removeInbox: (userKey: string, seq: number) => void
   getAccount: (userKey: string) => Account | undefined
   /** False if the name is registered already. */
   createAccount: (userKey: string, account: Account) => boolean

@@ -1,0 +1,197 @@
+import { decodeServerMessage, decodeStage, encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
+import type { ClientMessage, ServerMessage } from '@chat/protocol'
+import { FrameQueue } from '@chat/transport'
+import type { Duplex } from '@chat/transport'
+import { pipe } from 'it-pipe'
+import { ChatError } from './chat-error.js'
+
+export interface ConnectionHandler {
+  /** Every message decoded from the server, in order. */
+  onMessage: (message: ServerMessage) => void
+  /** True while the app holds too many undelivered messages: the connection stops reading. */
+  mustPause: () => boolean
+  /** Reading paused because an iterator is full. */
+  onPause: () => void
+  /** The connection is over; `reason` says why when the server or the network ended it. */
+  onClose: (connection: ClientConnection, reason: ChatError | undefined) => void
+}
+
+export interface ClientConnectionOptions {
+  maxFrameBytes: number
+  maxQueuedBytes: number
+  closeTimeoutMs: number
+}
+
+/**
+ * One transport session: its inbound pipeline (socket chunks -> frames ->
+ * typed messages, one pass per chunk), its bounded outbound queue, and
+ * liveness. The ChatClient lives on across several of these.
+ */
+export class ClientConnection {
+  private readonly queue: FrameQueue
+  /** Why it is ending, if the server or a check of ours decided it. */
+  private reason: ChatError | undefined
+  /** We said goodbye: the end is not a loss. */
+  private closing = false
+  private ended = false
+  private lastSeen = Date.now()
+  private paused = false
+  private resumeReading: (() => void) | undefined
+  private livenessTimer: NodeJS.Timeout | undefined
+  /** The server's heartbeat interval, once known: a paused client pings at least this often. */
+  private heartbeatIntervalMs = 10_000
+  private destroyTimer: NodeJS.Timeout | undefined
+
+  constructor (
+    private readonly duplex: Duplex,
+    private readonly options: ClientConnectionOptions,
+    private readonly handler: ConnectionHandler
+  ) {
+    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes })
+    duplex.sink(this.queue).catch(() => {})
+    void this.readLoop()
+  }
+
+  get isEnded (): boolean {
+    return this.ended
+  }
+
+  /** False once either side said goodbye: nothing more can be sent on it. */
+  get isWritable (): boolean {
+    return !this.ended && !this.queue.isEnded
+  }
+
+  /** Encodes and queues a message; false if the queue is full or closed. Throws a ChatError for a message too large for a frame. */
+  send (message: ClientMessage): boolean {
+    let frame: Uint8Array
+    try {
+      frame = encodeFrame(message, this.options.maxFrameBytes)
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new ChatError(ErrorCodes.MESSAGE_TOO_LONG, err.message)
+      throw err
+    }
+    return this.queue.push(frame)
+  }
+
+  /**
+   * Detects a dead server: pings when nothing arrived for `intervalMs`, and
+   * gives the connection up when nothing arrived for `timeoutMs` (a half-open
+   * socket never errors by itself). Not while paused: then we are the ones not reading.
+   */
+  watchLiveness (intervalMs: number, timeoutMs: number): void {
+    clearInterval(this.livenessTimer)
+    this.heartbeatIntervalMs = intervalMs
+    let pings = 0
+    this.livenessTimer = setInterval(() => {
+      if (this.paused || this.ended) return
+      const silentFor = Date.now() - this.lastSeen
+      if (silentFor > timeoutMs) {
+        this.abort(new ChatError(ErrorCodes.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${silentFor} ms`))
+      } else if (silentFor >= intervalMs) {
+        this.queue.push(encodeFrame({ type: 'ping', n: ++pings }))
+      }
+    }, Math.max(10, Math.min(intervalMs, Math.floor(timeoutMs / 4))))
+    this.livenessTimer.unref()
+  }
+
+  /** A clean goodbye: `bye`, then wait for the server to close (cut off after closeTimeoutMs). */
+  close (): void {
+    if (this.closing || this.ended) return
+    this.closing = true
+    this.queue.end(encodeFrame({ type: 'bye' }))
+    this.destroyTimer = setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)
+  }
+
+  /** Ends the connection now, as lost for `reason` (the client may reconnect). */
+  abort (reason: ChatError): void {
+    this.reason ??= reason
+    this.duplex.destroy()
+  }
+
+  /** The app made room: read again if paused. */
+  readonly onSpace = (): void => {
+    const resume = this.resumeReading
+    if (resume !== undefined) {
+      this.resumeReading = undefined
+      resume()
+    }
+  }
+
+  private async readLoop (): Promise<void> {
+    let sourceEnded = false
+    try {
+      const batches = pipe(this.duplex.source, decodeStage(decodeServerMessage, {
+        maxFrameBytes: this.options.maxFrameBytes,
+        onChunk: () => { this.lastSeen = Date.now() },
+        onEnd: () => { sourceEnded = true }
+      }))
+      let transportClosed = false
+      void this.duplex.closed.then(() => { transportClosed = true; this.onSpace() })
+      for await (const batch of batches) {
+        for (const item of batch) {
+          // A message we can't read (a newer server's type) is skipped: the stream is intact.
+          if (!(item instanceof ProtocolError)) this.onMessage(item)
+        }
+        while (!transportClosed && this.handler.mustPause()) await this.pauseReading()
+      }
+    } catch (err) {
+      if (sourceEnded) {
+        // Cut in the middle of a frame: the connection was lost, the data was not bad.
+        this.reason ??= new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was lost')
+      } else {
+        this.reason ??= err instanceof ProtocolError
+          ? new ChatError(err.code, `bad data from the server: ${err.message}`)
+          : new ChatError(ErrorCodes.CONNECTION_CLOSED, String(err), { cause: err })
+      }
+    }
+    this.finish()
+  }
+
+  private onMessage (message: ServerMessage): void {
+    switch (message.type) {
+      case 'ping':
+        if (!this.closing) this.queue.push(encodeFrame({ type: 'pong', n: message.n }))
+        return
+      case 'pong':
+        return
+      case 'bye':
+        if (!this.closing) {
+          this.reason ??= new ChatError(message.code ?? ErrorCodes.CONNECTION_CLOSED, message.message ?? 'the server said goodbye')
+        }
+        this.queue.end()
+        return
+      case 'error':
+        if (message.re === undefined && message.fatal === true) this.reason ??= new ChatError(message.code, message.message)
+        break
+    }
+    this.handler.onMessage(message)
+  }
+
+  /**
+   * Waits until the app makes room. Meanwhile the client pings the server
+   * itself (the pings it can't read go unanswered): the server then drops a
+   * paused client only for falling too far behind (`slow_consumer`), and a
+   * dropped client learns of it from the failed write.
+   */
+  private async pauseReading (): Promise<void> {
+    this.paused = true
+    this.handler.onPause()
+    // Often enough to notice a drop soon after the server's close timeout; a ping is a few bytes.
+    const keepalive = setInterval(() => { this.queue.push(encodeFrame({ type: 'ping', n: 0 })) }, Math.min(this.heartbeatIntervalMs, 1_000))
+    await new Promise<void>(resolve => { this.resumeReading = resolve })
+    clearInterval(keepalive)
+    this.paused = false
+    this.lastSeen = Date.now() // the silence was ours
+  }
+
+  private finish (): void {
+    if (this.ended) return
+    this.ended = true
+    clearInterval(this.livenessTimer)
+    clearTimeout(this.destroyTimer)
+    this.queue.clear()
+    this.queue.end()
+    this.duplex.destroy()
+    this.handler.onClose(this, this.closing ? undefined : (this.reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was lost')))
+  }
+}
