@@ -82,6 +82,13 @@ void (async () => {
   }
 })().catch(() => {})
 
+void (async () => {
+  for await (const s of client.status()) {
+    if (s.type === 'disconnect') console.log(`* connection lost (${s.error.code}), reconnecting...`)
+    if (s.type === 'reconnect') console.log('* reconnected')
+  }
+})()
+
 void client.closed.then(reason => {
   if (reason === undefined) return
   console.log(`* disconnected: ${reason.code}: ${reason.message}`)
