@@ -17,11 +17,25 @@ export function frameBytes (body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_
   return frame
 }
 
+/** Node's Buffer, where there is one: it writes the JSON text straight into the frame (one allocation, no copy). */
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
+
 /**
  * Encodes a message as one complete frame. Fan-out calls this once and hands
  * the same bytes to every recipient. The sender fails first: a message whose
  * frame would exceed `maxFrameBytes` throws `frame_too_large` here.
  */
 export function encodeFrame (message: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
-  return frameBytes(textEncoder.encode(JSON.stringify(message)), maxFrameBytes)
+  const json = JSON.stringify(message)
+  if (NodeBuffer === undefined) return frameBytes(textEncoder.encode(json), maxFrameBytes)
+  const bodyLength = NodeBuffer.byteLength(json, 'utf8')
+  if (bodyLength > maxFrameBytes) {
+    throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${bodyLength} bytes exceeds the limit of ${maxFrameBytes}`)
+  }
+  const prefixLength = varint.encodingLength(bodyLength)
+  // allocUnsafe: every byte is written just below; small frames come from Node's shared pool.
+  const frame = NodeBuffer.allocUnsafe(prefixLength + bodyLength)
+  varint.encode(bodyLength, frame, 0)
+  frame.write(json, prefixLength, 'utf8')
+  return frame
 }
