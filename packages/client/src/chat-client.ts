@@ -312,7 +312,24 @@ export class ChatClient implements AsyncDisposable {
   // ---- connections
 
   /** Opens a connection and logs in; on a reconnect, then rejoins rooms, resumes iterators and resends calls. */
-  private async open (attempt: number, signal?: AbortSignal): Promise<void> {
+  private async open (attempt: number, callerSignal?: AbortSignal): Promise<void> {
+    // A connect or login that never answers (a black hole) must not stall reconnecting for good.
+    // Reconnecting, the server's own heartbeat timeout says how long a live server may stay silent.
+    const timeoutMs = this.options.connectTimeoutMs ??
+      (attempt > 0 && this.server !== undefined ? Math.max(2_000, this.server.heartbeatTimeoutMs) : 10_000)
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = AbortSignal.any([timeout, this.stopReconnecting.signal, ...callerSignal === undefined ? [] : [callerSignal]])
+    try {
+      await this.openWithin(attempt, signal)
+    } catch (err) {
+      if (timeout.aborted && callerSignal?.aborted !== true) {
+        throw new ChatError(ErrorCodes.TIMEOUT, `no answer from the server within ${timeoutMs} ms`, { cause: err })
+      }
+      throw err
+    }
+  }
+
+  private async openWithin (attempt: number, signal: AbortSignal): Promise<void> {
     const transport = this.options.transport ?? tcpTransport
     const duplex = await transport(this.address, { signal })
     const connection = new ClientConnection(duplex, {
@@ -325,6 +342,9 @@ export class ChatClient implements AsyncDisposable {
     if (password !== undefined) hello.password = password
     if (register === true && attempt === 0) hello.register = true
     if (this.session !== undefined) hello.resume = this.session
+    // A resumed session may still be in its rooms: their live messages can come before the rejoin,
+    // and must wait for the catch-up.
+    for (const state of this.roomStates.values()) state.resuming = true
     let welcome: WelcomeMessage
     try {
       welcome = await this.request<WelcomeMessage>(connection, hello, true, signal)
@@ -361,14 +381,27 @@ export class ChatClient implements AsyncDisposable {
    * `since` replays, then send again every call that had no answer.
    */
   private resume (connection: ClientConnection): void {
-    for (const [room, state] of this.roomStates) {
-      state.resuming = true
+    for (const room of this.roomStates.keys()) {
+      // The reply is handled as it is read (see joined()): messages right behind it are in order already.
       this.request<JoinedMessage>(connection, { type: 'join', room }, false)
-        .then(joined => { this.catchUp(connection, room, joined.lastId) })
         .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
     }
     for (const since of this.sinceReplays) if (!since.done) this.issueReplay(connection, since)
     for (const call of this.calls) if (call.resend && call.connection === undefined) this.dispatchCall(call, connection)
+  }
+
+  /**
+   * A `joined` reply, handled synchronously as it is read, before the messages
+   * behind it in the same chunk: an app's join starts tracking a new room at
+   * the room's newest id; a rejoin after a reconnect starts the catch-up.
+   */
+  private joined (call: Call, reply: JoinedMessage): void {
+    if (call.resend) {
+      // Joining a room again keeps what was delivered; a new room starts from its newest message.
+      if (!this.roomStates.has(reply.room)) this.roomStates.set(reply.room, { lastId: reply.lastId, resuming: false })
+    } else if (call.connection !== undefined) {
+      this.catchUp(call.connection, reply.room, reply.lastId)
+    }
   }
 
   /** A rejoined room: replay what was stored after the last message the iterators had. */
@@ -490,7 +523,8 @@ export class ChatClient implements AsyncDisposable {
       if (this.connection !== undefined && this.state === 'connected' && this.connection.isWritable) this.dispatchCall(call, this.connection)
       else this.waitForConnection(call) // a connection that said goodbye takes nothing more: the next one will
     })
-    this.track(body, reply)
+    // A leave takes effect when answered (joins are tracked as their reply is read: joined()).
+    if (body.type === 'leave') this.roomStates.delete(body.room)
     return reply as R
   }
 
@@ -557,16 +591,6 @@ export class ChatClient implements AsyncDisposable {
     if (call.req !== undefined) this.byReq.delete(call.req)
     if (outcome instanceof ChatError) call.reject(outcome)
     else call.resolve(outcome)
-  }
-
-  /** Keeps the rooms the client is in, to rejoin and resume them after a reconnect. */
-  private track (body: RequestBody, reply: ServerReply): void {
-    if (reply.type === 'joined') {
-      // Joining a room again keeps what was delivered; a new room starts from its newest message.
-      if (!this.roomStates.has(reply.room)) this.roomStates.set(reply.room, { lastId: reply.lastId, resuming: false })
-    } else if (body.type === 'leave') {
-      this.roomStates.delete(body.room)
-    }
   }
 
   private checkText (text: string): void {
@@ -667,6 +691,11 @@ export class ChatClient implements AsyncDisposable {
         const call = message.re === undefined ? undefined : this.byReq.get(message.re)
         if (call !== undefined) this.settle(call, new ChatError(message.code, message.message))
         return
+      }
+      case 'joined': {
+        const call = this.byReq.get(message.re)
+        if (call !== undefined) this.joined(call, message)
+        break
       }
       case 'replay_done': {
         // Synchronously: live messages later in this very chunk are new already.

@@ -23,6 +23,11 @@ export interface ConnectOptions extends ReconnectOptions {
   maxQueuedBytes?: number
   /** How long `close()` waits for the server's goodbye before cutting the connection (ms). Default 2 000. */
   closeTimeoutMs?: number
+  /**
+   * How long connecting and logging in may take before the attempt fails with `timeout` (ms).
+   * Default: 10 000 for the first connection; for a reconnect, the server's heartbeat timeout (at least 2 000).
+   */
+  connectTimeoutMs?: number
   /** How long a call waits for a connection while the client is reconnecting before it rejects with `timeout` (ms). Default 30 000. */
   offlineTimeoutMs?: number
   /** Calls waiting for an answer (or for a connection) before new ones reject with `outbound_full`. Default 10 000. */

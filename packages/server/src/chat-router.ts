@@ -68,7 +68,9 @@ export class ChatRouter {
   constructor (private readonly options: ResolvedServerOptions, private readonly store: Store) {
     this.ids = new IdSequences(stream => store.lastId(stream))
     this.log = new GroupCommitLog(store, (deliveries, error) => { this.deliver(deliveries, error) })
-    this.login = new LoginHandler(options, store, this.users, connection => { this.deliverInbox(connection) })
+    this.login = new LoginHandler(options, store, this.users,
+      connection => { this.deliverInbox(connection) },
+      (old, replacement) => { this.moveMemberships(old, replacement) })
     this.history = new HistoryHandler(options, store, this.users)
   }
 
@@ -93,6 +95,19 @@ export class ChatRouter {
       const pending = this.handle(connection, item)
       if (pending !== undefined) return pending.then(() => this.handleBatch(connection, batch, i + 1))
     }
+  }
+
+  /**
+   * A resumed session keeps its rooms: the new connection takes the old one's
+   * place in each, so the other members see no one leave or join.
+   */
+  private moveMemberships (old: Connection, replacement: Connection): void {
+    for (const name of old.rooms) {
+      this.rooms.leave(name, old)
+      this.rooms.join(name, replacement)
+      replacement.rooms.add(name)
+    }
+    old.rooms.clear()
   }
 
   /** Removes a closed connection everywhere and tells its rooms. */
@@ -144,9 +159,7 @@ export class ChatRouter {
     const lastId = this.store.lastId(roomStream(room.name))
     connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
       ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), lastId, ...cut(count < members.length) })))
-    // A reconnect that replaced a session still in the room is no news to the others.
-    const rejoined = connection.replaces !== undefined && room.members.has(connection.replaces)
-    if (added && !rejoined) {
+    if (added) {
       this.broadcast(room, { type: 'presence', event: 'join', room: room.name, user: connection.username! }, connection)
     }
   }
@@ -343,8 +356,6 @@ export class ChatRouter {
   private removeMember (roomName: string, connection: Connection, reason: LeaveReason): void {
     const room = this.rooms.leave(roomName, connection)
     if (room === undefined) return
-    // The user is still here, on the connection that replaced this one.
-    if (connection.replacedBy !== undefined && room.members.has(connection.replacedBy)) return
     this.broadcast(room, { type: 'presence', event: 'leave', room: room.name, user: connection.username!, reason })
   }
 

@@ -38,10 +38,6 @@ export class Connection {
   identity: string | undefined
   /** Token a reconnecting client presents (`hello.resume`) to replace this connection. */
   session: string | undefined
-  /** The connection that replaced this one (a reconnect that came before this one was seen to die). */
-  replacedBy: Connection | undefined
-  /** The connection this one replaced. */
-  replaces: Connection | undefined
   /** Its offline inbox is being delivered: new direct messages join the inbox, to keep their order. */
   drainingInbox = false
   /** Rooms this connection is a member of. */

@@ -25,7 +25,9 @@ export class LoginHandler {
     private readonly store: Store,
     private readonly users: OnlineUsers,
     /** Called once a connection is logged in and welcomed. */
-    private readonly onLogin: (connection: Connection) => void
+    private readonly onLogin: (connection: Connection) => void,
+    /** Called when a connection takes the place of an older one of the same session. */
+    private readonly onReplace: (old: Connection, replacement: Connection) => void
   ) {}
 
   login (connection: Connection, hello: HelloMessage): Promise<void> | undefined {
@@ -142,9 +144,8 @@ export class LoginHandler {
     const replaced = this.users.get(key)
     if (replaced !== undefined) {
       // The client says it is this session's owner, reconnecting before the server saw the old connection die.
-      replaced.replacedBy = connection
-      connection.replaces = replaced
       this.users.remove(replaced)
+      this.onReplace(replaced, connection)
       replaced.fail(ErrorCodes.SESSION_REPLACED, 'you logged in again from another connection')
     }
     connection.username = name
