@@ -8,14 +8,8 @@ import { Harness } from './support/harness.js'
 import { readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { rejectsWithCode, roundTrip, within } from './support/wait.js'
+import { RECONNECT } from './support/fast-reconnect.js'
 
-const RECONNECT: Omit<ConnectOptions, 'username'> = {
-  reconnect: true,
-  maxReconnectAttempts: 500,
-  reconnectTimeWait: 20,
-  reconnectJitter: 20,
-  maxReconnectTimeWait: 100
-}
 
 /** alice reaches the server through a proxy the test takes down; bob is connected directly; both in `room`. */
 async function setup (t: TestContext, aliceOptions: Omit<ConnectOptions, 'username'> = {}) {

@@ -7,14 +7,8 @@ import { Collected, collectMessages, StatusLog, waitUntil } from './support/coll
 import { Harness } from './support/harness.js'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { assertChatError, roundTrip, sleep, within } from './support/wait.js'
+import { RECONNECT } from './support/fast-reconnect.js'
 
-const RECONNECT: Omit<ConnectOptions, 'username'> = {
-  reconnect: true,
-  maxReconnectAttempts: 500,
-  reconnectTimeWait: 20,
-  reconnectJitter: 20,
-  maxReconnectTimeWait: 100
-}
 
 /** A server with fast heartbeats; alice reaches it through a proxy, bob directly; both in `room`. */
 async function setup (t: TestContext) {

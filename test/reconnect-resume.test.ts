@@ -11,14 +11,8 @@ import { assertConsecutive, readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { assertChatError, roundTrip, take, within } from './support/wait.js'
 import { WindowedSender } from './support/windowed-sender.js'
+import { RECONNECT } from './support/fast-reconnect.js'
 
-const RECONNECT: Omit<ConnectOptions, 'username'> = {
-  reconnect: true,
-  maxReconnectAttempts: 500,
-  reconnectTimeWait: 20,
-  reconnectJitter: 20,
-  maxReconnectTimeWait: 100
-}
 
 function texts (prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`)

@@ -12,20 +12,9 @@ import { assertConsecutive, byText, readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { assertChatError, nextThrows, rejectsWithCode, roundTrip, within } from './support/wait.js'
 import { WindowedSender } from './support/windowed-sender.js'
+import { RECONNECT } from './support/fast-reconnect.js'
 
-/** Reconnecting quickly: tests wait for reconnects, so the backoff stays short. */
-const RECONNECT: Omit<ConnectOptions, 'username'> = {
-  reconnect: true,
-  maxReconnectAttempts: 500,
-  reconnectTimeWait: 20,
-  reconnectJitter: 20,
-  maxReconnectTimeWait: 100
-}
 
-/**
- * Intermittent here, deterministic in reconnect-resume.test.ts: a rejoin with nothing to
- * catch up on drops the live messages that share a read with its joined reply.
- */
 
 function texts (prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`)
