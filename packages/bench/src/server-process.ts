@@ -1,52 +1,30 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { startProcess, waitForOutput } from './child-processes.js'
+import type { ManagedProcess } from './child-processes.js'
 
 const SERVER_BIN = fileURLToPath(import.meta.resolve('@chat/server')).replace(/index\.js$/, 'bin.js')
 
-/** The reference server, as an operator runs it: its own process, so it has a core to itself. */
-export interface ServerProcess {
+/** The reference server, as an operator runs it (its CLI), in its own process. */
+export interface ServerProcess extends ManagedProcess {
   url: string
-  pid: number
-  /** CPU seconds (user + system) the process has used so far. */
-  cpuSeconds: () => number
-  stop: () => Promise<void>
+  port: number
+}
+
+/**
+ * Node flags for the server process, from BENCH_SERVER_NODE_ARGS, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server under load.
+ */
+function serverNodeArgs (): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(arg => arg !== '')
 }
 
 export async function startServerProcess (args: string[]): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [SERVER_BIN, '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => { reject(new Error(`the server did not start:\n${output}`)) }, 30_000)
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /listening on ([\d.]+):(\d+)/.exec(output)
-      if (match !== null) { clearTimeout(timer); resolve(`tcp://${match[1]}:${match[2]}`) }
-    })
-    child.once('exit', code => { clearTimeout(timer); reject(new Error(`the server exited with ${String(code)}:\n${output}`)) })
-  })
-  const pid = child.pid!
-  return {
-    url,
-    pid,
-    cpuSeconds: () => processCpuSeconds(pid),
-    stop: async () => {
-      if (child.exitCode !== null) return
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    }
+  const proc = startProcess('chat-server', process.execPath, [...serverNodeArgs(), SERVER_BIN, '--port', '0', ...args])
+  try {
+    const match = await waitForOutput(proc, /listening on ([\d.]+):(\d+)/, 30_000)
+    return { ...proc, url: `tcp://${match[1]}:${match[2]}`, port: Number(match[2]) }
+  } catch (err) {
+    await proc.stop()
+    throw err
   }
-}
-
-/** utime + stime from /proc (Linux), in seconds. */
-export function processCpuSeconds (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-export function ownCpuSeconds (): number {
-  const usage = process.cpuUsage()
-  return (usage.user + usage.system) / 1e6
 }

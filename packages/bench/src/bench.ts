@@ -1,0 +1,147 @@
+/**
+ * Runs every benchmark scenario against our server and the line-relay
+ * baseline (and the peers that are installed), prints a Markdown table and a
+ * JSON line per scenario, and stops every process it started, within a hard
+ * time bound.
+ *
+ *   pnpm bench [--quick] [--only fanout,latency,scale,ingest] ...   (--help)
+ */
+import { writeFileSync } from 'node:fs'
+import { killAllStarted } from './child-processes.js'
+import type { TargetKind } from './load/target.js'
+import { machineDescription } from './machine.js'
+import { parseOptions, USAGE } from './options.js'
+import type { BenchOptions } from './options.js'
+import { openFileLimit } from './proc-stats.js'
+import { jsonLine, markdown } from './report.js'
+import type { ScenarioReport } from './report.js'
+import { connectionScaleScenario } from './scenarios/connection-scale.js'
+import { durableIngestScenario } from './scenarios/durable-ingest.js'
+import { fanoutScenario } from './scenarios/fanout.js'
+import { goalsReport } from './scenarios/goals.js'
+import { latencyScenario } from './scenarios/latency.js'
+import { baselineTarget } from './targets/baseline-target.js'
+import { chatTarget } from './targets/chat-target.js'
+import { ircTarget } from './targets/irc-target.js'
+import { natsTarget } from './targets/nats-target.js'
+import { socketioTarget } from './targets/socketio-target.js'
+
+/** Whatever happens, the run ends by then, and takes its processes with it. */
+const FULL_BOUND_MS = 8 * 60_000
+const QUICK_BOUND_MS = 2 * 60_000
+
+function log (line: string): void {
+  console.error(line)
+}
+
+function targetKinds (options: BenchOptions): TargetKind[] {
+  const peers = [natsTarget(), ircTarget(), socketioTarget(options.socketioClient)]
+  const chosen = options.targets === undefined ? peers : peers.filter(p => options.targets!.includes(p.name))
+  return [chatTarget(), baselineTarget(), ...chosen]
+}
+
+async function run (options: BenchOptions): Promise<ScenarioReport[]> {
+  const kinds = targetKinds(options)
+  const quick = options.quick
+  const fanoutMs = options.fanoutSeconds * 1000
+  const reports: ScenarioReport[] = []
+  const add = (report: ScenarioReport): void => {
+    reports.push(report)
+    console.log(`\n${markdown(report)}\n`)
+    console.log(jsonLine(report, new Date().toISOString()))
+  }
+  if (options.scenarios.includes('fanout')) {
+    for (const [subscribers, publishers] of [[100, 1], [10, 10]]) {
+      log(`fan-out S=${subscribers} P=${publishers}`)
+      add(await fanoutScenario(kinds, {
+        subscribers,
+        publishers,
+        window: options.window,
+        warmupMs: quick ? 300 : 2000,
+        measureMs: fanoutMs,
+        drainMs: quick ? 1000 : 3000
+      }, log))
+    }
+  }
+  if (options.scenarios.includes('latency')) {
+    for (const ratePerSecond of [1000, 5000]) {
+      log(`latency at ${ratePerSecond}/s`)
+      add(await latencyScenario(kinds, {
+        subscribers: 100,
+        ratePerSecond,
+        warmupMs: quick ? 300 : 1000,
+        measureMs: fanoutMs / 2,
+        drainMs: quick ? 1000 : 3000
+      }, log))
+    }
+  }
+  if (options.scenarios.includes('ingest')) {
+    log('durable ingest')
+    add(await durableIngestScenario({
+      publishers: 4,
+      window: 64,
+      warmupMs: quick ? 200 : 1000,
+      measureMs: quick ? 500 : 5000,
+      drainMs: quick ? 1000 : 3000
+    }, log))
+  }
+  // Last: it leaves thousands of sockets in TIME_WAIT behind.
+  if (options.scenarios.includes('scale')) {
+    // Each connection is a descriptor in the load generator and another in the server (both inherit our limit).
+    const limit = openFileLimit()
+    const connections = Math.min(options.connections, limit - 200)
+    const limitNote = connections < options.connections
+      ? `Only ${connections} connections: the open-file limit is ${limit} (raise it with ulimit -n; pnpm bench tries to).`
+      : undefined
+    log(`connection scale, ${connections} connections`)
+    add(await connectionScaleScenario(kinds.slice(0, 2), { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
+  }
+  add(goalsReport(reports))
+  return reports
+}
+
+let options: BenchOptions | undefined
+try {
+  options = parseOptions(process.argv.slice(2))
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}\n\n${USAGE}`)
+  process.exit(2)
+}
+if (options === undefined) {
+  console.log(USAGE)
+  process.exit(0)
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllStarted()
+    process.exit(130)
+  })
+}
+const bound = options.quick ? QUICK_BOUND_MS : FULL_BOUND_MS
+const watchdog = setTimeout(() => {
+  console.error(`bench: still running after ${bound / 1000} s: stopping everything`)
+  killAllStarted()
+  process.exit(1)
+}, bound)
+watchdog.unref()
+
+const started = new Date()
+log(`bench ${options.quick ? '(quick) ' : ''}${started.toISOString()} on ${machineDescription()}`)
+try {
+  const reports = await run(options)
+  const seconds = Math.round((Date.now() - started.getTime()) / 1000)
+  log(`done in ${seconds} s`)
+  if (options.out !== undefined) {
+    const header = `Run ${started.toISOString()} (${seconds} s${options.quick ? ', --quick' : ''}) on ${machineDescription()}.`
+    writeFileSync(options.out, [header, ...reports.map(markdown)].join('\n\n') + '\n')
+  }
+} catch (err) {
+  console.error(`bench: ${(err as Error).stack ?? String(err)}`)
+  process.exitCode = 1
+} finally {
+  killAllStarted()
+  clearTimeout(watchdog)
+}
+// Sockets of a failed run may still be open: don't wait for them.
+process.exit()

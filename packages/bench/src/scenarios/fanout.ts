@@ -1,0 +1,70 @@
+import { runLoad } from '../load/load-generator.js'
+import type { LoadResult } from '../load/load-generator.js'
+import type { TargetKind } from '../load/target.js'
+import { ratio } from '../report.js'
+import type { ScenarioReport } from '../report.js'
+import { missingRow, runTargets } from './run-targets.js'
+
+export interface FanoutOptions {
+  subscribers: number
+  publishers: number
+  window: number
+  warmupMs: number
+  measureMs: number
+  drainMs: number
+}
+
+/**
+ * Fan-out throughput: S subscribers and P publishers in one room, each
+ * publisher keeping `window` sends unacknowledged, 64-byte texts. Deliveries
+ * per second to the subscribers, each of which must get every text in order.
+ */
+export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log: (line: string) => void): Promise<ScenarioReport> {
+  const outcomes = await runTargets(kinds, async target => await runLoad(target, {
+    subscribers: o.subscribers,
+    publishers: o.publishers,
+    pacing: { window: o.window },
+    warmupMs: o.warmupMs,
+    measureMs: o.measureMs,
+    drainMs: o.drainMs
+  }), log)
+  const reference = (name: string): LoadResult | undefined => outcomes.find(x => x.target === name)?.result
+  const baseline = reference('baseline')
+  const socketio = reference('socket.io')
+  return {
+    scenario: `fanout-s${o.subscribers}-p${o.publishers}`,
+    title: `Fan-out: ${o.subscribers} subscribers, ${o.publishers} publisher(s) in one room, ${o.window} sends in flight per publisher, ` +
+      `64-byte texts, ${o.measureMs / 1000} s after ${o.warmupMs / 1000} s warm-up`,
+    columns: [
+      { key: 'target', header: 'target' },
+      { key: 'deliveriesPerSecond', header: 'deliveries/s' },
+      { key: 'xBaseline', header: '× baseline' },
+      { key: 'xSocketio', header: '× socket.io' },
+      { key: 'wireMBps', header: 'wire MB/s' },
+      { key: 'payloadMBps', header: 'payload MB/s' },
+      { key: 'ackedPerSecond', header: 'sends acked/s' },
+      { key: 'lost', header: 'lost' },
+      { key: 'outOfOrder', header: 'out of order' },
+      { key: 'valid', header: 'valid' },
+      { key: 'serverCores', header: 'server CPU' },
+      { key: 'loadCores', header: 'load gen CPU' },
+      { key: 'readerBusy', header: 'readers busy' },
+      { key: 'otherCores', header: 'other CPU' },
+      { key: 'notes', header: 'notes' }
+    ],
+    rows: outcomes.map(x => x.result === undefined
+      ? missingRow(x)
+      : {
+          ...x.result,
+          xBaseline: ratio(x.result.deliveriesPerSecond, baseline?.deliveriesPerSecond),
+          xSocketio: ratio(x.result.deliveriesPerSecond, socketio?.deliveriesPerSecond),
+          notes: x.result.notes.join('; ')
+        }),
+    notes: [
+      'deliveries/s: texts received by the subscribers per second (publishers are room members too and get the texts as well, not counted). ' +
+      'CPU columns: CPU seconds per second of the window (1.00 = one core busy); "other CPU": other processes, and time the hypervisor took; ' +
+      '"readers busy": share of time the load generator\'s subscriber thread was busy.'
+    ],
+    results: outcomes.map(x => ({ target: x.target, ...x.result, skipped: x.skipped, error: x.error }))
+  }
+}

@@ -1,0 +1,123 @@
+import { encodeFrame, frameBytes } from '@chat/protocol'
+import { startServerProcess } from '../server-process.js'
+import type { ConnectionSpec, LoadTarget, Receiver, TargetKind } from '../load/target.js'
+import type { TextFields } from '../load/message-text.js'
+import { parseTextBytes, TEXT_BYTES } from '../load/message-text.js'
+import { FrameScanner } from './frame-scanner.js'
+import type { FrameHandler } from './frame-scanner.js'
+import { SocketConnection } from './socket-connection.js'
+
+/** Our server, from its CLI. `args` choose the store (default: in memory, guests allowed). */
+export function chatTarget (name = 'chat', args: string[] = ['--memory']): TargetKind {
+  return {
+    name,
+    unavailable: () => undefined,
+    start: async () => {
+      const server = await startServerProcess(['--auth', 'open', ...args])
+      return { name, process: server, endpoint: { protocol: 'chat', port: server.port }, stop: async () => { await server.stop() } } satisfies LoadTarget
+    }
+  }
+}
+
+// Every body the server sends starts `{"type":"`, so the type name starts at byte 9.
+const TYPE_AT = 9
+const M = 0x6d
+const S = 0x73
+const A = 0x61
+const C = 0x63
+const P = 0x70
+const R = 0x72
+const JOIN_REQ = 2
+
+/**
+ * Our protocol, read cheaply: `msg` and `ack` frames are recognised from their
+ * first bytes and only the text's leading numbers are read; `presence` frames
+ * are skipped; anything else (welcome, joined, ping, error, bye) is rare and
+ * parsed as JSON.
+ */
+export class ChatConnection extends SocketConnection implements FrameHandler {
+  private readonly scanner = new FrameScanner()
+  private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
+  private nextReq = JOIN_REQ + 1
+  private readonly roomJson: string
+
+  constructor (port: number, spec: ConnectionSpec, receiver: Receiver) {
+    super(port, spec, receiver)
+    this.roomJson = JSON.stringify(spec.room)
+  }
+
+  protected greet (): void {
+    // Pipelined: the server handles a connection's messages in order.
+    this.socket.write(Buffer.concat([
+      encodeFrame({ type: 'hello', v: 1, req: 1, username: this.spec.name }),
+      encodeFrame({ type: 'join', req: JOIN_REQ, room: this.spec.room })
+    ]))
+  }
+
+  protected read (chunk: Buffer): void {
+    this.scanner.push(chunk, this)
+  }
+
+  frame (bytes: Buffer, start: number, end: number): void {
+    const t = bytes[start + TYPE_AT]
+    const t2 = bytes[start + TYPE_AT + 1]
+    if (t === M && t2 === S) {
+      const text = textStart(bytes, start + TYPE_AT, end)
+      if (text !== -1 && parseTextBytes(bytes, text, end, this.fields)) {
+        this.receiver.message(this.fields)
+        return
+      }
+    } else if (t === A && t2 === C) {
+      this.receiver.acked(1)
+      return
+    } else if (t === P && t2 === R) {
+      return // presence: other connections joining or leaving
+    }
+    this.control(JSON.parse(bytes.toString('utf8', start, end)) as Record<string, unknown>)
+  }
+
+  /** Frames off the hot path. */
+  private control (message: Record<string, unknown>): void {
+    switch (message.type) {
+      case 'joined': if (message.re === JOIN_REQ) this.loggedIn(); return
+      case 'welcome': case 'presence': case 'pong': return
+      case 'ping': this.socket.write(encodeFrame({ type: 'pong', n: message.n as number })); return
+      default: this.refused(`${String(message.type)} ${String(message.code ?? '')}: ${String(message.message ?? JSON.stringify(message))}`)
+    }
+  }
+
+  send (texts: string[]): void {
+    const frames: Uint8Array[] = []
+    for (const text of texts) {
+      const body = `{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":${JSON.stringify(text)}}`
+      frames.push(frameBytes(Buffer.from(body)))
+    }
+    this.socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames))
+  }
+}
+
+const QUOTE = 0x22
+const COLON = 0x3a
+const T = 0x74
+const E = 0x65
+const X = 0x78
+/** A msg body ends `"text":"<64 bytes>","ts":<13 digits>}` as the server writes it today. */
+const TEXT_KEY_FROM_END = 8 + TEXT_BYTES + 7 + 13 + 1
+
+/**
+ * Where the value of `"text":"` starts in a msg body, or -1. First where it is
+ * when the server writes the fields in its usual order (checked), else by
+ * scanning: a JS loop, as `Buffer.indexOf` with a needle costs more per call
+ * than all the rest of a frame's handling.
+ */
+function textStart (bytes: Buffer, from: number, end: number): number {
+  const guess = end - TEXT_KEY_FROM_END
+  if (guess >= from && isTextKey(bytes, guess)) return guess + 8
+  for (let i = from; i + 7 < end; i++) if (isTextKey(bytes, i)) return i + 8
+  return -1
+}
+
+function isTextKey (bytes: Buffer, i: number): boolean {
+  return bytes[i] === QUOTE && bytes[i + 1] === T && bytes[i + 2] === E && bytes[i + 3] === X && bytes[i + 4] === T &&
+    bytes[i + 5] === QUOTE && bytes[i + 6] === COLON && bytes[i + 7] === QUOTE
+}
