@@ -26,7 +26,11 @@ const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
  * frame would exceed `maxFrameBytes` throws `frame_too_large` here.
  */
 export function encodeFrame (message: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
-  const json = JSON.stringify(message)
+  return frameJson(JSON.stringify(message), maxFrameBytes)
+}
+
+/** Frames a message already serialised as JSON (hot paths build small replies as strings). */
+export function frameJson (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
   if (NodeBuffer === undefined) return frameBytes(textEncoder.encode(json), maxFrameBytes)
   const bodyLength = NodeBuffer.byteLength(json, 'utf8')
   if (bodyLength > maxFrameBytes) {

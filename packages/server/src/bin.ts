@@ -21,6 +21,7 @@ const USAGE = `Usage: chat-server [options]
   --max-text-bytes <n>          largest message text in UTF-8 bytes (default 16384)
   --max-queued-bytes <n>        outbound bytes per client before it is dropped as slow (default 4194304)
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
+  --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
   -h, --help                    show this help`
 
 function usageError (message: string): never {
@@ -46,6 +47,7 @@ try {
       'max-text-bytes': { type: 'string' },
       'max-queued-bytes': { type: 'string' },
       'close-timeout-ms': { type: 'string' },
+      'presence-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -98,6 +100,7 @@ try {
     maxTextBytes: integer('max-text-bytes', values['max-text-bytes']),
     maxQueuedBytes: integer('max-queued-bytes', values['max-queued-bytes']),
     closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
+    presenceLimit: integer('presence-limit', values['presence-limit']),
     logger: consoleLogger
   })
   consoleLogger.info(values.memory === true ? 'keeping messages in memory only' : `data in ${server.store instanceof SqliteStore ? server.store.path : values.data}`)

@@ -1,4 +1,4 @@
-import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, frameJson, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
 import type {
   ChatMessage, ClientMessage, DecodedBatch, DirectMessage, JoinMessage, LeaveMessage,
   LeaveReason, ListMembersMessage, SendMessage, ServerMessage
@@ -16,6 +16,9 @@ import type { Room } from './room-registry.js'
 import { conversationStream, roomStream } from './store/store.js'
 import type { MessageWrite, Store } from './store/store.js'
 import { toChatMessage } from './stored-message.js'
+
+/** Member lists in replies name at most this many members (and say they were cut). */
+const MAX_LISTED_MEMBERS = 1_000
 
 /** Inbox messages read per step of an inbox delivery. */
 const INBOX_PAGE = 256
@@ -155,11 +158,12 @@ export class ChatRouter {
     const { room, added } = this.rooms.join(message.room, connection)
     connection.rooms.add(room.name)
     const members = memberNames(room)
+    const cutShort = room.members.size > members.length
     // Committed messages only: those still being written are fanned out to this member when they commit.
     const lastId = this.store.lastId(roomStream(room.name))
     connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
-      ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), lastId, ...cut(count < members.length) })))
-    if (added) {
+      ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), lastId, ...cut(cutShort || count < members.length) })))
+    if (added && room.members.size <= this.options.presenceLimit) {
       this.broadcast(room, { type: 'presence', event: 'join', room: room.name, user: connection.username! }, connection)
     }
   }
@@ -276,19 +280,29 @@ export class ChatRouter {
       }
       return
     }
+    // A room's messages of this batch are joined into one buffer, once, and the same bytes go to
+    // every member (the sender included): no per-member copy, one queue entry per member per batch.
+    const roomFrames = new Map<string, Uint8Array[]>()
     for (const d of deliveries) {
       if (d.pendingKey !== undefined) this.pendingKeys.delete(d.pendingKey)
       if (d.room !== undefined) {
-        const room = this.rooms.get(d.room)
-        // Frame once, hand the same bytes to every member (the sender included).
-        if (room !== undefined) for (const member of room.members) member.sendFrame(d.frame)
+        const frames = roomFrames.get(d.room)
+        if (frames === undefined) roomFrames.set(d.room, [d.frame])
+        else frames.push(d.frame)
       } else if (d.target !== undefined) {
         d.target.sendFrame(d.frame)
       }
-      d.sender.send(d.stored === true
-        ? { type: 'ack', re: d.req, id: d.id, ts: d.ts, stored: true }
-        : { type: 'ack', re: d.req, id: d.id, ts: d.ts })
-      for (const retry of d.retries ?? []) retry.sender.send({ type: 'ack', re: retry.req, id: d.id, ts: d.ts })
+    }
+    for (const [name, frames] of roomFrames) {
+      const room = this.rooms.get(name)
+      if (room === undefined) continue
+      const bytes = frames.length === 1 ? frames[0] : Buffer.concat(frames)
+      for (const member of room.members) member.sendFrame(bytes)
+    }
+    // Acknowledgements after the messages: a sender has its own message before its ack.
+    for (const d of deliveries) {
+      d.sender.sendFrame(ackFrame(d.req, d.id, d.ts, d.stored === true))
+      for (const retry of d.retries ?? []) retry.sender.sendFrame(ackFrame(retry.req, d.id, d.ts, false))
     }
   }
 
@@ -332,8 +346,9 @@ export class ChatRouter {
       return
     }
     const members = memberNames(room)
+    const cutShort = room.members.size > members.length
     connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
-      ({ type: 'member_list', re: message.req, room: room.name, members: members.slice(0, count), ...cut(count < members.length) })))
+      ({ type: 'member_list', re: message.req, room: room.name, members: members.slice(0, count), ...cut(cutShort || count < members.length) })))
   }
 
   /** The message's frame, or undefined after refusing a text that is too long. */
@@ -355,7 +370,7 @@ export class ChatRouter {
 
   private removeMember (roomName: string, connection: Connection, reason: LeaveReason): void {
     const room = this.rooms.leave(roomName, connection)
-    if (room === undefined) return
+    if (room === undefined || room.members.size >= this.options.presenceLimit) return
     this.broadcast(room, { type: 'presence', event: 'leave', room: room.name, user: connection.username!, reason })
   }
 
@@ -372,13 +387,22 @@ export class ChatRouter {
   }
 }
 
+/** The first members of a room, at most MAX_LISTED_MEMBERS (a reply says when the list was cut). */
 function memberNames (room: Room): string[] {
   const names: string[] = []
-  for (const member of room.members) names.push(member.username!)
+  for (const member of room.members) {
+    if (names.length === MAX_LISTED_MEMBERS) break
+    names.push(member.username!)
+  }
   return names
 }
 
 /** The `truncated` flag of a list reply, present only when set. */
 function cut (truncated: boolean): { truncated?: true } {
   return truncated ? { truncated } : {}
+}
+
+/** An `ack` built as a string: it is sent for every message, and it holds only numbers. */
+function ackFrame (re: number, id: number, ts: number, stored: boolean): Uint8Array {
+  return frameJson(`{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`)
 }

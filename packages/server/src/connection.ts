@@ -59,7 +59,8 @@ export class Connection {
     private readonly options: ResolvedServerOptions,
     private readonly events: ConnectionEvents
   ) {
-    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes })
+    // Routing pushes a whole batch in one synchronous run: the writer can go right after it.
+    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask' })
   }
 
   /** Aborted once the connection is ending: work done on its behalf (a login delay) can stop. */

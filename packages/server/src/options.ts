@@ -40,6 +40,12 @@ export interface ServerOptions {
   retention?: RetentionPolicy
   /** How often retention runs (ms). Default 60 000. */
   retentionIntervalMs?: number
+  /**
+   * Rooms with more members than this do not announce joins and leaves:
+   * each announcement goes to every member, so filling a room of N would
+   * cost N² frames. Default 1 000.
+   */
+  presenceLimit?: number
   /** Where the server reports what it does. Default: silent. */
   logger?: Logger
 }
@@ -57,12 +63,13 @@ export interface ResolvedServerOptions {
   authMode: AuthMode
   retention: RetentionPolicy
   retentionIntervalMs: number
+  presenceLimit: number
   logger: Logger
 }
 
 const POSITIVE_INTEGERS = [
   'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'maxFrameBytes', 'maxTextBytes',
-  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs'
+  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs', 'presenceLimit'
 ] as const
 
 export function resolveOptions (options: ServerOptions, silent: Logger): ResolvedServerOptions {
@@ -79,6 +86,7 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     authMode: options.authMode ?? 'accounts',
     retention: options.retention ?? {},
     retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
+    presenceLimit: options.presenceLimit ?? 1_000,
     logger: options.logger ?? silent
   }
   for (const name of POSITIVE_INTEGERS) {

@@ -36,6 +36,27 @@ describe('rooms', () => {
     }
   })
 
+  it('rooms above presenceLimit do not announce joins and leaves; smaller ones do', async () => {
+    const bed = await TestBed.start({ presenceLimit: 2 })
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      const carol = await bed.user('carol')
+      await alice.join('big')
+      await bob.join('big') // 2 members: announced
+      assert.deepEqual(await alice.nextOfType('presence'), { type: 'presence', event: 'join', room: 'big', user: 'bob' })
+      await carol.join('big') // 3 members: past the limit
+      await bob.request({ type: 'leave', room: 'big' }) // 3 members before it: not announced either
+      await carol.request({ type: 'leave', room: 'big' }) // 2 before it: announced
+      assert.deepEqual(await alice.nextOfType('presence'), { type: 'presence', event: 'leave', room: 'big', user: 'carol', reason: 'left' })
+      await alice.sync()
+      assert.deepEqual(alice.received.filter(m => m.type === 'presence').map(m => m.type === 'presence' && `${m.event} ${m.user}`),
+        ['join bob', 'leave carol'])
+    } finally {
+      await bed.close()
+    }
+  })
+
   it('delivers a room message to every member, the sender first gets msg then ack', async () => {
     const bed = await TestBed.start()
     try {

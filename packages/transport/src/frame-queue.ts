@@ -6,6 +6,14 @@ export interface FrameQueueOptions {
   maxQueuedBytes: number
   /** Target size of one coalesced write. */
   maxWriteBytes?: number
+  /**
+   * When the writer wakes after a push into an empty queue: `turn` (default), at the
+   * end of the event-loop turn, so frames pushed by every promise settled in it go
+   * out together (clients: many independent calls); `microtask`, right after the
+   * current synchronous run (servers, which push a whole batch in one run: a turn
+   * later would only add latency).
+   */
+  wake?: 'turn' | 'microtask'
 }
 
 /**
@@ -27,10 +35,12 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   private drainWaiters: Array<() => void> = []
   private readonly maxQueuedBytes: number
   private readonly maxWriteBytes: number
+  private readonly schedule: (wake: () => void) => void
 
   constructor (options: FrameQueueOptions) {
     this.maxQueuedBytes = options.maxQueuedBytes
     this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES
+    this.schedule = options.wake === 'microtask' ? queueMicrotask : setImmediate
   }
 
   /** Bytes waiting to be handed to the transport. */
@@ -104,9 +114,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
     const wake = this.wake
     if (wake !== undefined) {
       this.wake = undefined
-      // Wake the writer at the end of this event-loop turn, not at the next microtask:
-      // frames pushed by every promise that settles in this turn go out in one write.
-      setImmediate(wake)
+      this.schedule(wake)
     }
   }
 
