@@ -20,6 +20,7 @@ import { durableIngestScenario } from './scenarios/durable-ingest.js'
 import { fanoutScenario } from './scenarios/fanout.js'
 import { goalsReport } from './scenarios/goals.js'
 import { latencyScenario } from './scenarios/latency.js'
+import { sdkConsumeScenario } from './scenarios/sdk-consume.js'
 import { baselineTarget } from './targets/baseline-target.js'
 import { chatTarget } from './targets/chat-target.js'
 import { ircTarget } from './targets/irc-target.js'
@@ -84,6 +85,10 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       measureMs: quick ? 500 : 5000,
       drainMs: quick ? 1000 : 3000
     }, log))
+  }
+  if (options.scenarios.includes('sdk')) {
+    log('SDK consumption')
+    add(await sdkConsumeScenario({ messages: quick ? 100_000 : 1_000_000 }))
   }
   // Last: it leaves thousands of sockets in TIME_WAIT behind.
   if (options.scenarios.includes('scale')) {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 
-export const SCENARIOS = ['fanout', 'latency', 'scale', 'ingest'] as const
+export const SCENARIOS = ['fanout', 'latency', 'scale', 'ingest', 'sdk'] as const
 export type ScenarioName = typeof SCENARIOS[number]
 
 export interface BenchOptions {

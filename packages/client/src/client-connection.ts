@@ -38,8 +38,6 @@ export class ClientConnection {
   private paused = false
   private resumeReading: (() => void) | undefined
   private livenessTimer: NodeJS.Timeout | undefined
-  /** The server's heartbeat interval, once known: a paused client pings at least this often. */
-  private heartbeatIntervalMs = 10_000
   private destroyTimer: NodeJS.Timeout | undefined
 
   constructor (
@@ -80,17 +78,28 @@ export class ClientConnection {
    */
   watchLiveness (intervalMs: number, timeoutMs: number): void {
     clearInterval(this.livenessTimer)
-    this.heartbeatIntervalMs = intervalMs
     let pings = 0
+    let lastKeepalive = 0
+    // Often enough to notice a drop soon after the server's close timeout while paused; a ping is a few bytes.
+    const keepaliveMs = Math.min(intervalMs, 1_000)
     this.livenessTimer = setInterval(() => {
-      if (this.paused || this.ended) return
-      const silentFor = Date.now() - this.lastSeen
+      if (this.ended) return
+      const now = Date.now()
+      if (this.paused) {
+        // We are the ones not reading: say we are alive (see pauseReading).
+        if (now - lastKeepalive >= keepaliveMs) {
+          lastKeepalive = now
+          this.queue.push(encodeFrame({ type: 'ping', n: 0 }))
+        }
+        return
+      }
+      const silentFor = now - this.lastSeen
       if (silentFor > timeoutMs) {
         this.abort(new ChatError(ErrorCodes.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${silentFor} ms`))
       } else if (silentFor >= intervalMs) {
         this.queue.push(encodeFrame({ type: 'ping', n: ++pings }))
       }
-    }, Math.max(10, Math.min(intervalMs, Math.floor(timeoutMs / 4))))
+    }, Math.max(10, Math.min(keepaliveMs, Math.floor(timeoutMs / 4))))
     this.livenessTimer.unref()
   }
 
@@ -168,18 +177,15 @@ export class ClientConnection {
   }
 
   /**
-   * Waits until the app makes room. Meanwhile the client pings the server
-   * itself (the pings it can't read go unanswered): the server then drops a
-   * paused client only for falling too far behind (`slow_consumer`), and a
-   * dropped client learns of it from the failed write.
+   * Waits until the app makes room. Meanwhile the liveness timer pings the
+   * server for us (the pings it can't read go unanswered): the server then
+   * drops a paused client only for falling too far behind (`slow_consumer`),
+   * and a dropped client learns of it from the failed write.
    */
   private async pauseReading (): Promise<void> {
     this.paused = true
     this.handler.onPause()
-    // Often enough to notice a drop soon after the server's close timeout; a ping is a few bytes.
-    const keepalive = setInterval(() => { this.queue.push(encodeFrame({ type: 'ping', n: 0 })) }, Math.min(this.heartbeatIntervalMs, 1_000))
     await new Promise<void>(resolve => { this.resumeReading = resolve })
-    clearInterval(keepalive)
     this.paused = false
     this.lastSeen = Date.now() // the silence was ours
   }

@@ -1,0 +1,91 @@
+import { connect } from '@chat/client'
+import type { Duplex } from '@chat/client'
+import { encodeFrame } from '@chat/protocol'
+import type { ScenarioReport } from '../report.js'
+
+export interface SdkConsumeOptions {
+  messages: number
+}
+
+const CHUNK_BYTES = 64 * 1024
+
+/** A stream of `msg` frames, prerecorded and cut into socket-sized chunks. */
+function prerecorded (messages: number): Uint8Array[] {
+  const frames: Uint8Array[] = []
+  for (let id = 1; id <= messages; id++) {
+    frames.push(encodeFrame({ type: 'msg', id, room: 'general', from: 'bob', text: 'x'.repeat(64), ts: 1_795_960_000_000 + id }))
+  }
+  const all = Buffer.concat(frames)
+  const chunks: Uint8Array[] = []
+  for (let offset = 0; offset < all.length; offset += CHUNK_BYTES) chunks.push(all.subarray(offset, offset + CHUNK_BYTES))
+  return chunks
+}
+
+/**
+ * The SDK's read path alone: decode + dispatch + `for await` over
+ * `messages()`, fed from memory through a transport that answers the login
+ * and then replays the recording. No socket, no server: the figure is what
+ * the client can consume, so it is never the bottleneck of the others.
+ */
+export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<ScenarioReport> {
+  const chunks = prerecorded(options.messages)
+  const welcome = encodeFrame({
+    type: 'welcome', v: 1, re: 1, username: 'alice', heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000,
+    maxFrameBytes: 65_536, maxTextBytes: 16_384, registered: false, session: 'bench'
+  })
+  let startStream!: () => void
+  const streamStarts = new Promise<void>(resolve => { startStream = resolve })
+  let closeTransport!: () => void
+  const transportClosed = new Promise<void>(resolve => { closeTransport = resolve })
+  const transport = async (): Promise<Duplex> => ({
+    source: (async function * () {
+      yield welcome
+      await streamStarts
+      yield * chunks
+      await transportClosed
+    })(),
+    sink: async source => { for await (const _ of source) { /* the client's frames are not needed */ } },
+    destroy: () => { closeTransport() },
+    writableLength: 0,
+    closed: transportClosed,
+    remoteAddress: 'memory'
+  })
+  const client = await connect('tcp://memory:1', { username: 'alice', transport, reconnect: false, closeTimeoutMs: 10 })
+  const inbox = client.messages()
+  const cpuBefore = process.cpuUsage()
+  const started = process.hrtime.bigint()
+  startStream()
+  let received = 0
+  let inOrder = true
+  for await (const msg of inbox) {
+    if (msg.id !== ++received) inOrder = false
+    if (received === options.messages) break
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const cpu = process.cpuUsage(cpuBefore)
+  await client.close()
+  const perSecond = Math.round(received / seconds)
+  const row = {
+    target: '@chat/client messages()',
+    messages: received,
+    seconds: Math.round(seconds * 100) / 100,
+    messagesPerSecond: perSecond,
+    inOrder,
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100
+  }
+  return {
+    scenario: 'sdk-consume',
+    title: `SDK: for await over messages(), ${options.messages.toLocaleString('en-US')} prerecorded 64-byte texts, no socket`,
+    columns: [
+      { key: 'target', header: 'target' },
+      { key: 'messages', header: 'messages' },
+      { key: 'seconds', header: 'seconds' },
+      { key: 'messagesPerSecond', header: 'messages/s' },
+      { key: 'inOrder', header: 'in order' },
+      { key: 'cpuSeconds', header: 'CPU (s)' }
+    ],
+    rows: [row],
+    notes: [],
+    results: [row]
+  }
+}
