@@ -126,6 +126,8 @@ export class ChatClient implements AsyncDisposable {
   /** The server's token for this session: a reconnect presents it to replace a connection the server thinks alive. */
   private session: string | undefined
   private readonly calls = new Set<Call>()
+  /** The app's calls still waiting for their answers, for drain(). */
+  private readonly appCalls = new Set<Promise<ServerReply>>()
   private readonly byReq = new Map<number, Call>()
   private nextReq = 0
   private draining = false
@@ -282,12 +284,7 @@ export class ChatClient implements AsyncDisposable {
    */
   async drain (): Promise<void> {
     this.draining = true
-    const waiting = [...this.calls].filter(c => c.resend).map(async c => await new Promise<void>(resolve => {
-      const { resolve: done, reject: failed } = c
-      c.resolve = reply => { done(reply); resolve() }
-      c.reject = err => { failed(err); resolve() }
-    }))
-    await Promise.all(waiting)
+    await Promise.allSettled(this.appCalls)
     await this.close()
   }
 
@@ -509,7 +506,7 @@ export class ChatClient implements AsyncDisposable {
     if (this.calls.size >= (this.options.maxPendingCalls ?? 10_000)) {
       throw new ChatError(ErrorCodes.OUTBOUND_FULL, `${this.calls.size} calls are waiting for answers already`)
     }
-    const reply = await new Promise<ServerReply>((resolve, reject) => {
+    const pending = new Promise<ServerReply>((resolve, reject) => {
       const abort = (): void => { this.settle(call, new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal?.reason })) }
       const call: Call = {
         body,
@@ -523,6 +520,13 @@ export class ChatClient implements AsyncDisposable {
       if (this.connection !== undefined && this.state === 'connected' && this.connection.isWritable) this.dispatchCall(call, this.connection)
       else this.waitForConnection(call) // a connection that said goodbye takes nothing more: the next one will
     })
+    this.appCalls.add(pending)
+    let reply: ServerReply
+    try {
+      reply = await pending
+    } finally {
+      this.appCalls.delete(pending)
+    }
     // A leave takes effect when answered (joins are tracked as their reply is read: joined()).
     if (body.type === 'leave') this.roomStates.delete(body.room)
     return reply as R
