@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChatMessage } from '@chat/client'
 import { Harness } from './support/harness.js'
+import { StatusLog } from './support/collect.js'
 import { publishPipelined } from './support/publish.js'
 import { expectDone, sleep, take, within } from './support/wait.js'
 
@@ -97,4 +98,18 @@ test('awaiting a call inside a messages() loop does not deadlock while messages 
   await publishPipelined(pub, 'general', texts(count), 200)
   await echoing.catch(err => { throw new Error(`${(err as Error).message} (echoed ${echoed} of ${count})`) })
   assert.equal(echoed, count)
+})
+
+test('status() reports slow_consumer when a full iterator makes the client stop reading, and reading resumes when the app catches up', { timeout: 60_000 }, async t => {
+  const h = new Harness(t)
+  const { url } = await h.server()
+  const [pub] = await h.clientsIn(url, 'general', ['pub'])
+  const slow = await h.client(url, 'slow', { highWaterMark: 4 })
+  await slow.join('general')
+  const status = new StatusLog(slow, 'slow')
+  const inbox = slow.messages()
+  await publishPipelined(pub, 'general', texts(50), 10)
+  await status.next('slow_consumer', 'the client to pause reading')
+  assertInOrder(await take(inbox, 50, 'the paused client\'s messages'), 50, 'slow')
+  assert.equal(slow.isClosed, false)
 })

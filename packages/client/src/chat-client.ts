@@ -137,6 +137,8 @@ export class ChatClient implements AsyncDisposable {
   private readonly replays = new Map<number, SinceReplay>()
   private readonly roomResumes = new Map<number, string>()
   private readonly messageSubscriptions = new Set<Subscription<ChatMessage>>()
+  /** Each message iterator's filter: which rooms it depends on, if a room's catch-up fails. */
+  private readonly messageScopes = new WeakMap<Subscription<ChatMessage>, MessageFilter>()
   private readonly eventSubscriptions = new Set<Subscription<PresenceEvent>>()
   private readonly statusSubscriptions = new Set<Subscription<StatusEvent>>()
   /**
@@ -263,6 +265,7 @@ export class ChatClient implements AsyncDisposable {
       (from === undefined || m.from === from) &&
       (direct === undefined || direct === (m.to !== undefined))
     const subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal)
+    this.messageScopes.set(subscription, filter)
     this.claimUnclaimed(subscription)
     return subscription
   }
@@ -419,7 +422,10 @@ export class ChatClient implements AsyncDisposable {
   /** Catching up on a room was impossible: its iterators end with the reason; the rest go on. */
   private resumeFailed (room: string, error: ChatError): void {
     this.roomStates.delete(room)
-    for (const s of [...this.messageSubscriptions]) if (s.accepts({ type: 'msg', id: Number.MAX_SAFE_INTEGER, room, from: '', text: '', ts: 0 })) s.finish(error)
+    for (const s of [...this.messageSubscriptions]) {
+      const scope = this.messageScopes.get(s)
+      if (scope?.direct !== true && (scope?.room === undefined || scope.room === room)) s.finish(error)
+    }
     this.emit({ type: 'resume_failed', room, error })
   }
 
@@ -618,6 +624,7 @@ export class ChatClient implements AsyncDisposable {
     // Replayed messages are routed to this iterator alone (see onChatMessage); live ones are checked here.
     const accepts = (m: ChatMessage): boolean => m.room === room && m.id > state.liveAfter && (from === undefined || m.from === from)
     state.subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal, () => { this.sinceReplays.delete(state) })
+    this.messageScopes.set(state.subscription, filter)
     if (state.subscription.isFinished) return state.subscription
     this.sinceReplays.add(state)
     if (this.connection !== undefined && this.state === 'connected') this.issueReplay(this.connection, state)
