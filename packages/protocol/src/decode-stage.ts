@@ -24,7 +24,7 @@ export interface DecodeStageOptions {
  * carries on; a framing, UTF-8 or JSON error ends the stage by throwing it,
  * after the messages before it were yielded.
  */
-export function decodeStage<T> (decodeBody: (body: Uint8ArrayList) => T, options: DecodeStageOptions = {}) {
+export function decodeStage<T> (decodeBody: (body: Uint8Array) => T, options: DecodeStageOptions = {}) {
   return async function * (source: AsyncIterable<Uint8Array | Uint8ArrayList>): AsyncGenerator<DecodedBatch<T>, void, undefined> {
     const frames = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
     for await (const chunk of source) {

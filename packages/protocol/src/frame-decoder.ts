@@ -23,7 +23,7 @@ export class FrameDecoder {
     this.maxFrameBytes = maxFrameBytes
   }
 
-  /** Bytes held for a frame not yet complete. */
+  /** Bytes held for a frame not yet complete (its header too, until the header is read in full). */
   get bufferedBytes (): number {
     return this.buffer.byteLength
   }
@@ -33,17 +33,61 @@ export class FrameDecoder {
    * On a bad header it returns the frames before it and sets `error`; the next
    * call throws that error.
    */
-  push (chunk: Uint8Array | Uint8ArrayList): Uint8ArrayList[] {
+  push (chunk: Uint8Array | Uint8ArrayList): Uint8Array[] {
     if (this.error !== undefined) throw this.error
+    if (this.bodyLength < 0 && this.buffer.byteLength === 0 && chunk instanceof Uint8Array) {
+      return this.pushWhole(chunk)
+    }
     this.buffer.append(chunk)
-    const frames: Uint8ArrayList[] = []
+    const frames: Uint8Array[] = []
     while (this.error === undefined) {
       if (this.bodyLength < 0 && !this.readHeader()) break
       if (this.buffer.byteLength < this.bodyLength) break
-      frames.push(this.buffer.sublist(0, this.bodyLength))
+      // A view when the body lies in one chunk; joined once when it spans several.
+      frames.push(this.buffer.subarray(0, this.bodyLength))
       this.buffer.consume(this.bodyLength)
       this.bodyLength = -1
+      if (this.buffer.byteLength === 0) break
     }
+    return frames
+  }
+
+  /**
+   * The usual case, nothing carried over from the last chunk: frames are read
+   * in place and returned as views of the chunk; an incomplete last frame is
+   * kept for the next call.
+   */
+  private pushWhole (chunk: Uint8Array): Uint8Array[] {
+    const frames: Uint8Array[] = []
+    let offset = 0
+    while (offset < chunk.length) {
+      let length = 0
+      let headerEnd = -1
+      for (let i = 0; i < MAX_LENGTH_PREFIX_BYTES && offset + i < chunk.length; i++) {
+        const byte = chunk[offset + i]
+        length += (byte & 0x7f) * 2 ** (7 * i)
+        if (byte < 0x80) {
+          headerEnd = offset + i + 1
+          break
+        }
+      }
+      if (headerEnd < 0) {
+        if (chunk.length - offset >= MAX_LENGTH_PREFIX_BYTES) {
+          this.fail(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, 'length prefix longer than any accepted frame size'))
+          return frames
+        }
+        break
+      }
+      if (length > this.maxFrameBytes) {
+        this.fail(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`))
+        return frames
+      }
+      if (headerEnd + length > chunk.length) break
+      frames.push(chunk.subarray(headerEnd, headerEnd + length))
+      offset = headerEnd + length
+    }
+    // The start of a frame still coming (its header is read again with the rest).
+    if (offset < chunk.length) this.buffer.append(chunk.subarray(offset))
     return frames
   }
 
