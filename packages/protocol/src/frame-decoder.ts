@@ -47,7 +47,13 @@ export class FrameDecoder {
       frames.push(this.buffer.subarray(0, this.bodyLength))
       this.buffer.consume(this.bodyLength)
       this.bodyLength = -1
-      if (this.buffer.byteLength === 0) break
+      if (this.buffer.byteLength > 0) {
+        // Past the frame that spanned chunks: read the rest of the chunk in place.
+        const rest = this.buffer.subarray()
+        this.buffer.consume(rest.byteLength)
+        for (const frame of this.pushWhole(rest)) frames.push(frame)
+      }
+      break
     }
     return frames
   }

@@ -1,6 +1,7 @@
 import { connect } from '@chat/client'
 import type { Duplex } from '@chat/client'
 import { encodeFrame } from '@chat/protocol'
+import type { ChatMessage } from '@chat/protocol'
 import type { ScenarioReport } from '../report.js'
 
 export interface SdkConsumeOptions {
@@ -9,16 +10,37 @@ export interface SdkConsumeOptions {
 
 const CHUNK_BYTES = 64 * 1024
 
+function recordedMessage (id: number): ChatMessage {
+  return { type: 'msg', id, room: 'general', from: 'bob', text: 'x'.repeat(64), ts: 1_795_960_000_000 + id }
+}
+
 /** A stream of `msg` frames, prerecorded and cut into socket-sized chunks. */
 function prerecorded (messages: number): Uint8Array[] {
   const frames: Uint8Array[] = []
-  for (let id = 1; id <= messages; id++) {
-    frames.push(encodeFrame({ type: 'msg', id, room: 'general', from: 'bob', text: 'x'.repeat(64), ts: 1_795_960_000_000 + id }))
-  }
+  for (let id = 1; id <= messages; id++) frames.push(encodeFrame(recordedMessage(id)))
   const all = Buffer.concat(frames)
   const chunks: Uint8Array[] = []
   for (let offset = 0; offset < all.length; offset += CHUNK_BYTES) chunks.push(all.subarray(offset, offset + CHUNK_BYTES))
   return chunks
+}
+
+/**
+ * The floor of any JSON client, as a baseline: the same message bodies
+ * turned from bytes into objects (UTF-8 decode + JSON.parse) in a plain
+ * loop, with no framing, checking or dispatch.
+ */
+function bareJsonParse (messages: number): { perSecond: number, cpuSeconds: number } {
+  const bodies: Uint8Array[] = []
+  for (let id = 1; id <= messages; id++) bodies.push(Buffer.from(JSON.stringify(recordedMessage(id))))
+  const utf8 = new TextDecoder('utf-8', { fatal: true })
+  const cpuBefore = process.cpuUsage()
+  const started = process.hrtime.bigint()
+  let idSum = 0
+  for (const body of bodies) idSum += (JSON.parse(utf8.decode(body)) as ChatMessage).id
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  const cpu = process.cpuUsage(cpuBefore)
+  if (idSum !== messages * (messages + 1) / 2) throw new Error('bare JSON.parse loop misread the bodies')
+  return { perSecond: Math.round(messages / seconds), cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
 }
 
 /**
@@ -65,13 +87,24 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
   const cpu = process.cpuUsage(cpuBefore)
   await client.close()
   const perSecond = Math.round(received / seconds)
+  const bare = bareJsonParse(options.messages)
   const row = {
     target: '@chat/client messages()',
     messages: received,
     seconds: Math.round(seconds * 100) / 100,
     messagesPerSecond: perSecond,
+    vsBare: Math.round(perSecond / bare.perSecond * 100) / 100,
     inOrder,
     cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100
+  }
+  const bareRow = {
+    target: 'bare UTF-8 decode + JSON.parse loop (floor)',
+    messages: options.messages,
+    seconds: Math.round(options.messages / bare.perSecond * 100) / 100,
+    messagesPerSecond: bare.perSecond,
+    vsBare: 1,
+    inOrder: true,
+    cpuSeconds: bare.cpuSeconds
   }
   return {
     scenario: 'sdk-consume',
@@ -81,11 +114,12 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
       { key: 'messages', header: 'messages' },
       { key: 'seconds', header: 'seconds' },
       { key: 'messagesPerSecond', header: 'messages/s' },
+      { key: 'vsBare', header: '× bare JSON.parse' },
       { key: 'inOrder', header: 'in order' },
       { key: 'cpuSeconds', header: 'CPU (s)' }
     ],
-    rows: [row],
-    notes: [],
-    results: [row]
+    rows: [row, bareRow],
+    notes: ['bare JSON.parse: the same message bodies decoded in a plain loop (no framing, validation or dispatch), run right after; what any JSON client pays at least.'],
+    results: [row, bareRow]
   }
 }
