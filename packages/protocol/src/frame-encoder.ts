@@ -43,3 +43,22 @@ export function frameJson (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES
   frame.write(json, prefixLength, 'utf8')
   return frame
 }
+
+/**
+ * Frames JSON the caller knows is ASCII (numbers, names, escaped text): its
+ * length in bytes is its length in characters, and it is copied without
+ * UTF-8 encoding. Hot paths (acks, messages) use it.
+ */
+export function frameAscii (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
+  if (NodeBuffer === undefined) return frameJson(json, maxFrameBytes)
+  const bodyLength = json.length
+  if (bodyLength > maxFrameBytes) {
+    throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${bodyLength} bytes exceeds the limit of ${maxFrameBytes}`)
+  }
+  const prefixLength = bodyLength < 0x80 ? 1 : varint.encodingLength(bodyLength)
+  const frame = NodeBuffer.allocUnsafe(prefixLength + bodyLength)
+  if (prefixLength === 1) frame[0] = bodyLength
+  else varint.encode(bodyLength, frame, 0)
+  frame.write(json, prefixLength, 'latin1')
+  return frame
+}

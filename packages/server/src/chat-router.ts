@@ -1,6 +1,6 @@
-import { encodeFrame, ErrorCodes, frameJson, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, frameAscii, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
 import type {
-  ChatMessage, ClientMessage, DecodedBatch, DirectMessage, JoinMessage, LeaveMessage,
+  ClientMessage, DecodedBatch, DirectMessage, JoinMessage, LeaveMessage,
   LeaveReason, ListMembersMessage, SendMessage, ServerMessage
 } from '@chat/protocol'
 import type { Connection } from './connection.js'
@@ -13,8 +13,10 @@ import { OnlineUsers } from './online-users.js'
 import type { ResolvedServerOptions } from './options.js'
 import { RoomRegistry } from './room-registry.js'
 import type { Room } from './room-registry.js'
-import { conversationStream, roomStream } from './store/store.js'
+import { conversationStream } from './store/store.js'
 import type { MessageWrite, Store } from './store/store.js'
+import { messageFrame } from './message-frame.js'
+import type { MessageAddress } from './message-frame.js'
 import { toChatMessage } from './stored-message.js'
 
 /** Member lists in replies name at most this many members (and say they were cut). */
@@ -31,25 +33,20 @@ const WRAP_HEADROOM = 256
 /** Longest idempotency key accepted (a UUID is 36). */
 const MAX_KEY_LENGTH = 128
 
-/** What to do with a message once it is on disk. */
-interface Delivery {
+/** A message to write, and what to do with it once it is on disk. */
+interface Delivery extends MessageWrite {
   sender: Connection
   req: number
   /** Its idempotency key (`<user key> <key>`), while it is being written. */
   pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Connection, req: number }>
-  stream: string
-  id: number
-  ts: number
   /** The frame to hand out. */
   frame: Uint8Array
   /** Room messages: fanned out to the room's members at commit time. */
   room?: string
   /** Direct messages to someone online. */
   target?: Connection
-  /** Direct messages kept for an offline registered user. */
-  stored?: boolean
 }
 
 /**
@@ -70,7 +67,7 @@ export class ChatRouter {
 
   constructor (private readonly options: ResolvedServerOptions, private readonly store: Store) {
     this.ids = new IdSequences(stream => store.lastId(stream))
-    this.log = new GroupCommitLog(store, (deliveries, error) => { this.deliver(deliveries, error) })
+    this.log = new GroupCommitLog<Delivery>(store, (deliveries, error) => { this.deliver(deliveries, error) })
     this.login = new LoginHandler(options, store, this.users,
       connection => { this.deliverInbox(connection) },
       (old, replacement) => { this.moveMemberships(old, replacement) })
@@ -160,7 +157,7 @@ export class ChatRouter {
     const members = memberNames(room)
     const cutShort = room.members.size > members.length
     // Committed messages only: those still being written are fanned out to this member when they commit.
-    const lastId = this.store.lastId(roomStream(room.name))
+    const lastId = this.store.lastId(room.stream)
     connection.sendFrame(encodeFittingReply(members.length, this.options.maxFrameBytes, count =>
       ({ type: 'joined', re: message.req, room: room.name, members: members.slice(0, count), lastId, ...cut(cutShort || count < members.length) })))
     if (added && room.members.size <= this.options.presenceLimit) {
@@ -179,25 +176,26 @@ export class ChatRouter {
   }
 
   private sendToRoom (connection: Connection, message: SendMessage): void {
-    if (!this.checkRoomName(connection, message.req, message.room)) return
+    // A member's room name was checked when it joined.
     if (!connection.rooms.has(message.room)) {
+      if (!this.checkRoomName(connection, message.req, message.room)) return
       connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
     if (this.isRetry(connection, message.req, message.key)) return
-    const stream = roomStream(message.room)
-    const chat: ChatMessage = {
-      type: 'msg', id: this.ids.peekNext(stream), room: message.room,
-      from: connection.username!, text: message.text, ts: Date.now()
-    }
-    const frame = this.encodeChat(connection, message.req, chat)
+    const room = this.rooms.get(message.room)!
+    const id = this.ids.peekNext(room.stream)
+    const ts = Date.now()
+    const frame = this.encodeMessage(connection, message.req, id, 'room', room.name, message.text, ts)
     if (frame === undefined) return
-    this.ids.commit(stream, chat.id)
-    this.write(
-      { message: { stream, id: chat.id, room: message.room, from: chat.from, text: chat.text, ts: chat.ts } },
-      { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, room: message.room },
-      message.key
-    )
+    this.ids.commit(room.stream, id)
+    this.write({
+      message: { stream: room.stream, id, room: room.name, from: connection.username!, text: message.text, ts },
+      sender: connection,
+      req: message.req,
+      frame,
+      room: room.name
+    }, message.key)
   }
 
   private sendDirect (connection: Connection, message: DirectMessage): void {
@@ -221,29 +219,31 @@ export class ChatRouter {
     }
     const to = target?.username ?? account!.name
     const stream = conversationStream(connection.identity!, target?.identity ?? targetKey)
-    const chat: ChatMessage = {
-      type: 'msg', id: this.ids.peekNext(stream), to,
-      from: connection.username!, text: message.text, ts: Date.now()
-    }
-    const frame = this.encodeChat(connection, message.req, chat)
+    const id = this.ids.peekNext(stream)
+    const ts = Date.now()
+    const frame = this.encodeMessage(connection, message.req, id, 'to', to, message.text, ts)
     if (frame === undefined) return
-    this.ids.commit(stream, chat.id)
-    const write: MessageWrite = { message: { stream, id: chat.id, to, from: chat.from, text: chat.text, ts: chat.ts } }
-    if (target === undefined) write.inboxFor = targetKey
-    this.write(write, target !== undefined
-      ? { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, target }
-      : { sender: connection, req: message.req, stream, id: chat.id, ts: chat.ts, frame, stored: true },
-    message.key)
+    this.ids.commit(stream, id)
+    const delivery: Delivery = {
+      message: { stream, id, to, from: connection.username!, text: message.text, ts },
+      sender: connection,
+      req: message.req,
+      frame
+    }
+    // Someone offline (a registered user) gets it from their inbox at their next login.
+    if (target !== undefined) delivery.target = target
+    else delivery.inboxFor = targetKey
+    this.write(delivery, message.key)
   }
 
   /** Hands a message to the group commit, with its idempotency key if the client gave one. */
-  private write (write: MessageWrite, delivery: Delivery, key: string | undefined): void {
+  private write (delivery: Delivery, key: string | undefined): void {
     if (key !== undefined) {
-      write.idempotency = { userKey: delivery.sender.userKey!, key }
+      delivery.idempotency = { userKey: delivery.sender.userKey!, key }
       delivery.pendingKey = `${delivery.sender.userKey!} ${key}`
       this.pendingKeys.set(delivery.pendingKey, delivery)
     }
-    this.log.write(write, delivery)
+    this.log.write(delivery)
   }
 
   /**
@@ -272,7 +272,7 @@ export class ChatRouter {
     if (error !== undefined) {
       this.options.logger.warn(`storing ${deliveries.length} message(s) failed: ${error.message}`)
       for (const d of deliveries) {
-        this.ids.forget(d.stream) // reread from the store: the failed ids were never used
+        this.ids.forget(d.message.stream) // reread from the store: the failed ids were never used
         if (d.pendingKey !== undefined) this.pendingKeys.delete(d.pendingKey)
         for (const { sender, req } of [d, ...d.retries ?? []]) {
           sender.refuse(req, ErrorCodes.STORAGE_ERROR, 'the message could not be stored; it was not delivered')
@@ -294,6 +294,7 @@ export class ChatRouter {
       }
     }
     for (const [name, frames] of roomFrames) {
+      // Its members now, including those who joined while it was being written (they were told a lower lastId).
       const room = this.rooms.get(name)
       if (room === undefined) continue
       const bytes = frames.length === 1 ? frames[0] : Buffer.concat(frames)
@@ -301,8 +302,10 @@ export class ChatRouter {
     }
     // Acknowledgements after the messages: a sender has its own message before its ack.
     for (const d of deliveries) {
-      d.sender.sendFrame(ackFrame(d.req, d.id, d.ts, d.stored === true))
-      for (const retry of d.retries ?? []) retry.sender.sendFrame(ackFrame(retry.req, d.id, d.ts, false))
+      const { id, ts } = d.message
+      const stored = d.inboxFor !== undefined
+      d.sender.sendFrame(ackFrame(d.req, id, ts, stored))
+      for (const retry of d.retries ?? []) retry.sender.sendFrame(ackFrame(retry.req, id, ts, false))
     }
   }
 
@@ -352,15 +355,15 @@ export class ChatRouter {
   }
 
   /** The message's frame, or undefined after refusing a text that is too long. */
-  private encodeChat (connection: Connection, req: number, chat: ChatMessage): Uint8Array | undefined {
-    const textBytes = Buffer.byteLength(chat.text, 'utf8')
+  private encodeMessage (connection: Connection, req: number, id: number, where: MessageAddress, name: string, text: string, ts: number): Uint8Array | undefined {
+    const textBytes = Buffer.byteLength(text, 'utf8')
     if (textBytes > this.options.maxTextBytes) {
       connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, `text of ${textBytes} bytes exceeds the limit of ${this.options.maxTextBytes}`)
       return undefined
     }
     try {
       // A text within the limit can still escape to more than a frame holds (control characters).
-      return encodeFrame(chat, this.options.maxFrameBytes - WRAP_HEADROOM)
+      return messageFrame(id, where, name, connection.username!, text, textBytes, ts, this.options.maxFrameBytes - WRAP_HEADROOM)
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err
       connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, 'text does not fit in one frame once encoded')
@@ -404,5 +407,5 @@ function cut (truncated: boolean): { truncated?: true } {
 
 /** An `ack` built as a string: it is sent for every message, and it holds only numbers. */
 function ackFrame (re: number, id: number, ts: number, stored: boolean): Uint8Array {
-  return frameJson(`{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`)
+  return frameAscii(`{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`)
 }

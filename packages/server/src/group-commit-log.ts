@@ -7,15 +7,14 @@ import type { MessageWrite, Store } from './store/store.js'
  * batch, not per message, and a message is never seen by anyone before it
  * is on disk.
  */
-export class GroupCommitLog<Delivery> {
-  private writes: MessageWrite[] = []
-  private deliveries: Delivery[] = []
+export class GroupCommitLog<Write extends MessageWrite> {
+  private writes: Write[] = []
   private scheduled = false
 
   constructor (
     private readonly store: Store,
-    /** Called with a committed batch's deliveries, in write order; or with the error that failed the batch. */
-    private readonly onCommitted: (deliveries: Delivery[], error?: Error) => void
+    /** Called with a committed batch, in write order; or with the error that failed the batch. */
+    private readonly onCommitted: (writes: Write[], error?: Error) => void
   ) {}
 
   /** Messages waiting for the next commit. */
@@ -23,9 +22,9 @@ export class GroupCommitLog<Delivery> {
     return this.writes.length
   }
 
-  write (write: MessageWrite, delivery: Delivery): void {
+  /** Queues a write for the next commit (it may carry what to do once committed). */
+  write (write: Write): void {
     this.writes.push(write)
-    this.deliveries.push(delivery)
     if (!this.scheduled) {
       this.scheduled = true
       // After the I/O callbacks of this loop turn: every socket chunk read in it joins the batch.
@@ -38,15 +37,13 @@ export class GroupCommitLog<Delivery> {
     this.scheduled = false
     if (this.writes.length === 0) return
     const writes = this.writes
-    const deliveries = this.deliveries
     this.writes = []
-    this.deliveries = []
     let error: Error | undefined
     try {
       this.store.append(writes)
     } catch (err) {
       error = err as Error
     }
-    this.onCommitted(deliveries, error)
+    this.onCommitted(writes, error)
   }
 }

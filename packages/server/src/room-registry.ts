@@ -1,7 +1,11 @@
 import type { Connection } from './connection.js'
+import { roomStream } from './store/store.js'
+import type { StreamKey } from './store/store.js'
 
 export interface Room {
   readonly name: string
+  /** Its stream of messages (ids, history). */
+  readonly stream: StreamKey
   /** In join order. */
   readonly members: Set<Connection>
 }
@@ -18,7 +22,7 @@ export class RoomRegistry {
   join (name: string, member: Connection): { room: Room, added: boolean } {
     let room = this.rooms.get(name)
     if (room === undefined) {
-      room = { name, members: new Set() }
+      room = { name, stream: roomStream(name), members: new Set() }
       this.rooms.set(name, room)
     }
     const added = !room.members.has(member)

@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { encodeFrame, ErrorCodes, ProtocolError, ROOM_PATTERN, USERNAME_PATTERN } from '@chat/protocol'
+import type { ChatMessage } from '@chat/protocol'
+import { messageFrame } from '../src/message-frame.js'
+
+/** The template against the reference: encodeFrame of the same ChatMessage. */
+function both (id: number, where: 'room' | 'to', name: string, from: string, text: string, ts: number, max = 65_536): [Uint8Array, Uint8Array] {
+  const message: ChatMessage = where === 'room'
+    ? { type: 'msg', id, room: name, from, text, ts }
+    : { type: 'msg', id, to: name, from, text, ts }
+  return [messageFrame(id, where, name, from, text, Buffer.byteLength(text), ts, max), encodeFrame(message, max)]
+}
+
+const roomName = fc.stringMatching(ROOM_PATTERN)
+const userName = fc.stringMatching(USERNAME_PATTERN)
+const anyText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 200 }), // any code point, lone surrogates included
+  fc.string({ unit: 'binary-ascii', maxLength: 200 }), // control characters, quotes, backslashes
+  fc.string({ unit: 'grapheme', maxLength: 50 })
+)
+
+describe('messageFrame', () => {
+  it('makes the same bytes as encodeFrame for room and direct messages, whatever the text', () => {
+    fc.assert(fc.property(
+      fc.nat({ max: 2 ** 40 }), fc.constantFrom<'room' | 'to'>('room', 'to'), roomName, userName, userName, anyText, fc.nat({ max: 2 ** 45 }),
+      (id, where, room, to, from, text, ts) => {
+        const [template, reference] = both(id, where, where === 'room' ? room : to, from, text, ts)
+        assert.deepEqual(Buffer.from(template), Buffer.from(reference))
+      }
+    ), { numRuns: 3000 })
+  })
+
+  it('handles the texts that need care: escapes, non-ASCII, lone surrogates, long ones', () => {
+    for (const text of ['', 'plain', 'say "hi"\\', 'tab\tnew\nline\u0000', 'héllo wörld', '日本語', '🎉', '\ud800', 'a\udfffb', 'x'.repeat(300)]) {
+      const [template, reference] = both(7, 'room', 'general', 'bob', text, 1_795_960_000_000)
+      assert.deepEqual(Buffer.from(template), Buffer.from(reference), JSON.stringify(text))
+    }
+  })
+
+  it('refuses a frame past the limit with frame_too_large, ASCII or not', () => {
+    for (const text of ['a'.repeat(200), 'é'.repeat(100)]) {
+      assert.throws(() => messageFrame(1, 'room', 'general', 'bob', text, Buffer.byteLength(text), 1, 150),
+        (err: unknown) => err instanceof ProtocolError && err.code === ErrorCodes.FRAME_TOO_LARGE)
+    }
+  })
+})
