@@ -1,8 +1,9 @@
-import { encodeFrame, ErrorCodes, frameAscii, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername, ProtocolError } from '@chat/protocol'
 import type {
   ClientMessage, DecodedBatch, DirectMessage, JoinMessage, LeaveMessage,
   LeaveReason, ListMembersMessage, SendMessage, ServerMessage
 } from '@chat/protocol'
+import { AckBatch } from './ack-batch.js'
 import type { Connection } from './connection.js'
 import { GroupCommitLog } from './group-commit-log.js'
 import { HistoryHandler } from './history-handler.js'
@@ -301,12 +302,13 @@ export class ChatRouter {
       for (const member of room.members) member.sendFrame(bytes)
     }
     // Acknowledgements after the messages: a sender has its own message before its ack.
+    const acks = new AckBatch()
     for (const d of deliveries) {
       const { id, ts } = d.message
-      const stored = d.inboxFor !== undefined
-      d.sender.sendFrame(ackFrame(d.req, id, ts, stored))
-      for (const retry of d.retries ?? []) retry.sender.sendFrame(ackFrame(retry.req, id, ts, false))
+      acks.add(d.sender, d.req, id, ts, d.inboxFor !== undefined)
+      for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)
     }
+    acks.send()
   }
 
   /**
@@ -403,9 +405,4 @@ function memberNames (room: Room): string[] {
 /** The `truncated` flag of a list reply, present only when set. */
 function cut (truncated: boolean): { truncated?: true } {
   return truncated ? { truncated } : {}
-}
-
-/** An `ack` built as a string: it is sent for every message, and it holds only numbers. */
-function ackFrame (re: number, id: number, ts: number, stored: boolean): Uint8Array {
-  return frameAscii(`{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`)
 }

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { encodeFrame } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import { TestBed } from './raw-client.js'
 
@@ -87,6 +88,40 @@ describe('rooms', () => {
       // Everything queued for dave before his pong has arrived: no msg among it.
       await dave.sync()
       assert.deepEqual(dave.received.filter(m => m.type === 'msg'), [])
+    } finally {
+      await bed.close()
+    }
+  })
+
+  it('sends pipelined in one write are all acknowledged, in order, each after its message', async () => {
+    const bed = await TestBed.start()
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      await alice.join('general')
+      await bob.join('general')
+      const count = 300 // one commit's worth: their acks go out together
+      const reqs = new Map<typeof alice, number[]>()
+      for (const client of [alice, bob]) {
+        const mine = Array.from({ length: count }, () => client.req())
+        reqs.set(client, mine)
+        client.sendRaw(Buffer.concat(mine.map((req, i) => encodeFrame({ type: 'send', req, room: 'general', text: `${client.name} ${i}` }))))
+      }
+      for (const client of [alice, bob]) {
+        const mine = reqs.get(client)!
+        await client.nextOfType('ack', m => m.re === mine[count - 1])
+        const acks = client.received.filter(m => m.type === 'ack')
+        assert.deepEqual(acks.map(a => a.re), mine, 'every send acknowledged, in request order')
+        const msgs = client.received.filter((m): m is ChatMessage => m.type === 'msg')
+        for (const ack of acks) {
+          if (ack.type !== 'ack') continue
+          const own = msgs.find(m => m.id === ack.id)
+          assert.ok(own !== undefined && own.from === client.name && own.ts === ack.ts, `ack ${ack.re} names its message`)
+          assert.ok(client.received.indexOf(own) < client.received.indexOf(ack), 'the message comes before its ack')
+        }
+      }
+      await alice.sync()
+      assert.deepEqual(alice.received.filter((m): m is ChatMessage => m.type === 'msg').map(m => m.id), [...Array(2 * count).keys()].map(i => i + 1))
     } finally {
       await bed.close()
     }

@@ -1,0 +1,26 @@
+import type { Connection } from './connection.js'
+
+/**
+ * The acknowledgements of one commit, gathered per sender: each sender gets
+ * all of its acks as one buffer (one allocation and one queue entry per
+ * sender per commit, not per message). An ack holds only numbers, so its
+ * frames are built as a latin1 string, one character per byte.
+ */
+export class AckBatch {
+  private readonly wires = new Map<Connection, string>()
+
+  add (sender: Connection, re: number, id: number, ts: number, stored: boolean): void {
+    const json = `{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`
+    this.wires.set(sender, (this.wires.get(sender) ?? '') + varintChars(json.length) + json)
+  }
+
+  /** Queues each sender's acks, in the order they were added. */
+  send (): void {
+    for (const [sender, wire] of this.wires) sender.sendFrame(Buffer.from(wire, 'latin1'))
+  }
+}
+
+/** An unsigned varint below 2^14 as latin1 characters (an ack is far shorter). */
+function varintChars (n: number): string {
+  return n < 0x80 ? String.fromCharCode(n) : String.fromCharCode((n & 0x7f) | 0x80, n >> 7)
+}
