@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { ChatMessage } from '@chat/client'
+import { tcpTransport } from '@chat/client'
+import type { ChatMessage, Transport } from '@chat/client'
+import { FrameDecoder, readSend } from '@chat/protocol'
 import { Harness } from './support/harness.js'
 import { rejectsWithCode, take, takeUntil, within } from './support/wait.js'
 
@@ -124,4 +126,38 @@ test('after leave() a client gets no more of the room\'s messages', async t => {
   await alice.send('side', 'marker')
   const got = await within(takeUntil(bobInbox, m => m.text === 'marker', 'bob\'s messages'), 'bob\'s messages')
   assert.deepEqual(got.map(summary), ['general:alice:before', 'side:alice:marker'])
+})
+
+test('the SDK writes sends in the shape the server reads on its fast path', async t => {
+  const h = new Harness(t)
+  const { url } = await h.server()
+  const written: Uint8Array[] = []
+  // The real TCP transport, with what the client writes copied aside.
+  const tapping: Transport = async (address, options) => {
+    const inner = await tcpTransport(address, options)
+    return {
+      ...inner,
+      source: inner.source,
+      sink: async source => {
+        await inner.sink((async function * () {
+          for await (const chunk of source) {
+            written.push(Uint8Array.from(chunk))
+            yield chunk
+          }
+        })())
+      }
+    }
+  }
+  const alice = await h.client(url, 'alice', { transport: tapping })
+  await alice.join('general')
+  await alice.send('general', 'plain text')
+  await alice.send('general', 'héllo 🎉')
+  const frames = new FrameDecoder().push(Buffer.concat(written))
+  const sends = frames.map(body => Buffer.from(body).toString('utf8')).filter(json => json.startsWith('{"type":"send"'))
+  assert.equal(sends.length, 2)
+  for (const json of sends) {
+    const fast = readSend(json)
+    assert.notEqual(fast, undefined, `fast path refused ${json}`)
+    assert.deepEqual(fast, JSON.parse(json))
+  }
 })

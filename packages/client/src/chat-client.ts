@@ -576,7 +576,9 @@ export class ChatClient implements AsyncDisposable {
     this.byReq.set(req, call)
     let sent: boolean
     try {
-      sent = connection.send({ ...call.body, req } as ClientMessage)
+      // `req` right after `type`: the order the server's fast path for sends reads.
+      const { type, ...fields } = call.body
+      sent = connection.send({ type, req, ...fields } as ClientMessage)
     } catch (err) {
       this.settle(call, err as ChatError)
       return
