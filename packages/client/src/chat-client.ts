@@ -51,7 +51,11 @@ export interface HistoryPage {
 export interface JoinResult {
   room: string
   members: string[]
-  /** True when the room had more members than fit in one reply. */
+  /**
+   * True when `members` is not the whole room: it had more than fit in one
+   * reply, or more than the server's presence limit (then `members` is empty:
+   * a big room announces no joins or leaves; ask `members(room)`).
+   */
   truncated?: boolean
 }
 

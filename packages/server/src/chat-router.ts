@@ -155,7 +155,10 @@ export class ChatRouter {
     if (!this.checkRoomName(connection, message.req, message.room)) return
     const { room, added } = this.rooms.join(message.room, connection)
     connection.rooms.add(room.name)
-    const members = memberNames(room)
+    // Past the presence limit no one is told of joins and leaves, so a list would go stale at once;
+    // and naming the room in every join of a big room costs N² bytes. `members` still answers.
+    const quiet = room.members.size > this.options.presenceLimit
+    const members = quiet ? [] : memberNames(room)
     const cutShort = room.members.size > members.length
     // Committed messages only: those still being written are fanned out to this member when they commit.
     const lastId = this.store.lastId(room.stream)

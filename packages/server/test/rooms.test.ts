@@ -46,7 +46,11 @@ describe('rooms', () => {
       await alice.join('big')
       await bob.join('big') // 2 members: announced
       assert.deepEqual(await alice.nextOfType('presence'), { type: 'presence', event: 'join', room: 'big', user: 'bob' })
-      await carol.join('big') // 3 members: past the limit
+      // 3 members: past the limit. The reply names no one (the list would not be kept up to date); `members` does.
+      assert.deepEqual(await carol.request({ type: 'join', room: 'big' }),
+        { type: 'joined', re: carol.req() - 1, room: 'big', members: [], lastId: 0, truncated: true })
+      assert.deepEqual(await carol.request({ type: 'members', room: 'big' }),
+        { type: 'member_list', re: carol.req() - 1, room: 'big', members: ['alice', 'bob', 'carol'] })
       await bob.request({ type: 'leave', room: 'big' }) // 3 members before it: not announced either
       await carol.request({ type: 'leave', room: 'big' }) // 2 before it: announced
       assert.deepEqual(await alice.nextOfType('presence'), { type: 'presence', event: 'leave', room: 'big', user: 'carol', reason: 'left' })

@@ -16,18 +16,32 @@ export function tcpDuplex (socket: Socket): Duplex {
   const closed = new Promise<void>(resolve => { socket.once('close', () => { resolve() }) })
   const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
 
+  // The loops below hold no chunk while they wait (see holdsNothing in DESIGN notes): an idle
+  // connection would otherwise keep its last read and its last write alive.
   async function * source (): AsyncGenerator<Uint8Array> {
+    const chunks = socket.iterator({ destroyOnReturn: false })
     try {
-      for await (const chunk of socket.iterator({ destroyOnReturn: false })) yield chunk as Uint8Array
+      while (true) {
+        let next: IteratorResult<unknown> | undefined = await chunks.next()
+        if (next.done === true) return
+        const chunk = next.value as Uint8Array
+        next = undefined
+        yield chunk
+      }
     } catch {
       // ECONNRESET and friends: the peer is gone, which is an end of stream.
     }
   }
 
   async function sink (chunks: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const chunk of chunks) {
+    const iterator = chunks[Symbol.asyncIterator]()
+    while (true) {
+      let next: IteratorResult<Uint8Array> | undefined = await iterator.next()
+      if (next.done === true) break
       if (socket.destroyed) return
-      if (!socket.write(chunk)) await drained(socket)
+      const full = !socket.write(next.value)
+      next = undefined
+      if (full) await drained(socket)
     }
     if (!socket.destroyed) socket.end()
   }
