@@ -15,6 +15,33 @@ export interface DecodeStageOptions {
   onEnd?: () => void
 }
 
+/** One chunk's messages, and the fatal error that ends the stream after them, if any. */
+export interface DecodedChunk<T> {
+  batch: DecodedBatch<T>
+  fatal: ProtocolError | undefined
+}
+
+/**
+ * Frames and decodes one chunk, synchronously. A message that is well framed
+ * but invalid stays in the batch as a `ProtocolError`; a framing, UTF-8 or
+ * JSON error is returned as `fatal`, after the messages before it. Used by
+ * `decodeStage`, and directly by callers that read a socket with callbacks.
+ */
+export function decodeChunk<T> (frames: FrameDecoder, chunk: Uint8Array | Uint8ArrayList, decodeBody: (body: Uint8Array) => T): DecodedChunk<T> {
+  const batch: DecodedBatch<T> = []
+  let fatal: ProtocolError | undefined
+  for (const body of frames.push(chunk)) {
+    try {
+      batch.push(decodeBody(body))
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err
+      if (err.fatal) { fatal = err; break }
+      batch.push(err)
+    }
+  }
+  return { batch, fatal: fatal ?? frames.error }
+}
+
 /**
  * An it-pipe stage: socket chunks in, batches of typed messages out.
  *
@@ -29,19 +56,8 @@ export function decodeStage<T> (decodeBody: (body: Uint8Array) => T, options: De
     const frames = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
     for await (const chunk of source) {
       options.onChunk?.()
-      const batch: DecodedBatch<T> = []
-      let fatal: ProtocolError | undefined = undefined
-      for (const body of frames.push(chunk)) {
-        try {
-          batch.push(decodeBody(body))
-        } catch (err) {
-          if (!(err instanceof ProtocolError)) throw err
-          if (err.fatal) { fatal = err; break }
-          batch.push(err)
-        }
-      }
+      const { batch, fatal } = decodeChunk(frames, chunk, decodeBody)
       if (batch.length > 0) yield batch
-      fatal ??= frames.error
       if (fatal !== undefined) throw fatal
     }
     options.onEnd?.()

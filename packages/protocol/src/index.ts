@@ -10,5 +10,5 @@ export { encodeFrame, frameAscii, frameBytes, frameJson } from './frame-encoder.
 export { FrameDecoder } from './frame-decoder.js'
 export { parseBody, decodeClientMessage, decodeServerMessage } from './message-codec.js'
 export { readSend } from './send-reader.js'
-export { decodeStage } from './decode-stage.js'
-export type { DecodedBatch, DecodeStageOptions } from './decode-stage.js'
+export { decodeChunk, decodeStage } from './decode-stage.js'
+export type { DecodedBatch, DecodedChunk, DecodeStageOptions } from './decode-stage.js'

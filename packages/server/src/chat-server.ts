@@ -1,9 +1,9 @@
 import { createServer as createNetServer } from 'node:net'
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net'
 import { once } from 'node:events'
-import { tcpDuplex } from '@chat/transport'
 import { ChatRouter } from './chat-router.js'
 import { Connection } from './connection.js'
+import type { ConnectionEvents } from './connection.js'
 import { HeartbeatMonitor } from './heartbeat-monitor.js'
 import { silentLogger } from './logger.js'
 import { resolveOptions } from './options.js'
@@ -33,8 +33,10 @@ export interface ServerStats {
 export class ChatServer {
   readonly options: ResolvedServerOptions
   private readonly connections = new Set<Connection>()
-  /** Each connection's run, so close() can wait for every cleanup. */
-  private readonly running = new Set<Promise<void>>()
+  /** Set while shutting down: called when the last connection has closed. */
+  private lastClosed: (() => void) | undefined
+  /** What every connection reports to (one object, not closures per connection). */
+  private readonly connectionEvents: ConnectionEvents
   private readonly router: ChatRouter
   private readonly heartbeat: HeartbeatMonitor
   private readonly netServer: NetServer
@@ -52,6 +54,16 @@ export class ChatServer {
         : new MemoryStore())
     this.router = new ChatRouter(this.options, this.store)
     this.heartbeat = new HeartbeatMonitor(this.connections, this.options)
+    this.connectionEvents = {
+      onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
+      beforeEnd: () => { this.router.flush() },
+      onClose: conn => {
+        this.connections.delete(conn)
+        this.router.disconnect(conn)
+        this.options.logger.info(`${conn.username ?? 'anonymous'} (${conn.remoteAddress}) disconnected`)
+        if (this.connections.size === 0) this.lastClosed?.()
+      }
+    }
     this.netServer = createNetServer({ noDelay: true, allowHalfOpen: true }, socket => { this.accept(socket) })
   }
 
@@ -127,7 +139,7 @@ export class ChatServer {
       connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
     }
     await stopped
-    await Promise.all(this.running)
+    if (this.connections.size > 0) await new Promise<void>(resolve => { this.lastClosed = resolve })
     this.router.flush()
     this.store.close()
     this.options.logger.info('stopped')
@@ -138,22 +150,7 @@ export class ChatServer {
       socket.destroy()
       return
     }
-    const connection = new Connection(tcpDuplex(socket), this.options, {
-      onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
-      beforeEnd: () => { this.router.flush() },
-      onClose: conn => {
-        this.connections.delete(conn)
-        this.router.disconnect(conn)
-        this.options.logger.info(`${conn.username ?? 'anonymous'} (${conn.remoteAddress}) disconnected`)
-      }
-    })
-    this.connections.add(connection)
-    const running = connection.run().catch(err => {
-      this.options.logger.warn(`connection ${connection.id} failed: ${String(err)}`)
-      connection.destroy()
-    })
-    this.running.add(running)
-    void running.finally(() => { this.running.delete(running) })
+    this.connections.add(new Connection(socket, this.options, this.connectionEvents))
   }
 }
 

@@ -1,8 +1,7 @@
-import { decodeClientMessage, decodeStage, encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
+import type { Socket } from 'node:net'
+import { decodeChunk, decodeClientMessage, encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
 import { FrameQueue } from '@chat/transport'
-import type { Duplex } from '@chat/transport'
-import { pipe } from 'it-pipe'
 import type { ResolvedServerOptions } from './options.js'
 
 /** Why a connection ended, as the rest of the server sees it. */
@@ -18,9 +17,19 @@ export interface ConnectionEvents {
 
 let nextConnectionId = 1
 
+/** Socket errors (a reset peer) are an end of the connection, seen through 'close'. */
+function ignore (): void {}
+
 /**
- * One client on the server: its inbound pipeline (socket -> frames -> typed
- * messages, a batch per socket chunk) and its bounded outbound queue.
+ * One client on the server: its socket, read chunk by chunk (each chunk
+ * framed and decoded into one batch, synchronously), and its bounded
+ * outbound queue, written as the socket takes it.
+ *
+ * Callbacks rather than the async-iterator pipeline the client uses: a server
+ * holds many idle connections, and a suspended pipeline (socket iterator,
+ * decoding stage, reading loop, writing loop) kept a dozen promises and
+ * generator frames alive for each, several KiB apiece. Here an idle
+ * connection is the socket, this object, its decoder and its queue.
  */
 export class Connection {
   readonly id = nextConnectionId++
@@ -49,72 +58,123 @@ export class Connection {
   /** True once the server decided to end it: nothing more is routed to or from it. */
   closing = false
   endReason: EndReason = 'disconnected'
+  readonly remoteAddress: string
 
   private readonly queue: FrameQueue
+  private readonly frames: FrameDecoder
   private destroyTimer: NodeJS.Timeout | undefined
-  private readonly ending = new AbortController()
+  /** Made on first use: most connections never need one. */
+  private ending: AbortController | undefined
+  /** A batch's handling is pending (a login): the socket is paused until it settles. */
+  private handling = false
+  private socketClosed = false
+  /** The socket's own buffer is past its mark: we wait for 'drain'. */
+  private socketFull = false
 
   constructor (
-    private readonly duplex: Duplex,
+    private readonly socket: Socket,
     private readonly options: ResolvedServerOptions,
     private readonly events: ConnectionEvents
   ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.frames = new FrameDecoder(options.maxFrameBytes)
     // Routing pushes a whole batch in one synchronous run: the writer can go right after it.
-    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask' })
+    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask', writer: this.write })
+    socket.setNoDelay(true)
+    socket.on('error', ignore)
+    socket.on('data', this.read)
+    socket.on('end', this.peerEnded)
+    socket.on('drain', this.onDrain)
+    socket.on('close', this.closed)
   }
 
   /** Aborted once the connection is ending: work done on its behalf (a login delay) can stop. */
-  get closed (): AbortSignal {
+  get signal (): AbortSignal {
+    if (this.ending === undefined) {
+      this.ending = new AbortController()
+      if (this.closing) this.ending.abort()
+    }
     return this.ending.signal
-  }
-
-  get remoteAddress (): string {
-    return this.duplex.remoteAddress
   }
 
   /** The peer's address without the port, for throttling by address. */
   get remoteHost (): string {
-    return this.duplex.remoteAddress.replace(/:\d+$/, '')
+    return this.remoteAddress.replace(/:\d+$/, '')
   }
 
-  /** Outbound bytes waiting in our queue (the transport takes more only as its socket drains). */
+  /** Outbound bytes waiting in our queue (the socket takes more only as it drains). */
   get queuedFrameBytes (): number {
     return this.queue.bytes
   }
 
-  /** Outbound bytes waiting, in our queue and the transport's. */
+  /** Outbound bytes waiting, in our queue and the socket's. */
   get queuedBytes (): number {
-    return this.queue.bytes + this.duplex.writableLength
+    return this.queue.bytes + this.socket.writableLength
   }
 
-  /** Runs both directions until the transport has closed. */
-  async run (): Promise<void> {
-    const writing = this.duplex.sink(this.queue).catch(() => {})
+  /** A chunk from the peer: one batch, handled in order; a pending login pauses reading. */
+  private readonly read = (chunk: Buffer): void => {
+    this.lastSeen = Date.now()
+    if (this.closing) return
+    let decoded
     try {
-      await pipe(
-        this.duplex.source,
-        decodeStage(decodeClientMessage, {
-          maxFrameBytes: this.options.maxFrameBytes,
-          onChunk: () => { this.lastSeen = Date.now() }
-        }),
-        async batches => {
-          for await (const batch of batches) {
-            if (this.closing) continue
-            const pending = this.handleBatch(batch)
-            if (pending !== undefined) await pending
-          }
-        }
-      )
+      decoded = decodeChunk(this.frames, chunk, decodeClientMessage)
     } catch (err) {
-      if (err instanceof ProtocolError) this.fail(err.code, err.message)
-      else this.fail(ErrorCodes.MALFORMED_FRAME, 'unreadable input')
+      this.internalError(err)
+      return
     }
-    // The peer ended its side (or we did): flush what is queued, then close.
+    const { batch, fatal } = decoded
+    const pending = batch.length > 0 ? this.handleBatch(batch) : undefined
+    if (pending === undefined) {
+      if (fatal !== undefined) this.fail(fatal.code, fatal.message)
+      return
+    }
+    this.handling = true
+    this.socket.pause()
+    void pending.then(() => {
+      this.handling = false
+      if (fatal !== undefined) this.fail(fatal.code, fatal.message)
+      this.socket.resume()
+    })
+  }
+
+  /** The peer ended its side: answer what it sent, flush what is queued, then close. */
+  private readonly peerEnded = (): void => {
+    if (this.closing) return
+    try {
+      this.frames.end()
+    } catch (err) {
+      // It stopped in the middle of a frame.
+      if (err instanceof ProtocolError) this.fail(err.code, err.message)
+    }
     this.end()
-    await writing
-    await this.duplex.closed
+  }
+
+  private readonly closed = (): void => {
+    if (this.socketClosed) return
+    this.socketClosed = true
+    // A vanished peer: whatever it sent before is answered (to no one), its messages committed.
+    if (!this.closing) this.end()
     clearTimeout(this.destroyTimer)
+    this.queue.clear()
     this.events.onClose(this)
+  }
+
+  /** Hands queued frames to the socket until it is full; they wait in our bounded queue meanwhile. */
+  private readonly write = (): void => {
+    if (this.socketClosed || this.socketFull) return
+    while (this.queue.hasFrames) {
+      if (!this.socket.write(this.queue.take())) {
+        this.socketFull = true
+        return
+      }
+    }
+    if (this.queue.isEnded && !this.socket.writableEnded) this.socket.end()
+  }
+
+  private readonly onDrain = (): void => {
+    this.socketFull = false
+    this.write()
   }
 
   /** A fault of ours while handling the peer's messages must not be reported as the peer's bad input. */
@@ -131,7 +191,7 @@ export class Connection {
     this.fail(ErrorCodes.INTERNAL_ERROR, 'the server failed to handle a request')
   }
 
-  /** Resolves once everything queued so far has been handed to the transport. */
+  /** Resolves once everything queued so far has been handed to the socket. */
   async drained (): Promise<void> {
     await this.queue.drained()
   }
@@ -174,17 +234,20 @@ export class Connection {
     this.events.beforeEnd()
     if (this.closing) return // ended while committing (a slow consumer)
     this.closing = true
-    this.ending.abort()
+    this.ending?.abort()
+    // What arrives from now on is dropped; a paused socket would never see the peer's close.
+    this.socket.resume()
     this.queue.end(last === undefined ? undefined : encodeFrame(last, this.options.maxFrameBytes))
-    this.destroyTimer ??= setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)
+    if (this.socketClosed) return
+    this.destroyTimer ??= setTimeout(() => { this.socket.destroy() }, this.options.closeTimeoutMs)
     this.destroyTimer.unref()
   }
 
-  /** Cuts the transport now. */
+  /** Cuts the socket now. */
   destroy (): void {
     this.closing = true
-    this.ending.abort()
+    this.ending?.abort()
     this.queue.clear()
-    this.duplex.destroy()
+    this.socket.destroy()
   }
 }

@@ -77,7 +77,7 @@ export class LoginHandler {
     const attempt = this.throttle.begin(key, connection.remoteHost)
     let failed = true
     try {
-      if (attempt.delayMs > 0) await sleep(attempt.delayMs, undefined, { signal: connection.closed })
+      if (attempt.delayMs > 0) await sleep(attempt.delayMs, undefined, { signal: connection.signal })
       if (connection.closing) return
       failed = hello.register === true
         ? !await this.register(connection, hello, key)

@@ -14,6 +14,14 @@ export interface FrameQueueOptions {
    * later would only add latency).
    */
   wake?: 'turn' | 'microtask'
+  /**
+   * Push mode: instead of iterating the queue, the owner is called (when
+   * `wake` says) after frames arrive into an empty queue, and calls `take()`
+   * until `hasFrames` is false or its socket is full. A suspended iterator
+   * costs several promises and generator frames per connection; a server
+   * with many idle connections uses this instead.
+   */
+  writer?: () => void
 }
 
 /**
@@ -36,11 +44,19 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   private readonly maxQueuedBytes: number
   private readonly maxWriteBytes: number
   private readonly schedule: (wake: () => void) => void
+  private readonly writer: (() => void) | undefined
+  private writerScheduled = false
 
   constructor (options: FrameQueueOptions) {
     this.maxQueuedBytes = options.maxQueuedBytes
     this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES
     this.schedule = options.wake === 'microtask' ? queueMicrotask : setImmediate
+    this.writer = options.writer
+  }
+
+  /** Frames are waiting to be taken. */
+  get hasFrames (): boolean {
+    return this.head < this.frames.length
   }
 
   /** Bytes waiting to be handed to the transport. */
@@ -73,6 +89,8 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
       this.queuedBytes += last.byteLength
     }
     this.ended = true
+    // Push mode has no iterator to reach the end: the queue ending is what releases them.
+    if (this.writer !== undefined) this.releaseDrainWaiters()
     this.notify()
   }
 
@@ -111,11 +129,28 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   }
 
   private notify (): void {
+    if (this.writer !== undefined) {
+      if (!this.writerScheduled) {
+        this.writerScheduled = true
+        this.schedule(this.runWriter)
+      }
+      return
+    }
     const wake = this.wake
     if (wake !== undefined) {
       this.wake = undefined
       this.schedule(wake)
     }
+  }
+
+  private readonly runWriter = (): void => {
+    this.writerScheduled = false
+    this.writer!()
+  }
+
+  /** Push mode: takes queued frames (there must be some), up to `maxWriteBytes`, as one buffer. */
+  take (): Uint8Array {
+    return this.takeWrite()
   }
 
   /** Takes queued frames, at least one, up to `maxWriteBytes`, as one buffer. */
