@@ -66,3 +66,23 @@ export function frameAscii (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTE
   ;(frame as unknown as LatinWritable).latin1Write(json, prefixLength)
   return frame
 }
+
+/**
+ * A frame of ASCII JSON as a latin1 string, one character per byte (the
+ * varint prefix's bytes are below 256 too): frames built this way can be
+ * joined as strings and turned into bytes once, with one `Buffer.from(s,
+ * 'latin1')` for many frames. Throws `frame_too_large` past the limit.
+ */
+export function frameLatin1 (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): string {
+  const length = json.length
+  if (length > maxFrameBytes) {
+    throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
+  }
+  let prefix = ''
+  let rest = length
+  while (rest >= 0x80) {
+    prefix += String.fromCharCode((rest & 0x7f) | 0x80)
+    rest = Math.floor(rest / 0x80)
+  }
+  return prefix + String.fromCharCode(rest) + json
+}

@@ -1,3 +1,4 @@
+import { frameLatin1 } from '@chat/protocol'
 import type { Connection } from './connection.js'
 
 /**
@@ -11,16 +12,11 @@ export class AckBatch {
 
   add (sender: Connection, re: number, id: number, ts: number, stored: boolean): void {
     const json = `{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`
-    this.wires.set(sender, (this.wires.get(sender) ?? '') + varintChars(json.length) + json)
+    this.wires.set(sender, (this.wires.get(sender) ?? '') + frameLatin1(json))
   }
 
   /** Queues each sender's acks, in the order they were added. */
   send (): void {
     for (const [sender, wire] of this.wires) sender.sendFrame(Buffer.from(wire, 'latin1'))
   }
-}
-
-/** An unsigned varint below 2^14 as latin1 characters (an ack is far shorter). */
-function varintChars (n: number): string {
-  return n < 0x80 ? String.fromCharCode(n) : String.fromCharCode((n & 0x7f) | 0x80, n >> 7)
 }

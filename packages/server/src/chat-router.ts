@@ -17,6 +17,7 @@ import type { Room } from './room-registry.js'
 import { conversationStream } from './store/store.js'
 import type { MessageWrite, Store } from './store/store.js'
 import { messageFrame } from './message-frame.js'
+import { frameBytesOf, WireBuilder } from './wire-builder.js'
 import type { MessageAddress } from './message-frame.js'
 import { toChatMessage } from './stored-message.js'
 
@@ -42,8 +43,8 @@ interface Delivery extends MessageWrite {
   pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Connection, req: number }>
-  /** The frame to hand out. */
-  frame: Uint8Array
+  /** The frame to hand out (a latin1 string for an ASCII text, see messageFrame). */
+  frame: string | Uint8Array
   /** Room messages: fanned out to the room's members at commit time. */
   room?: string
   /** Direct messages to someone online. */
@@ -286,22 +287,22 @@ export class ChatRouter {
     }
     // A room's messages of this batch are joined into one buffer, once, and the same bytes go to
     // every member (the sender included): no per-member copy, one queue entry per member per batch.
-    const roomFrames = new Map<string, Uint8Array[]>()
+    const roomFrames = new Map<string, WireBuilder>()
     for (const d of deliveries) {
       if (d.pendingKey !== undefined) this.pendingKeys.delete(d.pendingKey)
       if (d.room !== undefined) {
-        const frames = roomFrames.get(d.room)
-        if (frames === undefined) roomFrames.set(d.room, [d.frame])
-        else frames.push(d.frame)
+        let wire = roomFrames.get(d.room)
+        if (wire === undefined) roomFrames.set(d.room, wire = new WireBuilder())
+        wire.add(d.frame)
       } else if (d.target !== undefined) {
-        d.target.sendFrame(d.frame)
+        d.target.sendFrame(frameBytesOf(d.frame))
       }
     }
-    for (const [name, frames] of roomFrames) {
+    for (const [name, wire] of roomFrames) {
       // Its members now, including those who joined while it was being written (they were told a lower lastId).
       const room = this.rooms.get(name)
       if (room === undefined) continue
-      const bytes = frames.length === 1 ? frames[0] : Buffer.concat(frames)
+      const bytes = wire.bytes()
       for (const member of room.members) member.sendFrame(bytes)
     }
     // Acknowledgements after the messages: a sender has its own message before its ack.
@@ -360,7 +361,7 @@ export class ChatRouter {
   }
 
   /** The message's frame, or undefined after refusing a text that is too long. */
-  private encodeMessage (connection: Connection, req: number, id: number, where: MessageAddress, name: string, text: string, ts: number): Uint8Array | undefined {
+  private encodeMessage (connection: Connection, req: number, id: number, where: MessageAddress, name: string, text: string, ts: number): string | Uint8Array | undefined {
     const textBytes = Buffer.byteLength(text, 'utf8')
     if (textBytes > this.options.maxTextBytes) {
       connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, `text of ${textBytes} bytes exceeds the limit of ${this.options.maxTextBytes}`)

@@ -4,13 +4,14 @@ import fc from 'fast-check'
 import { encodeFrame, ErrorCodes, ProtocolError, ROOM_PATTERN, USERNAME_PATTERN } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import { messageFrame } from '../src/message-frame.js'
+import { frameBytesOf, WireBuilder } from '../src/wire-builder.js'
 
 /** The template against the reference: encodeFrame of the same ChatMessage. */
 function both (id: number, where: 'room' | 'to', name: string, from: string, text: string, ts: number, max = 65_536): [Uint8Array, Uint8Array] {
   const message: ChatMessage = where === 'room'
     ? { type: 'msg', id, room: name, from, text, ts }
     : { type: 'msg', id, to: name, from, text, ts }
-  return [messageFrame(id, where, name, from, text, Buffer.byteLength(text), ts, max), encodeFrame(message, max)]
+  return [frameBytesOf(messageFrame(id, where, name, from, text, Buffer.byteLength(text), ts, max)), encodeFrame(message, max)]
 }
 
 const roomName = fc.stringMatching(ROOM_PATTERN)
@@ -44,5 +45,23 @@ describe('messageFrame', () => {
       assert.throws(() => messageFrame(1, 'room', 'general', 'bob', text, Buffer.byteLength(text), 1, 150),
         (err: unknown) => err instanceof ProtocolError && err.code === ErrorCodes.FRAME_TOO_LARGE)
     }
+  })
+
+  it('joins frames of both kinds, in order, into the bytes of their concatenation', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(anyText, fc.nat({ max: 2 ** 40 })), { maxLength: 20 }), messages => {
+      const wire = new WireBuilder()
+      const expected: Uint8Array[] = []
+      for (const [text, id] of messages) {
+        wire.add(messageFrame(id, 'room', 'general', 'bob', text, Buffer.byteLength(text), 1, 65_536))
+        expected.push(encodeFrame({ type: 'msg', id, room: 'general', from: 'bob', text, ts: 1 }))
+      }
+      assert.deepEqual(Buffer.from(wire.bytes()), Buffer.concat(expected))
+    }), { numRuns: 500 })
+  })
+
+  it('prefixes long ASCII frames with a multi-byte length', () => {
+    const text = 'a'.repeat(20_000) // a three-byte varint
+    const [template, reference] = both(1, 'room', 'general', 'bob', text, 1)
+    assert.deepEqual(Buffer.from(template), Buffer.from(reference))
   })
 })
