@@ -47,6 +47,8 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
       { key: 'outOfOrder', header: 'out of order' },
       { key: 'valid', header: 'valid' },
       { key: 'serverCores', header: 'server CPU' },
+      { key: 'serverNsPerDelivery', header: 'server ns / delivery' },
+      { key: 'xBaselineServerCost', header: 'server cost × baseline' },
       { key: 'loadCores', header: 'load gen CPU' },
       { key: 'readerBusy', header: 'readers busy' },
       { key: 'otherCores', header: 'other CPU' },
@@ -56,6 +58,8 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
       ? missingRow(x)
       : {
           ...x.result,
+          serverNsPerDelivery: Math.round(serverNsPerDelivery(x.result, o)),
+          xBaselineServerCost: ratio(serverNsPerDelivery(x.result, o), baseline === undefined ? undefined : serverNsPerDelivery(baseline, o)),
           xBaseline: ratio(x.result.deliveriesPerSecond, baseline?.deliveriesPerSecond),
           xSocketio: ratio(x.result.deliveriesPerSecond, socketio?.deliveriesPerSecond),
           notes: x.result.notes.join('; ')
@@ -63,8 +67,16 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
     notes: [
       'deliveries/s: texts received by the subscribers per second (publishers are room members too and get the texts as well, not counted). ' +
       'CPU columns: CPU seconds per second of the window (1.00 = one core busy); "other CPU": other processes, and time the hypervisor took; ' +
-      '"readers busy": share of time the load generator\'s subscriber thread was busy.'
+      '"readers busy": share of time the load generator\'s subscriber thread was busy. ' +
+      '"server ns / delivery": the server\'s CPU time per text delivered (every member\'s copy counted, the publishers\' own too): ' +
+      'what the server spends whoever the bottleneck was; "server cost × baseline" below 1 means cheaper than the line relay.'
     ],
     results: outcomes.map(x => ({ target: x.target, ...x.result, skipped: x.skipped, error: x.error }))
   }
+}
+
+/** Server CPU nanoseconds per delivered text, counting every member's copy (subscribers and publishers). */
+function serverNsPerDelivery (result: LoadResult, o: FanoutOptions): number {
+  const membersPerSubscriber = 1 + o.publishers / Math.max(1, o.subscribers)
+  return result.serverCores * 1e9 / (result.deliveriesPerSecond * membersPerSubscriber)
 }
