@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { startProcess, waitForOutput } from '../child-processes.js'
+import { SERVER_NODE_FLAGS } from '../server-process.js'
 import type { ConnectionSpec, LoadTarget, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes } from '../load/message-text.js'
@@ -15,7 +16,7 @@ export function baselineTarget (): TargetKind {
     name: 'baseline',
     unavailable: () => undefined,
     start: async () => {
-      const proc = startProcess('baseline', process.execPath, [BASELINE_SERVER, '0'])
+      const proc = startProcess('baseline', process.execPath, [...SERVER_NODE_FLAGS, BASELINE_SERVER, '0'])
       try {
         const port = Number((await waitForOutput(proc, /listening on [\d.]+:(\d+)/))[1])
         return { name: 'baseline', process: proc, endpoint: { protocol: 'line', port }, stop: async () => { await proc.stop() } } satisfies LoadTarget

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { startProcess, waitForOutput } from '../child-processes.js'
+import { SERVER_NODE_FLAGS } from '../server-process.js'
 import type { TargetKind } from '../load/target.js'
 
 const SOCKETIO_SERVER = fileURLToPath(new URL('../servers/socketio-server.js', import.meta.url))
@@ -22,7 +23,7 @@ export function socketioTarget (officialClient = false): TargetKind {
       }
     },
     start: async () => {
-      const proc = startProcess('socket.io', process.execPath, [SOCKETIO_SERVER])
+      const proc = startProcess('socket.io', process.execPath, [...SERVER_NODE_FLAGS, SOCKETIO_SERVER])
       try {
         const port = Number((await waitForOutput(proc, /listening on [\d.]+:(\d+)/))[1])
         const protocol = officialClient ? 'socketio-client' : 'socketio'
