@@ -59,7 +59,22 @@ function matches (kind: FieldKind, value: unknown): boolean {
   }
 }
 
-function validate (value: unknown, schema: Schema): any {
+/** A schema's field specs parsed once, not on every message. */
+interface FieldCheck { name: string, kind: FieldKind, optional: boolean }
+type CompiledSchema = Map<string, FieldCheck[]>
+
+function compile (schema: Schema): CompiledSchema {
+  const compiled: CompiledSchema = new Map()
+  for (const [type, fields] of Object.entries(schema)) {
+    compiled.set(type, Object.entries(fields).map(([name, spec]) => {
+      const optional = spec.endsWith('?')
+      return { name, kind: (optional ? spec.slice(0, -1) : spec) as FieldKind, optional }
+    }))
+  }
+  return compiled
+}
+
+function validate (value: unknown, schema: CompiledSchema): any {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, 'a message must be a JSON object')
   }
@@ -69,14 +84,11 @@ function validate (value: unknown, schema: Schema): any {
   if (typeof obj.type !== 'string') {
     throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, 'a message needs a string "type"', req)
   }
-  const fields = Object.hasOwn(schema, obj.type) ? schema[obj.type] : undefined
+  const fields = schema.get(obj.type)
   if (fields === undefined) {
     throw new ProtocolError(ErrorCodes.UNKNOWN_TYPE, `unknown message type "${obj.type.slice(0, 32)}"`, req)
   }
-  for (const name in fields) {
-    const spec = fields[name]
-    const optional = spec.endsWith('?')
-    const kind = (optional ? spec.slice(0, -1) : spec) as FieldKind
+  for (const { name, kind, optional } of fields) {
     const field = obj[name]
     if (field === undefined && optional) continue
     if (!matches(kind, field)) {
@@ -86,12 +98,15 @@ function validate (value: unknown, schema: Schema): any {
   return obj
 }
 
+const CLIENT_CHECKS = compile(CLIENT_SCHEMA)
+const SERVER_CHECKS = compile(SERVER_SCHEMA)
+
 /** Checks that a parsed value is a well-formed client message. Unknown extra fields are kept (forward compatibility). */
 export function validateClientMessage (value: unknown): ClientMessage {
-  return validate(value, CLIENT_SCHEMA)
+  return validate(value, CLIENT_CHECKS)
 }
 
 /** Checks that a parsed value is a well-formed server message. */
 export function validateServerMessage (value: unknown): ServerMessage {
-  return validate(value, SERVER_SCHEMA)
+  return validate(value, SERVER_CHECKS)
 }
