@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { encodeFrame, ErrorCodes, ProtocolError, ROOM_PATTERN, USERNAME_PATTERN } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, FrameDecoder, ProtocolError, readMsg, ROOM_PATTERN, USERNAME_PATTERN } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import { messageFrame } from '../src/message-frame.js'
 import { frameBytesOf, WireBuilder } from '../src/wire-builder.js'
@@ -63,5 +63,15 @@ describe('messageFrame', () => {
     const text = 'a'.repeat(20_000) // a three-byte varint
     const [template, reference] = both(1, 'room', 'general', 'bob', text, 1)
     assert.deepEqual(Buffer.from(template), Buffer.from(reference))
+  })
+
+  it('writes live messages in the shape the SDK reads on its fast path', () => {
+    for (const where of ['room', 'to'] as const) {
+      for (const text of ['hello', 'héllo 🎉', '']) {
+        const [body] = new FrameDecoder().push(frameBytesOf(messageFrame(3, where, 'general', 'bob', text, Buffer.byteLength(text), 1_795_960_000_000, 65_536)))
+        const json = Buffer.from(body).toString('utf8')
+        assert.notEqual(readMsg(json), undefined, json)
+      }
+    }
   })
 })

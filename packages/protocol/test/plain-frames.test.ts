@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { validateClientMessage } from '../src/index.js'
-import { readSend } from '../src/send-reader.js'
+import { validateClientMessage, validateServerMessage } from '../src/index.js'
+import { readMsg, readSend } from '../src/plain-frames.js'
 
 /** What the general path makes of a text: the message, or undefined if it throws. */
 function reference (json: string): unknown {
@@ -95,6 +95,70 @@ describe('readSend', () => {
     const pieces = fc.constantFrom('"', '\\', ',', ':', '}', '{', ' ', '0', '7', '.', 'e', '-', 'req', 'text', 'key', 'room', '\u0000', 'é', '\ud800')
     fc.assert(fc.property(fc.nat({ max: base.length }), fc.nat({ max: 3 }), fc.array(pieces, { maxLength: 3 }), (at, drop, insert) => {
       agrees(base.slice(0, at) + insert.join('') + base.slice(at + drop))
+    }), { numRuns: 5000 })
+  })
+})
+
+/** What the general path makes of a server frame's text: the message, or undefined if it throws. */
+function serverReference (json: string): unknown {
+  try {
+    return validateServerMessage(JSON.parse(json))
+  } catch {
+    return undefined
+  }
+}
+
+describe('readMsg', () => {
+  it('reads live room and direct messages as the server writes them', () => {
+    const cases = [
+      '{"type":"msg","id":1,"room":"general","from":"bob","text":"hello","ts":1795960000000}',
+      '{"type":"msg","id":0,"to":"alice","from":"bob","text":"","ts":0}',
+      '{"type":"msg","id":999999999999999,"room":"r","from":"b","text":"héllo 日本 🎉","ts":1}'
+    ]
+    for (const json of cases) {
+      const fast = readMsg(json)
+      assert.notEqual(fast, undefined, json)
+      assert.deepEqual(fast, serverReference(json))
+    }
+  })
+
+  it('leaves everything else to the general path', () => {
+    const cases = [
+      '{"type":"msg","id":1,"room":"r","from":"b","text":"say \\"hi\\"","ts":1}',
+      '{"type":"msg","id":1,"room":"r","from":"b","text":"a\u0001b","ts":1}',
+      '{"type":"msg","id":1,"from":"b","text":"t","ts":1,"room":"r","replay":3}', // a replayed message
+      '{"type":"msg","id":1,"room":"r","from":"b","text":"t","ts":1.5}',
+      '{"type":"msg","id":01,"room":"r","from":"b","text":"t","ts":1}',
+      '{"type":"msg","id":1,"room":"r","to":"x","from":"b","text":"t","ts":1}',
+      '{"type":"msg","id":1,"room":"r","from":"b","text":"t","ts":1} ',
+      '{"type":"msgs","id":1,"room":"r","from":"b","text":"t","ts":1}',
+      '{"type":"ack","re":1,"id":1,"ts":1}'
+    ]
+    for (const json of cases) assert.equal(readMsg(json), undefined, json)
+    const valid = '{"type":"msg","id":12,"room":"general","from":"bob","text":"hello","ts":1795960000000}'
+    for (let cut = 0; cut < valid.length; cut++) assert.equal(readMsg(valid.slice(0, cut)), undefined, `cut at ${cut}`)
+  })
+
+  it('answers exactly as JSON.parse + validation for generated messages, and takes the fast path when nothing needs escaping', () => {
+    fc.assert(fc.property(
+      fc.nat({ max: 2 ** 50 }), fc.constantFrom('room', 'to'), anyText, anyText, anyText, fc.nat({ max: 2 ** 50 }),
+      (id, where, name, from, text, ts) => {
+        const json = JSON.stringify(where === 'room' ? { type: 'msg', id, room: name, from, text, ts } : { type: 'msg', id, to: name, from, text, ts })
+        const fast = readMsg(json)
+        if (fast !== undefined) assert.deepEqual(fast, serverReference(json))
+        const plain = ![name, from, text].some(s => /["\\\u0000-\u001f]/.test(s))
+        if (plain && id < 10 ** 15 && ts < 10 ** 15) assert.notEqual(fast, undefined, json)
+      }
+    ), { numRuns: 3000 })
+  })
+
+  it('never disagrees with the general path on mangled input', () => {
+    const base = '{"type":"msg","id":42,"room":"general","from":"bob","text":"hello there","ts":1795960000000}'
+    const pieces = fc.constantFrom('"', '\\', ',', ':', '}', '{', ' ', '0', '7', '.', 'e', '-', 'room', 'to', 'text', '\u0000', 'é', '\ud800')
+    fc.assert(fc.property(fc.nat({ max: base.length }), fc.nat({ max: 3 }), fc.array(pieces, { maxLength: 3 }), (at, drop, insert) => {
+      const json = base.slice(0, at) + insert.join('') + base.slice(at + drop)
+      const fast = readMsg(json)
+      if (fast !== undefined) assert.deepEqual(fast, serverReference(json), json)
     }), { numRuns: 5000 })
   })
 })
