@@ -230,3 +230,72 @@ describe('FrameQueue', () => {
     assert.equal(await settled(queue.drained()), undefined, 'an ended queue never makes anyone wait')
   })
 })
+
+describe('FrameQueue in push mode (writer)', () => {
+  it('calls the writer once per synchronous run of pushes, which takes coalesced writes in order', async () => {
+    const writes: Uint8Array[] = []
+    let calls = 0
+    const queue: FrameQueue = new FrameQueue({
+      maxQueuedBytes: 1 << 20,
+      maxWriteBytes: 100,
+      wake: 'microtask',
+      writer: () => {
+        calls++
+        while (queue.hasFrames) writes.push(queue.take())
+      }
+    })
+    const frames = Array.from({ length: 10 }, (_, i) => frame(30, i))
+    for (const f of frames) assert.equal(queue.push(f), true)
+    assert.equal(calls, 0, 'not called during the run')
+    await Promise.resolve()
+    assert.equal(calls, 1)
+    assert.deepEqual(writes.map(w => w.byteLength), [90, 90, 90, 30])
+    assert.deepEqual(concat(writes), concat(frames))
+    assert.equal(queue.bytes, 0)
+    queue.push(frame(5, 99))
+    await Promise.resolve()
+    assert.equal(calls, 2, 'called again for frames pushed later')
+  })
+
+  it('a writer that stops early (its socket is full) leaves the rest queued and bounded', async () => {
+    let allowed = 1
+    const queue: FrameQueue = new FrameQueue({
+      maxQueuedBytes: 100,
+      maxWriteBytes: 10,
+      wake: 'microtask',
+      writer: () => { while (queue.hasFrames && allowed > 0) { allowed--; queue.take() } }
+    })
+    for (let i = 0; i < 5; i++) queue.push(frame(10, i))
+    await Promise.resolve()
+    assert.equal(queue.bytes, 40, 'one write taken, four frames waiting')
+    for (let i = 0; i < 6; i++) assert.equal(queue.push(frame(10, i)), true)
+    assert.equal(queue.push(frame(10, 7)), false, 'past maxQueuedBytes: refused')
+  })
+
+  it('end() calls the writer (to close its socket) and releases drained() waiters', async () => {
+    let sawEnd = false
+    const queue: FrameQueue = new FrameQueue({
+      maxQueuedBytes: 100,
+      wake: 'microtask',
+      writer: () => { if (!queue.hasFrames && queue.isEnded) sawEnd = true }
+    })
+    queue.push(frame(10, 1))
+    const drained = queue.drained()
+    queue.end()
+    assert.equal(await settled(drained), undefined)
+    await Promise.resolve()
+    assert.equal(sawEnd, false, 'the frame is still to be taken')
+    queue.take()
+    assert.equal(queue.hasFrames, false)
+
+    let closedEmpty = false
+    const empty: FrameQueue = new FrameQueue({
+      maxQueuedBytes: 100,
+      wake: 'microtask',
+      writer: () => { if (!empty.hasFrames && empty.isEnded) closedEmpty = true }
+    })
+    empty.end()
+    await Promise.resolve()
+    assert.equal(closedEmpty, true, 'ending an empty queue tells the writer at once')
+  })
+})
