@@ -16,8 +16,8 @@ export function tcpDuplex (socket: Socket): Duplex {
   const closed = new Promise<void>(resolve => { socket.once('close', () => { resolve() }) })
   const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
 
-  // The loops below hold no chunk while they wait (see holdsNothing in DESIGN notes): an idle
-  // connection would otherwise keep its last read and its last write alive.
+  // The loops below drop each chunk before they wait for the next: a suspended `for await` kept
+  // its last value alive, so every idle connection held its last read and its last write.
   async function * source (): AsyncGenerator<Uint8Array> {
     const chunks = socket.iterator({ destroyOnReturn: false })
     try {
@@ -30,6 +30,9 @@ export function tcpDuplex (socket: Socket): Duplex {
       }
     } catch {
       // ECONNRESET and friends: the peer is gone, which is an end of stream.
+    } finally {
+      // The consumer stopped early: let the socket iterator remove its listeners.
+      await chunks.return?.().catch(() => {})
     }
   }
 
@@ -38,7 +41,10 @@ export function tcpDuplex (socket: Socket): Duplex {
     while (true) {
       let next: IteratorResult<Uint8Array> | undefined = await iterator.next()
       if (next.done === true) break
-      if (socket.destroyed) return
+      if (socket.destroyed) {
+        await iterator.return?.()
+        return
+      }
       const full = !socket.write(next.value)
       next = undefined
       if (full) await drained(socket)
