@@ -196,6 +196,28 @@ test('session resume: a token whose connection is gone is just a login; a resume
   assert.deepEqual(await storedTexts(later, { with: 'bob' }), [], 'a later guest of the same name is someone else')
 })
 
+test('session resume: the direct messages handed lately to the replaced connection come again on the new one, right after the welcome, in order', async t => {
+  const h = new Harness(t)
+  const { port } = await h.server({ authMode: 'open' })
+  const { raw: first, welcome } = await login(h, port, 'alice')
+  const { raw: bob } = await login(h, port, 'bob')
+  for (const text of ['one', 'two']) assert.equal((await bob.request({ type: 'dm', to: 'alice', text })).type, 'ack')
+  await first.waitFor(m => m.type === 'msg' && m.text === 'two', 'the direct messages on the first connection')
+  const sent = first.received.filter((m): m is ChatMessage => m.type === 'msg')
+
+  // The first connection may have been dead already: the server can't know what it delivered.
+  const { raw: second } = await login(h, port, 'alice', welcome.session)
+  await second.waitFor(m => m.type === 'msg' && m.text === 'two', 'the direct messages again')
+  const again = second.received.filter((m): m is ChatMessage => m.type === 'msg')
+  assert.deepEqual(again, sent, 'the same messages (same ids and timestamps), so a client can drop the copies')
+  assert.equal(second.received[0].type, 'welcome', 'after the welcome')
+
+  // New direct messages go out live as usual, once.
+  assert.equal((await bob.request({ type: 'dm', to: 'alice', text: 'three' })).type, 'ack')
+  await second.waitFor(m => m.type === 'msg' && m.text === 'three', 'a new direct message')
+  assert.deepEqual(second.received.filter((m): m is ChatMessage => m.type === 'msg').map(m => m.text), ['one', 'two', 'three'])
+})
+
 for (const pipelined of [true, false]) {
   test(`session resume: room members see no leave and no join for the replaced session (the new connection joins ${pipelined ? 'in the same write as its hello' : 'after its welcome, as the SDK does'})`, async t => {
     const h = new Harness(t)

@@ -5,6 +5,7 @@ import type {
   MemberListMessage, ReplayDoneMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import { ChatError } from './chat-error.js'
+import { SeenDirect } from './seen-direct.js'
 import { ClientConnection } from './client-connection.js'
 import type { ConnectionHandler } from './client-connection.js'
 import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
@@ -152,6 +153,8 @@ export class ChatClient implements AsyncDisposable {
    * direct messages does not stall.
    */
   private unclaimed: ChatMessage[] = []
+  /** Direct messages seen lately: a resumed session gets them again from the server. */
+  private readonly seenDirect = new SeenDirect()
   private readonly highWaterMark: number
   private readonly reconnectOptions: ResolvedReconnectOptions
   private readonly stopReconnecting = new AbortController()
@@ -752,6 +755,7 @@ export class ChatClient implements AsyncDisposable {
       this.deliverRoomMessage(message, false)
       return
     }
+    if (!this.seenDirect.firstTime(message)) return // sent again after a resume: we had it
     let claimed = false
     for (const s of this.messageSubscriptions) {
       if (s.accepts(message)) {

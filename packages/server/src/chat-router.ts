@@ -71,7 +71,10 @@ export class ChatRouter {
     this.ids = new IdSequences(stream => store.lastId(stream))
     this.log = new GroupCommitLog<Delivery>(store, (deliveries, error) => { this.deliver(deliveries, error) })
     this.login = new LoginHandler(options, store, this.users,
-      connection => { this.deliverInbox(connection) },
+      connection => {
+        this.resendDirect(connection)
+        this.deliverInbox(connection)
+      },
       (old, replacement) => { this.moveMemberships(old, replacement) })
     this.history = new HistoryHandler(options, store, this.users)
   }
@@ -110,6 +113,17 @@ export class ChatRouter {
       replacement.rooms.add(name)
     }
     old.rooms.clear()
+    // The old connection may have been dead for a while (a half-open socket): what it was handed
+    // lately goes again, after the welcome. Rooms need nothing: the client replays them from its last id.
+    replacement.resentDirect = old.takeRecentDirect()
+  }
+
+  /** Direct messages of a resumed session, sent again (clients drop those they had: same sender, id and ts). */
+  private resendDirect (connection: Connection): void {
+    const frames = connection.resentDirect
+    connection.resentDirect = undefined
+    if (frames === undefined) return
+    for (const frame of frames) connection.sendDirect(frame)
   }
 
   /** Removes a closed connection everywhere and tells its rooms. */
@@ -295,7 +309,7 @@ export class ChatRouter {
         if (wire === undefined) roomFrames.set(d.room, wire = new WireBuilder())
         wire.add(d.frame)
       } else if (d.target !== undefined) {
-        d.target.sendFrame(frameBytesOf(d.frame))
+        d.target.sendDirect(frameBytesOf(d.frame))
       }
     }
     for (const [name, wire] of roomFrames) {

@@ -17,6 +17,9 @@ export interface ConnectionEvents {
 
 let nextConnectionId = 1
 
+/** Direct messages a connection remembers, at most, for a resume (see `recentDirect`). */
+const MAX_RECENT_DIRECT = 256
+
 /** Socket errors (a reset peer) are an end of the connection, seen through 'close'. */
 function ignore (): void {}
 
@@ -51,6 +54,8 @@ export class Connection {
   drainingInbox = false
   /** Rooms this connection is a member of. */
   readonly rooms = new Set<string>()
+  /** Direct messages to send again right after the welcome, taken from the connection this one replaced. */
+  resentDirect: Uint8Array[] | undefined
   /** Last time anything arrived (ms since epoch), for heartbeats. */
   lastSeen = Date.now()
   lastPingAt = 0
@@ -65,6 +70,12 @@ export class Connection {
   private destroyTimer: NodeJS.Timeout | undefined
   /** Made on first use: most connections never need one. */
   private ending: AbortController | undefined
+  /**
+   * Direct messages handed to this connection lately, oldest first (made on
+   * the first one): if the session resumes on a new connection, they are
+   * sent again there, since this one may have been dead already.
+   */
+  private recentDirect: Array<{ at: number, frame: Uint8Array }> | undefined
   /** A batch's handling is pending (a login): the socket is paused until it settles. */
   private handling = false
   private socketClosed = false
@@ -202,6 +213,28 @@ export class Connection {
     if (!this.queue.push(frame)) {
       this.fail(ErrorCodes.SLOW_CONSUMER, `more than ${this.options.maxQueuedBytes} bytes queued for this connection`, true)
     }
+  }
+
+  /** Queues a direct message, and remembers it for a while (see `recentDirect`). */
+  sendDirect (frame: Uint8Array): void {
+    if (this.closing) return
+    const now = Date.now()
+    const recent = this.recentDirect ??= []
+    // A connection silent for heartbeatTimeoutMs is dropped: what was handed before that is no
+    // longer in question. The count is bounded too (clients drop what they had by id).
+    const horizon = now - this.options.heartbeatTimeoutMs - this.options.heartbeatIntervalMs
+    let stale = 0
+    while (stale < recent.length && (recent[stale].at < horizon || recent.length - stale >= MAX_RECENT_DIRECT)) stale++
+    if (stale > 0) recent.splice(0, stale)
+    recent.push({ at: now, frame })
+    this.sendFrame(frame)
+  }
+
+  /** The direct messages handed to this connection lately, in order (for the connection resuming its session). */
+  takeRecentDirect (): Uint8Array[] {
+    const frames = this.recentDirect?.map(entry => entry.frame) ?? []
+    this.recentDirect = undefined
+    return frames
   }
 
   send (message: ServerMessage): void {
