@@ -15,6 +15,9 @@ export interface DecodeStageOptions {
   onEnd?: () => void
 }
 
+/** Decodes one frame body, `bytes[start, end)` (`decodeClientMessage`, `decodeServerMessage`). */
+export type BodyDecoder<T> = (bytes: Uint8Array, start: number, end: number) => T
+
 /** One chunk's messages, and the fatal error that ends the stream after them, if any. */
 export interface DecodedChunk<T> {
   batch: DecodedBatch<T>
@@ -27,18 +30,19 @@ export interface DecodedChunk<T> {
  * JSON error is returned as `fatal`, after the messages before it. Used by
  * `decodeStage`, and directly by callers that read a socket with callbacks.
  */
-export function decodeChunk<T> (frames: FrameDecoder, chunk: Uint8Array | Uint8ArrayList, decodeBody: (body: Uint8Array) => T): DecodedChunk<T> {
+export function decodeChunk<T> (frames: FrameDecoder, chunk: Uint8Array | Uint8ArrayList, decodeBody: BodyDecoder<T>): DecodedChunk<T> {
   const batch: DecodedBatch<T> = []
   let fatal: ProtocolError | undefined
-  for (const body of frames.push(chunk)) {
+  frames.pushEach(chunk, (bytes, start, end) => {
+    if (fatal !== undefined) return // the stream is unusable past it
     try {
-      batch.push(decodeBody(body))
+      batch.push(decodeBody(bytes, start, end))
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err
-      if (err.fatal) { fatal = err; break }
-      batch.push(err)
+      if (err.fatal) fatal = err
+      else batch.push(err)
     }
-  }
+  })
   return { batch, fatal: fatal ?? frames.error }
 }
 
@@ -51,7 +55,7 @@ export function decodeChunk<T> (frames: FrameDecoder, chunk: Uint8Array | Uint8A
  * carries on; a framing, UTF-8 or JSON error ends the stage by throwing it,
  * after the messages before it were yielded.
  */
-export function decodeStage<T> (decodeBody: (body: Uint8Array) => T, options: DecodeStageOptions = {}) {
+export function decodeStage<T> (decodeBody: BodyDecoder<T>, options: DecodeStageOptions = {}) {
   return async function * (source: AsyncIterable<Uint8Array | Uint8ArrayList>): AsyncGenerator<DecodedBatch<T>, void, undefined> {
     const frames = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
     for await (const chunk of source) {

@@ -2,6 +2,9 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import { DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX_BYTES } from './limits.js'
 
+/** Receives one frame body: `bytes[start, end)`. */
+export type FrameVisitor = (bytes: Uint8Array, start: number, end: number) => void
+
 /**
  * Splits a byte stream into frame bodies, synchronously, one chunk at a time.
  *
@@ -34,37 +37,45 @@ export class FrameDecoder {
    * call throws that error.
    */
   push (chunk: Uint8Array | Uint8ArrayList): Uint8Array[] {
-    if (this.error !== undefined) throw this.error
-    if (this.bodyLength < 0 && this.buffer.byteLength === 0 && chunk instanceof Uint8Array) {
-      return this.pushWhole(chunk)
-    }
-    this.buffer.append(chunk)
     const frames: Uint8Array[] = []
-    while (this.error === undefined) {
-      if (this.bodyLength < 0 && !this.readHeader()) break
-      if (this.buffer.byteLength < this.bodyLength) break
-      // A view when the body lies in one chunk; joined once when it spans several.
-      frames.push(this.buffer.subarray(0, this.bodyLength))
-      this.buffer.consume(this.bodyLength)
-      this.bodyLength = -1
-      if (this.buffer.byteLength > 0) {
-        // Past the frame that spanned chunks: read the rest of the chunk in place.
-        const rest = this.buffer.subarray()
-        this.buffer.consume(rest.byteLength)
-        for (const frame of this.pushWhole(rest)) frames.push(frame)
-      }
-      break
-    }
+    this.pushEach(chunk, (bytes, start, end) => { frames.push(bytes.subarray(start, end)) })
     return frames
   }
 
   /**
-   * The usual case, nothing carried over from the last chunk: frames are read
-   * in place and returned as views of the chunk; an incomplete last frame is
-   * kept for the next call.
+   * Like `push`, but hands each body to `visit` as a range of bytes: a body
+   * inside the chunk is `chunk[start, end)` (no view is made; a decoder can
+   * read it in place), one that spanned chunks is joined once.
    */
-  private pushWhole (chunk: Uint8Array): Uint8Array[] {
-    const frames: Uint8Array[] = []
+  pushEach (chunk: Uint8Array | Uint8ArrayList, visit: FrameVisitor): void {
+    if (this.error !== undefined) throw this.error
+    if (this.bodyLength < 0 && this.buffer.byteLength === 0 && chunk instanceof Uint8Array) {
+      this.scanWhole(chunk, visit)
+      return
+    }
+    this.buffer.append(chunk)
+    while (this.error === undefined) {
+      if (this.bodyLength < 0 && !this.readHeader()) return
+      if (this.buffer.byteLength < this.bodyLength) return
+      const body = this.buffer.subarray(0, this.bodyLength)
+      this.buffer.consume(this.bodyLength)
+      this.bodyLength = -1
+      visit(body, 0, body.byteLength)
+      if (this.buffer.byteLength > 0) {
+        // Past the frame that spanned chunks: read the rest of the chunk in place.
+        const rest = this.buffer.subarray()
+        this.buffer.consume(rest.byteLength)
+        this.scanWhole(rest, visit)
+      }
+      return
+    }
+  }
+
+  /**
+   * The usual case, nothing carried over from the last chunk: frames are read
+   * in place; an incomplete last frame is kept for the next call.
+   */
+  private scanWhole (chunk: Uint8Array, visit: FrameVisitor): void {
     let offset = 0
     while (offset < chunk.length) {
       let length = 0
@@ -80,21 +91,20 @@ export class FrameDecoder {
       if (headerEnd < 0) {
         if (chunk.length - offset >= MAX_LENGTH_PREFIX_BYTES) {
           this.fail(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, 'length prefix longer than any accepted frame size'))
-          return frames
+          return
         }
         break
       }
       if (length > this.maxFrameBytes) {
         this.fail(new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`))
-        return frames
+        return
       }
       if (headerEnd + length > chunk.length) break
-      frames.push(chunk.subarray(headerEnd, headerEnd + length))
       offset = headerEnd + length
+      visit(chunk, headerEnd, offset)
     }
     // The start of a frame still coming (its header is read again with the rest).
     if (offset < chunk.length) this.buffer.append(chunk.subarray(offset))
-    return frames
   }
 
   /** Throws if the stream ended in the middle of a frame. */

@@ -1,18 +1,24 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
-import { readMsg, readSend } from './plain-frames.js'
+import { readMsg, readMsgAscii, readSend, readSendAscii } from './plain-frames.js'
 import { validateClientMessage, validateServerMessage } from './validate.js'
 
 // fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** Frame body -> its text, or a fatal ProtocolError. */
-function decodeText (body: Uint8Array | Uint8ArrayList): string {
-  // A body inside one chunk is decoded in place; one spanning chunks is joined once.
-  const bytes = body instanceof Uint8Array ? body : body.subarray()
+/** Node's Buffer reads a range of bytes as latin1 in one call, with no view and no UTF-8 step; elsewhere the ASCII fast paths are off. */
+const latin1Slice = (globalThis as { Buffer?: typeof Buffer }).Buffer?.prototype.latin1Slice
+
+/** A body as one array: a body spanning chunks is joined once. */
+function bytesOf (body: Uint8Array | Uint8ArrayList): Uint8Array {
+  return body instanceof Uint8Array ? body : body.subarray()
+}
+
+/** `bytes[start, end)` -> its text, or a fatal ProtocolError. */
+function decodeText (bytes: Uint8Array, start: number, end: number): string {
   try {
-    return utf8.decode(bytes)
+    return utf8.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end))
   } catch {
     throw new ProtocolError(ErrorCodes.INVALID_UTF8, 'frame body is not valid UTF-8')
   }
@@ -26,19 +32,46 @@ function parseJson (text: string): unknown {
   }
 }
 
-/** Frame body -> parsed JSON value, or a fatal ProtocolError. */
-export function parseBody (body: Uint8Array | Uint8ArrayList): unknown {
-  return parseJson(decodeText(body))
+// Every frame starts `{"type":"`: its type name starts at byte 9.
+const TYPE_AT = 9
+
+/** True if `bytes[start, end)` starts `{"type":"<name>"`, judged from the name's bytes. */
+function typeIs (bytes: Uint8Array, start: number, end: number, name: string): boolean {
+  if (end - start < TYPE_AT + name.length + 1 || bytes[start + TYPE_AT + name.length] !== 0x22) return false
+  for (let i = 0; i < name.length; i++) if (bytes[start + TYPE_AT + i] !== name.charCodeAt(i)) return false
+  return true
 }
 
-/** Decodes one frame body sent by a client (used by servers). Sends, most of the traffic, take a fast path. */
-export function decodeClientMessage (body: Uint8Array | Uint8ArrayList): ClientMessage {
-  const text = decodeText(body)
+/** Frame body -> parsed JSON value, or a fatal ProtocolError. */
+export function parseBody (body: Uint8Array | Uint8ArrayList): unknown {
+  const bytes = bytesOf(body)
+  return parseJson(decodeText(bytes, 0, bytes.length))
+}
+
+/**
+ * Decodes one frame body sent by a client (used by servers): all of `body`,
+ * or `body[start, end)`. Sends, most of the traffic, take a fast path: as
+ * latin1 when all ASCII, else after UTF-8 decoding (plain-frames.ts).
+ */
+export function decodeClientMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ClientMessage {
+  const bytes = bytesOf(body)
+  end ??= bytes.length
+  if (latin1Slice !== undefined && typeIs(bytes, start, end, 'send')) {
+    const fast = readSendAscii(latin1Slice.call(bytes, start, end))
+    if (fast !== undefined) return fast
+  }
+  const text = decodeText(bytes, start, end)
   return readSend(text) ?? validateClientMessage(parseJson(text))
 }
 
-/** Decodes one frame body sent by a server (used by clients). Live messages, most of the traffic, take a fast path. */
-export function decodeServerMessage (body: Uint8Array | Uint8ArrayList): ServerMessage {
-  const text = decodeText(body)
+/** Decodes one frame body sent by a server (used by clients), like `decodeClientMessage`; live messages take the fast path. */
+export function decodeServerMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ServerMessage {
+  const bytes = bytesOf(body)
+  end ??= bytes.length
+  if (latin1Slice !== undefined && typeIs(bytes, start, end, 'msg')) {
+    const fast = readMsgAscii(latin1Slice.call(bytes, start, end))
+    if (fast !== undefined) return fast
+  }
+  const text = decodeText(bytes, start, end)
   return readMsg(text) ?? validateServerMessage(parseJson(text))
 }

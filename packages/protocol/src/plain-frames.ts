@@ -1,10 +1,27 @@
 import type { ChatMessage, SendMessage } from './messages.js'
 
+/** A JSON string's content with nothing to unescape: no `"`, backslash or control character. */
+const PLAIN = '[^"\\\\\\x00-\\x1f]*'
+/** The same, ASCII only (DEL included: JSON allows it raw). */
+const ASCII = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7f]*'
+/** A JSON number as the reference implementations write ids: no sign, fraction or leading zero, exact. */
+const UINT = '(0|[1-9]\\d{0,14})'
+
+function sendPattern (str: string): RegExp {
+  return new RegExp(`^\\{"type":"send","req":${UINT},"room":"(${str})","text":"(${str})"(?:,"key":"(${str})")?\\}$`)
+}
+
+function msgPattern (str: string): RegExp {
+  return new RegExp(`^\\{"type":"msg","id":${UINT},"(room|to)":"(${str})","from":"(${str})","text":"(${str})","ts":${UINT}\\}$`)
+}
+
 /**
  * A `send` as clients write it: fields in this order, a plain request id,
  * strings without escapes (no `"`, `\` or control character inside).
  */
-const PLAIN_SEND = /^\{"type":"send","req":(0|[1-9]\d{0,14}),"room":"([^"\\\x00-\x1f]*)","text":"([^"\\\x00-\x1f]*)"(?:,"key":"([^"\\\x00-\x1f]*)")?\}$/
+const PLAIN_SEND = sendPattern(PLAIN)
+/** The same, every character ASCII: read from bytes taken as latin1 (see `readSendAscii`). */
+const ASCII_SEND = sendPattern(ASCII)
 
 /**
  * A fast path for the frame a server reads most. One regular expression
@@ -15,7 +32,19 @@ const PLAIN_SEND = /^\{"type":"send","req":(0|[1-9]\d{0,14}),"room":"([^"\\\x00-
  * same (the property tests check this).
  */
 export function readSend (json: string): SendMessage | undefined {
-  const match = PLAIN_SEND.exec(json)
+  return sendOf(PLAIN_SEND.exec(json))
+}
+
+/**
+ * `readSend` over a body decoded as latin1 (one character per byte, no
+ * UTF-8 decoding): it answers only when every character is ASCII, where
+ * latin1 and UTF-8 agree; anything else takes the UTF-8 path.
+ */
+export function readSendAscii (latin1: string): SendMessage | undefined {
+  return sendOf(ASCII_SEND.exec(latin1))
+}
+
+function sendOf (match: RegExpExecArray | null): SendMessage | undefined {
   if (match === null) return undefined
   const [, req, room, text, key] = match
   return key === undefined
@@ -27,7 +56,8 @@ export function readSend (json: string): SendMessage | undefined {
  * A `msg` as the reference server writes it live: fields in this order, the
  * room (or, for a direct message, `to`), plain strings.
  */
-const PLAIN_MSG = /^\{"type":"msg","id":(0|[1-9]\d{0,14}),"(room|to)":"([^"\\\x00-\x1f]*)","from":"([^"\\\x00-\x1f]*)","text":"([^"\\\x00-\x1f]*)","ts":(0|[1-9]\d{0,14})\}$/
+const PLAIN_MSG = msgPattern(PLAIN)
+const ASCII_MSG = msgPattern(ASCII)
 
 /**
  * The client's fast path for the frame it reads most, like `readSend` for
@@ -35,7 +65,15 @@ const PLAIN_MSG = /^\{"type":"msg","id":(0|[1-9]\d{0,14}),"(room|to)":"([^"\\\x0
  * the text...), which then takes the general path with the same result.
  */
 export function readMsg (json: string): ChatMessage | undefined {
-  const match = PLAIN_MSG.exec(json)
+  return msgOf(PLAIN_MSG.exec(json))
+}
+
+/** `readMsg` over a body decoded as latin1, answering only for ASCII (see `readSendAscii`). */
+export function readMsgAscii (latin1: string): ChatMessage | undefined {
+  return msgOf(ASCII_MSG.exec(latin1))
+}
+
+function msgOf (match: RegExpExecArray | null): ChatMessage | undefined {
   if (match === null) return undefined
   const [, id, where, name, from, text, ts] = match
   return where === 'room'

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { validateClientMessage, validateServerMessage } from '../src/index.js'
-import { readMsg, readSend } from '../src/plain-frames.js'
+import { decodeClientMessage, decodeServerMessage, validateClientMessage, validateServerMessage } from '../src/index.js'
+import { readMsg, readMsgAscii, readSend, readSendAscii } from '../src/plain-frames.js'
 
 /** What the general path makes of a text: the message, or undefined if it throws. */
 function reference (json: string): unknown {
@@ -159,6 +159,72 @@ describe('readMsg', () => {
       const json = base.slice(0, at) + insert.join('') + base.slice(at + drop)
       const fast = readMsg(json)
       if (fast !== undefined) assert.deepEqual(fast, serverReference(json), json)
+    }), { numRuns: 5000 })
+  })
+})
+
+/** The general path over bytes: the message, or the code of the error it throws. */
+function generalPath (bytes: Uint8Array, validate: (value: unknown) => unknown): unknown {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    return 'invalid_utf8'
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return 'malformed_frame'
+  }
+  try {
+    return validate(value)
+  } catch (err) {
+    return (err as { code: string }).code
+  }
+}
+
+function outcome (decode: () => unknown): unknown {
+  try {
+    return decode()
+  } catch (err) {
+    return (err as { code: string }).code
+  }
+}
+
+describe('the ASCII fast paths (bytes read as latin1)', () => {
+  it('answer only for ASCII bodies, with what the UTF-8 path gives', () => {
+    fc.assert(fc.property(fc.nat({ max: 2 ** 40 }), anyText, anyText, anyText, (n, a, b, text) => {
+      for (const json of [
+        JSON.stringify({ type: 'msg', id: n, room: a, from: b, text, ts: n }),
+        JSON.stringify({ type: 'send', req: n, room: a, text, key: b })
+      ]) {
+        const bytes = Buffer.from(json, 'utf8')
+        const latin1 = bytes.toString('latin1')
+        const fast = json.startsWith('{"type":"msg"') ? readMsgAscii(latin1) : readSendAscii(latin1)
+        if (fast === undefined) continue
+        assert.ok(bytes.every(byte => byte < 0x80), 'only ASCII bodies are read as latin1')
+        assert.deepEqual(fast, JSON.parse(json))
+      }
+    }), { numRuns: 3000 })
+    assert.equal(readMsgAscii(Buffer.from('{"type":"msg","id":1,"room":"r","from":"b","text":"héllo","ts":1}', 'utf8').toString('latin1')), undefined)
+    assert.deepEqual(readMsgAscii('{"type":"msg","id":1,"room":"r","from":"b","text":"hello","ts":1}'), { type: 'msg', id: 1, room: 'r', from: 'b', text: 'hello', ts: 1 })
+  })
+
+  it('decodeClientMessage and decodeServerMessage, over any bytes and any range, answer as the general path', () => {
+    const bodies = [
+      '{"type":"send","req":42,"room":"general","text":"hello there","key":"abc"}',
+      '{"type":"msg","id":42,"room":"general","from":"bob","text":"hello there","ts":1795960000000}'
+    ].map(s => Buffer.from(s, 'utf8'))
+    const insert = fc.uint8Array({ maxLength: 4 })
+    fc.assert(fc.property(fc.nat({ max: 1 }), fc.nat({ max: 120 }), fc.nat({ max: 3 }), insert, fc.nat({ max: 8 }), (which, at, drop, extra, pad) => {
+      const base = bodies[which]
+      const mangled = Buffer.concat([base.subarray(0, at), extra, base.subarray(Math.min(base.length, at + drop))])
+      // The body sits inside a larger chunk, as the decoder hands it over.
+      const chunk = Buffer.concat([Buffer.alloc(pad, 0x41), mangled, Buffer.alloc(pad, 0x42)])
+      const range = [chunk, pad, pad + mangled.length] as const
+      assert.deepEqual(outcome(() => decodeClientMessage(...range)), generalPath(mangled, validateClientMessage))
+      assert.deepEqual(outcome(() => decodeServerMessage(...range)), generalPath(mangled, validateServerMessage))
     }), { numRuns: 5000 })
   })
 })
