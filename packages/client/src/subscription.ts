@@ -62,7 +62,8 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  async next (): Promise<IteratorResult<T>> {
+  // Not `async`: an item already queued is handed back as a settled promise, without an async function's frame.
+  next (): Promise<IteratorResult<T>> {
     if (this.head < this.items.length) {
       const value = this.items[this.head++]
       if (this.head === this.items.length) {
@@ -73,17 +74,17 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
         this.head = 0
       }
       this.onSpace()
-      return { value, done: false }
+      return Promise.resolve({ value, done: false })
     }
     if (this.finished) {
       if (this.error !== undefined) {
         const error = this.error
         this.error = undefined // thrown once; later calls just report done
-        throw error
+        return Promise.reject(error)
       }
-      return { value: undefined, done: true }
+      return Promise.resolve({ value: undefined, done: true })
     }
-    return await new Promise((resolve, reject) => { this.waiter = { resolve, reject } })
+    return new Promise((resolve, reject) => { this.waiter = { resolve, reject } })
   }
 
   /** `break` out of a `for await`: ends this subscription only. */
