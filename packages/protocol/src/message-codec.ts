@@ -48,30 +48,40 @@ export function parseBody (body: Uint8Array | Uint8ArrayList): unknown {
   return parseJson(decodeText(bytes, 0, bytes.length))
 }
 
+/** The fast path of one side: the frame type it reads, the readers, and the general check. */
+interface FastPath<T> {
+  type: string
+  /** Reads the body taken as latin1; answers only when it is all ASCII. */
+  ascii: (latin1: string) => T | undefined
+  /** Reads the UTF-8 decoded body. */
+  plain: (text: string) => T | undefined
+  validate: (value: unknown) => T
+}
+
+const CLIENT_PATH: FastPath<ClientMessage> = { type: 'send', ascii: readSendAscii, plain: readSend, validate: validateClientMessage }
+const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAscii, plain: readMsg, validate: validateServerMessage }
+
+function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, start: number, end: number | undefined): T {
+  const bytes = bytesOf(body)
+  end ??= bytes.length
+  if (latin1Slice !== undefined && typeIs(bytes, start, end, path.type)) {
+    const fast = path.ascii(latin1Slice.call(bytes, start, end))
+    if (fast !== undefined) return fast
+  }
+  const text = decodeText(bytes, start, end)
+  return path.plain(text) ?? path.validate(parseJson(text))
+}
+
 /**
  * Decodes one frame body sent by a client (used by servers): all of `body`,
  * or `body[start, end)`. Sends, most of the traffic, take a fast path: as
  * latin1 when all ASCII, else after UTF-8 decoding (plain-frames.ts).
  */
 export function decodeClientMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ClientMessage {
-  const bytes = bytesOf(body)
-  end ??= bytes.length
-  if (latin1Slice !== undefined && typeIs(bytes, start, end, 'send')) {
-    const fast = readSendAscii(latin1Slice.call(bytes, start, end))
-    if (fast !== undefined) return fast
-  }
-  const text = decodeText(bytes, start, end)
-  return readSend(text) ?? validateClientMessage(parseJson(text))
+  return decodeWith(CLIENT_PATH, body, start, end)
 }
 
 /** Decodes one frame body sent by a server (used by clients), like `decodeClientMessage`; live messages take the fast path. */
 export function decodeServerMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ServerMessage {
-  const bytes = bytesOf(body)
-  end ??= bytes.length
-  if (latin1Slice !== undefined && typeIs(bytes, start, end, 'msg')) {
-    const fast = readMsgAscii(latin1Slice.call(bytes, start, end))
-    if (fast !== undefined) return fast
-  }
-  const text = decodeText(bytes, start, end)
-  return readMsg(text) ?? validateServerMessage(parseJson(text))
+  return decodeWith(SERVER_PATH, body, start, end)
 }

@@ -5,13 +5,16 @@ import { decodeClientMessage, decodeServerMessage, validateClientMessage, valida
 import { readMsg, readMsgAscii, readSend, readSendAscii } from '../src/plain-frames.js'
 
 /** What the general path makes of a text: the message, or undefined if it throws. */
-function reference (json: string): unknown {
+function referenceWith (validate: (value: unknown) => unknown, json: string): unknown {
   try {
-    return validateClientMessage(JSON.parse(json))
+    return validate(JSON.parse(json))
   } catch {
     return undefined
   }
 }
+
+const reference = (json: string): unknown => referenceWith(validateClientMessage, json)
+const serverReference = (json: string): unknown => referenceWith(validateServerMessage, json)
 
 /** The fast path agrees with the general one whenever it answers. */
 function agrees (json: string): void {
@@ -99,14 +102,6 @@ describe('readSend', () => {
   })
 })
 
-/** What the general path makes of a server frame's text: the message, or undefined if it throws. */
-function serverReference (json: string): unknown {
-  try {
-    return validateServerMessage(JSON.parse(json))
-  } catch {
-    return undefined
-  }
-}
 
 describe('readMsg', () => {
   it('reads live room and direct messages as the server writes them', () => {
