@@ -17,9 +17,6 @@ export function frameBytes (body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_
   return frame
 }
 
-/** Node's Buffer has this method (`write` with 'latin1' calls it), but @types/node does not declare it. */
-interface LatinWritable { latin1Write: (text: string, offset: number) => number }
-
 /** Node's Buffer, where there is one: it writes the JSON text straight into the frame (one allocation, no copy). */
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
 
@@ -44,26 +41,6 @@ export function frameJson (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES
   const frame = NodeBuffer.allocUnsafe(prefixLength + bodyLength)
   varint.encode(bodyLength, frame, 0)
   frame.write(json, prefixLength, 'utf8')
-  return frame
-}
-
-/**
- * Frames JSON the caller knows is ASCII (numbers, names, escaped text): its
- * length in bytes is its length in characters, and it is copied without
- * UTF-8 encoding. Hot paths (acks, messages) use it.
- */
-export function frameAscii (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
-  if (NodeBuffer === undefined) return frameJson(json, maxFrameBytes)
-  const bodyLength = json.length
-  if (bodyLength > maxFrameBytes) {
-    throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${bodyLength} bytes exceeds the limit of ${maxFrameBytes}`)
-  }
-  const prefixLength = bodyLength < 0x80 ? 1 : varint.encodingLength(bodyLength)
-  const frame = NodeBuffer.allocUnsafe(prefixLength + bodyLength)
-  if (prefixLength === 1) frame[0] = bodyLength
-  else varint.encode(bodyLength, frame, 0)
-  // latin1Write: Buffer#write's encoding lookup costs more than the copy for a frame this small.
-  ;(frame as unknown as LatinWritable).latin1Write(json, prefixLength)
   return frame
 }
 

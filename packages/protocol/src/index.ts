@@ -6,7 +6,7 @@ export {
 } from './limits.js'
 export type * from './messages.js'
 export { validateClientMessage, validateServerMessage } from './validate.js'
-export { encodeFrame, frameAscii, frameBytes, frameJson, frameLatin1 } from './frame-encoder.js'
+export { encodeFrame, frameBytes, frameJson, frameLatin1 } from './frame-encoder.js'
 export { FrameDecoder } from './frame-decoder.js'
 export { parseBody, decodeClientMessage, decodeServerMessage } from './message-codec.js'
 export { readMsg, readMsgAscii, readSend, readSendAscii } from './plain-frames.js'
