@@ -7,7 +7,7 @@ export type MessageAddress = 'room' | 'to'
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/
 
 /** True if `text` is all ASCII with nothing to escape: its byte length is its length, its JSON is `"${text}"`. */
-export function isPlainAscii (text: string): boolean {
+function isPlainAscii (text: string): boolean {
   return PLAIN_ASCII.test(text)
 }
 

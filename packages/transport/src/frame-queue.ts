@@ -111,7 +111,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   async * [Symbol.asyncIterator] (): AsyncGenerator<Uint8Array> {
     while (true) {
       if (this.head < this.frames.length) {
-        yield this.takeWrite()
+        yield this.take()
       } else if (this.ended) {
         this.releaseDrainWaiters()
         return
@@ -148,13 +148,8 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
     this.writer!()
   }
 
-  /** Push mode: takes queued frames (there must be some), up to `maxWriteBytes`, as one buffer. */
+  /** Takes queued frames (there must be some: `hasFrames`), up to `maxWriteBytes`, as one buffer. The iterator uses it; push-mode owners call it. */
   take (): Uint8Array {
-    return this.takeWrite()
-  }
-
-  /** Takes queued frames, at least one, up to `maxWriteBytes`, as one buffer. */
-  private takeWrite (): Uint8Array {
     const start = this.head
     let size = this.frames[start].byteLength
     let end = start + 1

@@ -1,4 +1,4 @@
-import { encodeFrame } from '@chat/protocol'
+import { encodeFrame, frameLatin1 } from '@chat/protocol'
 import { startServerProcess } from '../server-process.js'
 import type { ConnectionSpec, LoadTarget, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
@@ -87,26 +87,15 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   }
 
   /**
-   * All the texts' frames as one latin1 string, written once: a frame's varint
-   * prefix is one or two bytes below 256, the texts are ASCII without anything
-   * to escape (message-text.ts), so every character is one byte. Building
-   * buffers per frame cost the load generator more than the server's work.
+   * All the texts' frames as one latin1 string, written once (`frameLatin1`:
+   * the texts are ASCII with nothing to escape, message-text.ts). Building a
+   * buffer per frame cost the load generator more than the server's work.
    */
   send (texts: string[]): void {
     let wire = ''
-    for (const text of texts) {
-      const body = `{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`
-      wire += varintChars(body.length) + body
-    }
+    for (const text of texts) wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`)
     this.socket.write(wire, 'latin1')
   }
-}
-
-/** An unsigned varint below 2^14 as latin1 characters (one per byte). */
-function varintChars (n: number): string {
-  if (n < 0x80) return String.fromCharCode(n)
-  if (n < 0x4000) return String.fromCharCode((n & 0x7f) | 0x80, n >> 7)
-  throw new RangeError(`a send of ${n} bytes is longer than the load generator writes`)
 }
 
 const QUOTE = 0x22
