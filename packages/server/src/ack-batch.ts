@@ -1,4 +1,4 @@
-import { frameLatin1 } from '@chat/protocol'
+import { frameLatin1 } from '@chat/protocol/fast'
 import type { Connection } from './connection.js'
 
 /**

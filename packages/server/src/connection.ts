@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
-import { decodeChunk, decodeClientMessage, encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
+import { decodeClientMessage, encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
+import { decodeChunk } from '@chat/protocol/fast'
 import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
 import { FrameQueue } from '@chat/transport'
 import type { ResolvedServerOptions } from './options.js'

@@ -1,4 +1,4 @@
-import { frameJson, frameLatin1 } from '@chat/protocol'
+import { frameJson, frameLatin1 } from '@chat/protocol/fast'
 
 /** Where a message goes: a room, or (a direct message) a user. */
 export type MessageAddress = 'room' | 'to'

@@ -1,3 +1,4 @@
+export type { AbortOptions } from './abort-options.js'
 export type { Duplex } from './duplex.js'
 export { tcpDuplex } from './tcp-duplex.js'
 export { FrameQueue, DEFAULT_MAX_WRITE_BYTES } from './frame-queue.js'

@@ -1,4 +1,5 @@
-import { encodeFrame, frameLatin1 } from '@chat/protocol'
+import { encodeFrame } from '@chat/protocol'
+import { frameLatin1 } from '@chat/protocol/fast'
 import { startServerProcess } from '../server-process.js'
 import type { ConnectionSpec, LoadTarget, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
