@@ -1,75 +1,95 @@
 import type { Socket } from 'node:net'
-import type { Duplex } from './duplex.js'
+import type { Duplex, DuplexEvents } from './duplex.js'
+import { PullForm } from './pull-form.js'
+
+const kEvents = Symbol('chat.duplexEvents')
+type AttachedSocket = Socket & { [kEvents]: DuplexEvents }
+
+// One set of listeners for every socket, finding their owner on the socket itself:
+// a server with 10,000 idle connections keeps no closures per connection for them.
+function onSocketData (this: AttachedSocket, chunk: Buffer): void { this[kEvents].onData(chunk) }
+function onSocketEnd (this: AttachedSocket): void { this[kEvents].onEnd() }
+function onSocketDrain (this: AttachedSocket): void { this[kEvents].onDrain() }
+function onSocketClose (this: AttachedSocket): void { this[kEvents].onClose() }
+/** Socket errors (a reset peer) are an end of the connection, seen through 'close'. */
+function ignore (): void {}
 
 /**
- * Wraps a connected `net.Socket` (or `tls.TLSSocket`) as a `Duplex`.
- *
- * The source iterates the socket in pull mode and does not destroy it when the
- * consumer returns early, so the write side can still say goodbye. Socket
- * errors (a reset peer) end the source quietly: to the layers above, a vanished
- * peer is an end of stream, not an exception.
+ * A connected `net.Socket` (or `tls.TLSSocket`) as a `Duplex`. The push form
+ * is the socket's own events and flow control; the pull form is built over
+ * it on first use. A reset peer is a close, never an exception.
  */
-export function tcpDuplex (socket: Socket): Duplex {
-  // Errors surface through the iterator and the 'close' event; never as an uncaught 'error'.
-  socket.on('error', () => {})
-  socket.setNoDelay(true)
-  const closed = new Promise<void>(resolve => { socket.once('close', () => { resolve() }) })
-  const remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+export class TcpDuplex implements Duplex {
+  readonly remoteAddress: string
+  // Made on first use: a server's connections use the push form only.
+  private pull: PullForm | undefined
+  private sourceIterator: AsyncIterable<Uint8Array> | undefined
+  private closedPromise: Promise<void> | undefined
 
-  // The loops below drop each chunk before they wait for the next: a suspended `for await` kept
-  // its last value alive, so every idle connection held its last read and its last write.
-  async function * source (): AsyncGenerator<Uint8Array> {
-    const chunks = socket.iterator({ destroyOnReturn: false })
-    try {
-      while (true) {
-        let next: IteratorResult<unknown> | undefined = await chunks.next()
-        if (next.done === true) return
-        const chunk = next.value as Uint8Array
-        next = undefined
-        yield chunk
-      }
-    } catch {
-      // ECONNRESET and friends: the peer is gone, which is an end of stream.
-    } finally {
-      // The consumer stopped early: let the socket iterator remove its listeners.
-      await chunks.return?.().catch(() => {})
-    }
+  constructor (private readonly socket: Socket) {
+    socket.on('error', ignore)
+    socket.setNoDelay(true)
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
   }
 
-  async function sink (chunks: AsyncIterable<Uint8Array>): Promise<void> {
-    const iterator = chunks[Symbol.asyncIterator]()
-    while (true) {
-      let next: IteratorResult<Uint8Array> | undefined = await iterator.next()
-      if (next.done === true) break
-      if (socket.destroyed) {
-        await iterator.return?.()
-        return
-      }
-      const full = !socket.write(next.value)
-      next = undefined
-      if (full) await drained(socket)
-    }
-    if (!socket.destroyed) socket.end()
+  get source (): AsyncIterable<Uint8Array> {
+    this.sourceIterator ??= this.pullForm().source()
+    return this.sourceIterator
   }
 
-  return {
-    source: source(),
-    sink,
-    destroy: () => { socket.destroy() },
-    get writableLength () { return socket.writableLength },
-    closed,
-    remoteAddress
+  readonly sink = async (source: AsyncIterable<Uint8Array>): Promise<void> => {
+    await this.pullForm().sink(source)
+  }
+
+  attach (events: DuplexEvents): void {
+    const socket = this.socket as AttachedSocket
+    socket[kEvents] = events
+    socket.on('data', onSocketData)
+    socket.on('end', onSocketEnd)
+    socket.on('drain', onSocketDrain)
+    socket.on('close', onSocketClose)
+    // Attached too late to see it: say so on the transport's turn, as it would have.
+    if (socket.closed) process.nextTick(() => { events.onClose() })
+  }
+
+  pause (): void {
+    this.socket.pause()
+  }
+
+  resume (): void {
+    this.socket.resume()
+  }
+
+  write (chunk: Uint8Array): boolean {
+    return this.socket.write(chunk)
+  }
+
+  end (): void {
+    if (!this.socket.writableEnded) this.socket.end()
+  }
+
+  destroy (): void {
+    this.socket.destroy()
+  }
+
+  get writableLength (): number {
+    return this.socket.writableLength
+  }
+
+  get closed (): Promise<void> {
+    this.closedPromise ??= this.socket.closed
+      ? Promise.resolve()
+      : new Promise(resolve => { this.socket.once('close', () => { resolve() }) })
+    return this.closedPromise
+  }
+
+  private pullForm (): PullForm {
+    this.pull ??= new PullForm(this)
+    return this.pull
   }
 }
 
-function drained (socket: Socket): Promise<void> {
-  return new Promise(resolve => {
-    const done = (): void => {
-      socket.off('drain', done)
-      socket.off('close', done)
-      resolve()
-    }
-    socket.on('drain', done)
-    socket.on('close', done)
-  })
+/** Wraps a connected socket as a `Duplex`. */
+export function tcpDuplex (socket: Socket): Duplex {
+  return new TcpDuplex(socket)
 }
