@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChatError, tcpTransport } from '@chat/client'
-import type { ChatClient, ChatMessage, Duplex, HistoryPage, Transport } from '@chat/client'
+import type { ChatClient, ChatMessage, HistoryPage, PullDuplex, Transport } from '@chat/client'
 import { decodeServerMessage, encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
 import { Harness } from './support/harness.js'
@@ -620,7 +620,7 @@ function heldEndTransport (released: Promise<void>): Transport {
       for await (const chunk of duplex.source) yield chunk.subarray()
       await released
     }
-    const held: Duplex = {
+    const held: PullDuplex = {
       source: source(),
       sink: async chunks => { await duplex.sink(chunks) },
       destroy: () => { duplex.destroy() },

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { tcpTransport } from '@chat/client'
-import type { Duplex, PresenceEvent, Transport } from '@chat/client'
+import type { PullDuplex, PresenceEvent, Transport } from '@chat/client'
 import { Harness } from './support/harness.js'
 import { take, within } from './support/wait.js'
 
@@ -79,7 +79,7 @@ test('an SDK client whose connection is cut is reported as disconnected, and its
   await alice.join('general')
   const events = alice.events()
 
-  let duplex: Duplex | undefined
+  let duplex: PullDuplex | undefined
   const capturing: Transport = async (address, options) => (duplex = await tcpTransport(address, options))
   const bob = await h.client(url, 'bob', { transport: capturing })
   await bob.join('general')

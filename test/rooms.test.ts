@@ -137,8 +137,11 @@ test('the SDK writes sends in the shape the server reads on its fast path', asyn
   const tapping: Transport = async (address, options) => {
     const inner = await tcpTransport(address, options)
     return {
-      ...inner,
       source: inner.source,
+      destroy: () => { inner.destroy() },
+      get writableLength () { return inner.writableLength },
+      closed: inner.closed,
+      remoteAddress: inner.remoteAddress,
       sink: async source => {
         await inner.sink((async function * () {
           for await (const chunk of source) {

@@ -1,6 +1,6 @@
 import { connect as netConnect } from 'node:net'
 import { once } from 'node:events'
-import type { Duplex, Transport } from '@chat/client'
+import type { PullDuplex, Transport } from '@chat/client'
 
 /**
  * A TCP transport for the SDK that connects from a given local address
@@ -23,7 +23,7 @@ export function boundTransport (localAddress: string): Transport {
         // A reset is an end of stream, as with the SDK's own transport.
       }
     }
-    const duplex: Duplex = {
+    const duplex: PullDuplex = {
       source: source(),
       sink: async chunks => {
         for await (const chunk of chunks) {

@@ -1,7 +1,7 @@
 import { decodeServerMessage, FrameDecoder } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
 import { tcpTransport } from '@chat/client'
-import type { Duplex, Transport } from '@chat/client'
+import type { PullDuplex, Transport } from '@chat/client'
 
 /**
  * The SDK's TCP transport, but when a chunk from the server holds a message
@@ -16,7 +16,7 @@ export class CoalescingTransport {
   /** How many chunks were merged with a later one. */
   merged = 0
   /** Every connection opened, so the test can cut the current one. */
-  readonly duplexes: Duplex[] = []
+  readonly duplexes: PullDuplex[] = []
 
   constructor (private readonly holdAfter: (message: ServerMessage) => boolean, private readonly holdMs = 2_000) {}
 
@@ -60,10 +60,10 @@ export class CoalescingTransport {
         yield chunk
       }
     }
-    const duplex: Duplex = {
+    const duplex: PullDuplex = {
       source: source(),
-      sink: inner.sink,
-      destroy: inner.destroy,
+      sink: async chunks => { await inner.sink(chunks) },
+      destroy: () => { inner.destroy() },
       get writableLength () { return inner.writableLength },
       closed: inner.closed,
       remoteAddress: inner.remoteAddress

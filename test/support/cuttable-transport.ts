@@ -1,12 +1,12 @@
 import { tcpTransport } from '@chat/client'
-import type { Duplex, Transport } from '@chat/client'
+import type { PullDuplex, Transport } from '@chat/client'
 
 /**
  * The SDK's TCP transport, keeping hold of each connection it opens so the
  * test can destroy the current one under the client, as a network reset would.
  */
 export class CuttableTransport {
-  readonly duplexes: Duplex[] = []
+  readonly duplexes: PullDuplex[] = []
 
   readonly transport: Transport = async (address, options) => {
     const duplex = await tcpTransport(address, options)

@@ -1,7 +1,7 @@
 import { decodeServerMessage, decodeStage, encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, ServerMessage } from '@chat/protocol'
 import { FrameQueue } from '@chat/transport'
-import type { Duplex } from '@chat/transport'
+import type { PullDuplex } from '@chat/transport'
 import { pipe } from 'it-pipe'
 import { ChatError } from './chat-error.js'
 
@@ -41,7 +41,7 @@ export class ClientConnection {
   private destroyTimer: NodeJS.Timeout | undefined
 
   constructor (
-    private readonly duplex: Duplex,
+    private readonly duplex: PullDuplex,
     private readonly options: ClientConnectionOptions,
     private readonly handler: ConnectionHandler
   ) {

@@ -1,24 +1,32 @@
-import { createServer as createNetServer } from 'node:net'
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net'
-import { once } from 'node:events'
-import { ChatRouter } from './chat-router.js'
-import { Connection } from './connection.js'
-import type { ConnectionEvents } from './connection.js'
-import { HeartbeatMonitor } from './heartbeat-monitor.js'
+import type { AddressInfo } from 'node:net'
+import { ErrorCodes } from '@chat/protocol'
+import type { AbortOptions, Duplex } from '@chat/transport'
+import { FanOut } from './commit/fan-out.js'
+import { IdempotencyKeys } from './commit/idempotency-keys.js'
+import { MessageIntake } from './commit/message-intake.js'
+import { Connection } from './connection/connection.js'
+import type { ConnectionEvents } from './connection/connection.js'
+import { HeartbeatMonitor } from './connection/heartbeat-monitor.js'
+import { DirectHandler } from './direct/direct-handler.js'
+import { InboxDelivery } from './direct/inbox-delivery.js'
+import type { Engine } from './engine/engine.js'
+import { LocalEngine } from './engine/local-engine.js'
+import { HistoryHandler } from './history/history-handler.js'
 import { silentLogger } from './logger.js'
 import { resolveOptions } from './options.js'
 import type { ResolvedServerOptions, ServerOptions } from './options.js'
-import { ErrorCodes } from '@chat/protocol'
+import { RoomHandler, MAX_LISTED_MEMBERS } from './rooms/room-handler.js'
+import { RoomRegistry } from './rooms/room-registry.js'
+import { RequestRouter } from './routing/request-router.js'
+import { LoginHandler } from './session/login-handler.js'
+import { logout } from './session/logout.js'
 import { MemoryStore } from './store/memory-store.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import type { Store } from './store/store.js'
+import { TcpListener } from './transport/tcp-listener.js'
+import type { ListenOptions } from './transport/tcp-listener.js'
 
-export interface ListenOptions {
-  /** Default 127.0.0.1. */
-  host?: string
-  /** Default 7777; 0 picks a free port. */
-  port?: number
-}
+export type { ListenOptions }
 
 export interface ServerStats {
   /** Open connections, logged in or not. */
@@ -29,74 +37,108 @@ export interface ServerStats {
   maxQueuedBytes: number
 }
 
-/** The reference chat server. Create it with `createServer`. */
+/**
+ * The reference chat server. Create it with `createServer`; `listen()` opens
+ * its TCP listener, and any other transport hands its connections to
+ * `accept()`. This class wires the parts together: connections → router →
+ * handlers (login, rooms, direct messages, history) → engine (names, rooms,
+ * ids, commit) → fan-out → connections' queues.
+ */
 export class ChatServer {
   readonly options: ResolvedServerOptions
+  /** Where messages and accounts are kept. */
+  readonly store: Store
   private readonly connections = new Set<Connection>()
   /** Set while shutting down: called when the last connection has closed. */
   private lastClosed: (() => void) | undefined
   /** What every connection reports to (one object, not closures per connection). */
   private readonly connectionEvents: ConnectionEvents
-  private readonly router: ChatRouter
+  private readonly engine: Engine
+  private readonly router: RequestRouter
   private readonly heartbeat: HeartbeatMonitor
-  private readonly netServer: NetServer
-  /** Where messages and accounts are kept. */
-  readonly store: Store
+  private readonly tcp: TcpListener
   private retentionTimer: NodeJS.Timeout | undefined
+  private started = false
   private closing: Promise<void> | undefined
 
   /** Opens the store (creating the data directory and schema if needed); throws if it can't. */
   constructor (options: ServerOptions = {}) {
     this.options = resolveOptions(options, silentLogger)
-    this.store = this.options.store ??
-      (this.options.dataDir !== undefined
-        ? new SqliteStore(this.options.dataDir, { durability: this.options.durability })
-        : new MemoryStore())
-    this.router = new ChatRouter(this.options, this.store)
-    this.heartbeat = new HeartbeatMonitor(this.connections, this.options)
+    const opts = this.options
+    this.store = opts.store ??
+      (opts.dataDir !== undefined ? new SqliteStore(opts.dataDir, { durability: opts.durability }) : new MemoryStore())
+    const rooms = new RoomRegistry()
+    const keys = new IdempotencyKeys(this.store)
+    const fanOut = new FanOut(opts, rooms, keys)
+    this.engine = new LocalEngine(this.store, rooms, fanOut, { presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS })
+    const intake = new MessageIntake(opts, this.engine, keys)
+    const inbox = new InboxDelivery(opts, this.store, this.engine)
+    this.router = new RequestRouter({
+      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn),
+      rooms: new RoomHandler(opts, this.engine, keys, intake),
+      direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
+      history: new HistoryHandler(opts, this.store, this.engine)
+    })
+    this.heartbeat = new HeartbeatMonitor(this.connections, opts)
     this.connectionEvents = {
       onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
-      beforeEnd: () => { this.router.flush() },
+      beforeEnd: () => { this.engine.flush() },
       onClose: conn => {
         this.connections.delete(conn)
-        this.router.disconnect(conn)
-        this.options.logger.info(`${conn.username ?? 'anonymous'} (${conn.remoteAddress}) disconnected`)
+        logout(this.engine, conn)
+        opts.logger.info(`${conn.name} (${conn.remoteAddress}) disconnected`)
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
-    this.netServer = createNetServer({ noDelay: true, allowHalfOpen: true }, socket => { this.accept(socket) })
+    this.tcp = new TcpListener(duplex => { this.accept(duplex) })
   }
 
-  /** Starts accepting connections; resolves with the bound address. */
+  /** Starts accepting TCP connections; resolves with the bound address. */
   async listen (options: ListenOptions = {}): Promise<AddressInfo> {
-    this.netServer.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7777 })
-    await Promise.race([
-      once(this.netServer, 'listening'),
-      once(this.netServer, 'error').then(([err]) => { throw err })
-    ])
-    this.heartbeat.start()
-    this.startRetention()
-    const address = this.address()!
+    const address = await this.tcp.listen(options)
+    this.start()
     this.options.logger.info(`listening on ${address.address}:${address.port}`)
     return address
   }
 
+  /** The TCP listener's address, once listening. */
   address (): AddressInfo | undefined {
-    const address = this.netServer.address()
-    return address !== null && typeof address === 'object' ? address : undefined
+    return this.tcp.address()
+  }
+
+  /**
+   * Serves one connection, from any transport: TCP (what `listen()` does),
+   * TLS, WebSocket, or an in-memory duplex (tests, embedding). Refused
+   * (destroyed) once the server is closing.
+   */
+  accept (duplex: Duplex): void {
+    if (this.closing !== undefined) {
+      duplex.destroy()
+      return
+    }
+    this.start()
+    this.connections.add(new Connection(duplex, this.options, this.connectionEvents))
+  }
+
+  /** Heartbeats and retention run once the server serves anyone. */
+  private start (): void {
+    if (this.started) return
+    this.started = true
+    this.heartbeat.start()
+    this.startRetention()
   }
 
   stats (): ServerStats {
     let maxQueuedBytes = 0
     for (const connection of this.connections) maxQueuedBytes = Math.max(maxQueuedBytes, connection.queuedBytes)
-    return { connections: this.connections.size, users: this.router.userCount, maxQueuedBytes }
+    return { connections: this.connections.size, users: this.engine.userCount, maxQueuedBytes }
   }
 
   /** Removes what the retention policy says is too old or too many; returns how many messages went. */
   applyRetention (now = Date.now()): number {
     const { maxAgeMs, maxMessagesPerStream } = this.options.retention
     if (maxAgeMs === undefined && maxMessagesPerStream === undefined) return 0
-    this.router.flush()
+    this.engine.flush()
     const removed = this.store.prune(this.options.retention, now)
     if (removed > 0) this.options.logger.info(`retention removed ${removed} message(s)`)
     return removed
@@ -121,40 +163,42 @@ export class ChatServer {
   /**
    * Graceful stop: no new connections; every client is told `server_shutdown`
    * and gets what was queued for it; clients still connected after
-   * `closeTimeoutMs` are cut off. Resolves once every connection has closed.
+   * `closeTimeoutMs` are cut off. Resolves once every connection has closed
+   * and the store is closed. Aborting `signal` stops the wait: the clients
+   * still connected are cut off at once, and the close completes.
    */
-  async close (): Promise<void> {
-    this.closing ??= this.shutdown()
-    return await this.closing
+  async close (options: AbortOptions = {}): Promise<void> {
+    const { signal } = options
+    const cutOff = (): void => { for (const connection of this.connections) connection.destroy() }
+    signal?.addEventListener('abort', cutOff, { once: true })
+    if (signal?.aborted === true) cutOff()
+    try {
+      this.closing ??= this.shutdown()
+      await this.closing
+    } finally {
+      signal?.removeEventListener('abort', cutOff)
+    }
   }
 
   private async shutdown (): Promise<void> {
     this.options.logger.info(`shutting down, ${this.connections.size} connection(s) open`)
-    const stopped = new Promise<void>(resolve => { this.netServer.close(() => { resolve() }) })
+    const stopped = this.tcp.close()
     this.heartbeat.stop()
     clearInterval(this.retentionTimer)
     // What was accepted is committed and delivered before the goodbyes.
-    this.router.flush()
+    this.engine.flush()
     for (const connection of this.connections) {
       connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
     }
     await stopped
     if (this.connections.size > 0) await new Promise<void>(resolve => { this.lastClosed = resolve })
-    this.router.flush()
+    await this.engine.close()
     this.store.close()
     this.options.logger.info('stopped')
   }
-
-  private accept (socket: Socket): void {
-    if (this.closing !== undefined) {
-      socket.destroy()
-      return
-    }
-    this.connections.add(new Connection(socket, this.options, this.connectionEvents))
-  }
 }
 
-/** Creates a server; call `listen()` to start it. */
+/** Creates a server; call `listen()` to start it, or hand it connections with `accept()`. */
 export function createServer (options: ServerOptions = {}): ChatServer {
   return new ChatServer(options)
 }

@@ -15,24 +15,39 @@ export interface DuplexEvents {
 }
 
 /**
- * One connection, whatever carries it (TCP, TLS, WebSocket, memory).
+ * A connection in pull form only, with its lifecycle: what a pipeline (the
+ * SDK) consumes, as in the it-* / libp2p ecosystem. A consumer that stops
+ * pulling `source` stops the transport reading.
+ */
+export interface PullDuplex {
+  /** Incoming chunks. Ends when the peer ends or the connection closes; never throws. */
+  readonly source: AsyncIterable<Uint8Array>
+  /** Writes every chunk of `source`, honouring the transport's backpressure, then ends the write side. */
+  sink: (source: AsyncIterable<Uint8Array>) => Promise<void>
+  /** Ends the connection at once, dropping anything unwritten. */
+  destroy: () => void
+  /** Bytes accepted by the transport but not yet handed on (to the OS, or to the peer). */
+  readonly writableLength: number
+  /** Settles once the connection is fully closed, however that happened. */
+  readonly closed: Promise<void>
+  /** The peer's address, for logs and per-address limits: `host:port`, or a label for non-network transports. */
+  readonly remoteAddress: string
+}
+
+/**
+ * One connection, whatever carries it (TCP, TLS, WebSocket, memory): every
+ * transport of this package provides it whole.
  *
  * It has two forms, over the same bytes; use one or the other:
- * - **pull** (`source`, `sink`), as in the it-* / libp2p ecosystem: a
- *   consumer that stops pulling stops the transport reading. The SDK, with
- *   one connection, composes its stages over this form with `it-pipe`.
+ * - **pull** (`source`, `sink`, see `PullDuplex`): the SDK, with one
+ *   connection, composes its stages over this form with `it-pipe`.
  * - **push** (`attach`, `write`, `pause`, `resume`, `end`): chunks are handed
  *   to callbacks as they arrive. A server holds many idle connections, and a
  *   suspended pull pipeline keeps promises and generator frames alive for
  *   each (measured: 10.3 KiB of heap per idle connection, against 2.6 KiB
  *   in push form); the server core consumes this form.
  */
-export interface Duplex {
-  /** Incoming chunks, read in pull mode. Ends when the peer ends or the connection closes; never throws. */
-  readonly source: AsyncIterable<Uint8Array>
-  /** Writes every chunk of `source`, honouring the transport's backpressure, then ends the write side. */
-  sink: (source: AsyncIterable<Uint8Array>) => Promise<void>
-
+export interface Duplex extends PullDuplex {
   /** Push form: from now on, what arrives is handed to `events` (call once; `source` is then unusable). */
   attach: (events: DuplexEvents) => void
   /** Stops handing chunks to `onData` until `resume` (the peer is slowed down by the transport's own flow control). */
@@ -42,13 +57,4 @@ export interface Duplex {
   write: (chunk: Uint8Array) => boolean
   /** Ends the write side once what was written has gone out. */
   end: () => void
-
-  /** Ends the connection at once, dropping anything unwritten. */
-  destroy: () => void
-  /** Bytes accepted by the transport but not yet handed on (to the OS, or to the peer). */
-  readonly writableLength: number
-  /** Settles once the connection is fully closed, however that happened. */
-  readonly closed: Promise<void>
-  /** The peer's address, for logs and per-address limits: `host:port`, or a label for non-network transports. */
-  readonly remoteAddress: string
 }

@@ -1,5 +1,5 @@
 export type { AbortOptions } from './abort-options.js'
-export type { Duplex, DuplexEvents } from './duplex.js'
+export type { Duplex, DuplexEvents, PullDuplex } from './duplex.js'
 export { tcpDuplex, TcpDuplex } from './tcp-duplex.js'
 export { duplexPair } from './memory-duplex.js'
 export type { DuplexPairOptions } from './memory-duplex.js'

@@ -1,5 +1,5 @@
 import { connect } from '@chat/client'
-import type { Duplex } from '@chat/client'
+import type { PullDuplex } from '@chat/client'
 import { encodeFrame } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import type { ScenarioReport } from '../report.js'
@@ -59,7 +59,7 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
   const streamStarts = new Promise<void>(resolve => { startStream = resolve })
   let closeTransport!: () => void
   const transportClosed = new Promise<void>(resolve => { closeTransport = resolve })
-  const transport = async (): Promise<Duplex> => ({
+  const transport = async (): Promise<PullDuplex> => ({
     source: (async function * () {
       yield welcome
       await streamStarts

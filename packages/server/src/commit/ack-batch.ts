@@ -1,5 +1,5 @@
 import { frameLatin1 } from '@chat/protocol/fast'
-import type { Connection } from './connection.js'
+import type { Session } from '../session/session.js'
 
 /**
  * The acknowledgements of one commit, gathered per sender: each sender gets
@@ -8,15 +8,15 @@ import type { Connection } from './connection.js'
  * frames are built as a latin1 string, one character per byte.
  */
 export class AckBatch {
-  private readonly wires = new Map<Connection, string>()
+  private readonly wires = new Map<Session, string>()
 
-  add (sender: Connection, re: number, id: number, ts: number, stored: boolean): void {
+  add (sender: Session, re: number, id: number, ts: number, stored: boolean): void {
     const json = `{"type":"ack","re":${re},"id":${id},"ts":${ts}${stored ? ',"stored":true' : ''}}`
     this.wires.set(sender, (this.wires.get(sender) ?? '') + frameLatin1(json))
   }
 
   /** Queues each sender's acks, in the order they were added. */
   send (): void {
-    for (const [sender, wire] of this.wires) sender.sendFrame(Buffer.from(wire, 'latin1'))
+    for (const [sender, wire] of this.wires) sender.send(Buffer.from(wire, 'latin1'))
   }
 }

@@ -2,20 +2,24 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCodes, isValidUsername, PROTOCOL_VERSION } from '@chat/protocol'
 import type { HelloMessage } from '@chat/protocol'
-import type { Connection } from './connection.js'
+import type { Connection } from '../connection/connection.js'
+import { andThen } from '../engine/engine.js'
+import type { Engine, OnlineUser } from '../engine/engine.js'
+import type { ResolvedServerOptions } from '../options.js'
+import type { Store } from '../store/store.js'
 import { LoginThrottle } from './login-throttle.js'
-import type { OnlineUsers } from './online-users.js'
-import type { ResolvedServerOptions } from './options.js'
 import { hashPassword, verifyPassword } from './password-hasher.js'
-import type { Store } from './store/store.js'
+import { Session } from './session.js'
 
-export const MIN_PASSWORD_LENGTH = 8
-export const MAX_PASSWORD_LENGTH = 1024
+const MIN_PASSWORD_LENGTH = 8
+const MAX_PASSWORD_LENGTH = 1024
 
 /**
  * `hello`: version check, name rules, uniqueness, and — by auth mode —
  * registering an account or checking its password. Password work is async
  * (scrypt), so the connection's reading pauses until the login is decided.
+ * A login makes the connection's `Session`; a resume takes an older
+ * session's place (its rooms, its direct messages in question).
  */
 export class LoginHandler {
   private readonly throttle = new LoginThrottle()
@@ -23,20 +27,18 @@ export class LoginHandler {
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly store: Store,
-    private readonly users: OnlineUsers,
-    /** Called once a connection is logged in and welcomed. */
-    private readonly onLogin: (connection: Connection) => void,
-    /** Called when a connection takes the place of an older one of the same session. */
-    private readonly onReplace: (old: Connection, replacement: Connection) => void
+    private readonly engine: Engine,
+    /** Called once a session is logged in and welcomed. */
+    private readonly onLogin: (session: Session) => void
   ) {}
 
-  login (connection: Connection, hello: HelloMessage): Promise<void> | undefined {
+  login (connection: Connection, hello: HelloMessage): void | Promise<void> {
     if (hello.v !== PROTOCOL_VERSION) {
       connection.fail(ErrorCodes.UNSUPPORTED_VERSION, `this server speaks protocol version ${PROTOCOL_VERSION}`, false, hello.req)
       return
     }
-    if (connection.username !== undefined) {
-      connection.refuse(hello.req, ErrorCodes.ALREADY_LOGGED_IN, `already logged in as ${connection.username}`)
+    if (connection.session !== undefined) {
+      connection.refuse(hello.req, ErrorCodes.ALREADY_LOGGED_IN, `already logged in as ${connection.session.username}`)
       return
     }
     if (!isValidUsername(hello.username)) {
@@ -44,33 +46,24 @@ export class LoginHandler {
       return
     }
     const key = hello.username.toLowerCase()
-    if (this.inUse(key, hello)) {
-      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${hello.username} is in use`)
-      return
-    }
-    if (this.options.authMode === 'open') {
-      if (hello.register === true) {
-        connection.refuse(hello.req, ErrorCodes.REGISTRATION_CLOSED, 'this server has no accounts (auth mode open)')
+    return andThen(this.engine.findUser(key), holder => {
+      if (inUse(holder, hello)) {
+        connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${hello.username} is in use`)
         return
       }
-      this.complete(connection, hello, hello.username, false)
-      return
-    }
-    if (hello.register !== true && hello.password === undefined) {
+      if (this.options.authMode === 'open') {
+        if (hello.register === true) {
+          connection.refuse(hello.req, ErrorCodes.REGISTRATION_CLOSED, 'this server has no accounts (auth mode open)')
+          return
+        }
+        return this.complete(connection, hello, hello.username, false)
+      }
       // The common guest case stays synchronous: no password, so nothing to slow down.
-      const account = this.store.getAccount(key)
-      if (account === undefined && this.options.authMode === 'accounts') {
-        this.complete(connection, hello, hello.username, false)
-        return
+      if (hello.register !== true && hello.password === undefined && this.options.authMode === 'accounts' && this.store.getAccount(key) === undefined) {
+        return this.complete(connection, hello, hello.username, false)
       }
-    }
-    return this.authenticate(connection, hello, key)
-  }
-
-  /** In use by a connection the hello can't replace (no matching `resume` token). */
-  private inUse (key: string, hello: HelloMessage): boolean {
-    const current = this.users.get(key)
-    return current !== undefined && (hello.resume === undefined || current.session !== hello.resume)
+      return this.authenticate(connection, hello, key)
+    })
   }
 
   private async authenticate (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
@@ -106,7 +99,7 @@ export class LoginHandler {
       connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, password === undefined ? `${account.name} is registered: a password is needed` : 'wrong password')
       return false
     }
-    this.complete(connection, hello, account.name, true)
+    await this.complete(connection, hello, account.name, true)
     return true
   }
 
@@ -124,50 +117,61 @@ export class LoginHandler {
     const passwordHash = await hashPassword(password)
     if (connection.closing) return true
     // The name may have been taken while hashing (a guest logged in): create nothing then.
-    if (this.inUse(key, hello) || !this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
+    if (inUse(await this.engine.findUser(key), hello) || !this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is in use or registered already`)
       return true
     }
     this.options.logger.info(`${hello.username} registered from ${connection.remoteAddress}`)
-    this.complete(connection, hello, hello.username, true)
+    await this.complete(connection, hello, hello.username, true)
     return true
   }
 
-  private complete (connection: Connection, hello: HelloMessage, name: string, registered: boolean): void {
-    const key = name.toLowerCase()
-    // Someone may have taken the name while the password was being checked.
+  private complete (connection: Connection, hello: HelloMessage, name: string, registered: boolean): void | Promise<void> {
     if (connection.closing) return
-    if (this.inUse(key, hello)) {
-      connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${name} is in use`)
-      return
-    }
-    const replaced = this.users.get(key)
-    if (replaced !== undefined) {
-      // The client says it is this session's owner, reconnecting before the server saw the old connection die.
-      this.users.remove(replaced)
-      this.onReplace(replaced, connection)
-      replaced.fail(ErrorCodes.SESSION_REPLACED, 'you logged in again from another connection')
-    }
-    connection.username = name
-    connection.userKey = key
-    connection.registered = registered
-    // A guest that resumes keeps its session's identity, so its direct conversations carry on.
-    connection.identity = registered ? key : (replaced?.identity ?? `${key}~${randomBytes(6).toString('base64url')}`)
-    connection.session = randomBytes(16).toString('base64url')
-    this.users.add(connection)
-    this.options.logger.info(`${name} logged in${registered ? '' : ' as a guest'} from ${connection.remoteAddress}`)
-    connection.send({
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      re: hello.req,
+    const key = name.toLowerCase()
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options
+    const create = (replacing: OnlineUser | undefined): Session => new Session(connection, {
       username: name,
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-      heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
-      maxFrameBytes: this.options.maxFrameBytes,
-      maxTextBytes: this.options.maxTextBytes,
+      userKey: key,
       registered,
-      session: connection.session
+      // A guest that resumes keeps its session's identity, so its direct conversations carry on.
+      identity: registered ? key : (replacing?.identity ?? `${key}~${randomBytes(6).toString('base64url')}`),
+      token: randomBytes(16).toString('base64url')
+    }, heartbeatTimeoutMs + heartbeatIntervalMs)
+    // Someone may have taken the name while the password was being checked.
+    return andThen(this.engine.claimName(key, hello.resume, create), claim => {
+      if (claim === undefined) {
+        connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `the name ${name} is in use`)
+        return
+      }
+      const { session, replaced } = claim
+      if (replaced !== undefined) {
+        // The client says it is this session's owner, reconnecting before the server saw the old connection die.
+        // That connection may have been dead for a while (a half-open socket): what it was handed lately goes
+        // again, after the welcome. Rooms need nothing: the client replays them from its last id.
+        session.resentDirect = replaced.takeRecentDirect()
+        replaced.connection.fail(ErrorCodes.SESSION_REPLACED, 'you logged in again from another connection')
+      }
+      connection.session = session
+      this.options.logger.info(`${name} logged in${registered ? '' : ' as a guest'} from ${connection.remoteAddress}`)
+      connection.send({
+        type: 'welcome',
+        v: PROTOCOL_VERSION,
+        re: hello.req,
+        username: name,
+        heartbeatIntervalMs,
+        heartbeatTimeoutMs,
+        maxFrameBytes: this.options.maxFrameBytes,
+        maxTextBytes: this.options.maxTextBytes,
+        registered,
+        session: session.token
+      })
+      this.onLogin(session)
     })
-    this.onLogin(connection)
   }
+}
+
+/** Held by a session the hello can't replace (no matching `resume` token). */
+function inUse (holder: OnlineUser | undefined, hello: HelloMessage): boolean {
+  return holder !== undefined && (hello.resume === undefined || holder.token !== hello.resume)
 }

@@ -1,4 +1,4 @@
-import type { MessageWrite, Store } from './store/store.js'
+import type { MessageWrite, Store } from '../store/store.js'
 
 /**
  * Writes messages to the store in groups: everything accepted during one
@@ -16,11 +16,6 @@ export class GroupCommitLog<Write extends MessageWrite> {
     /** Called with a committed batch, in write order; or with the error that failed the batch. */
     private readonly onCommitted: (writes: Write[], error?: Error) => void
   ) {}
-
-  /** Messages waiting for the next commit. */
-  get pending (): number {
-    return this.writes.length
-  }
 
   /** Queues a write for the next commit (it may carry what to do once committed). */
   write (write: Write): void {

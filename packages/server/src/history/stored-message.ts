@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@chat/protocol'
-import type { StoredMessage } from './store/store.js'
+import type { StoredMessage } from '../store/store.js'
 
 /** A stored message as the wire carries it; `replay` tags it as an answer to that replay request. */
 export function toChatMessage (stored: StoredMessage, replay?: number): ChatMessage {

@@ -1,9 +1,10 @@
-import type { Socket } from 'node:net'
 import { decodeClientMessage, encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
-import { decodeChunk } from '@chat/protocol/fast'
 import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
+import { decodeChunk } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
-import type { ResolvedServerOptions } from './options.js'
+import type { Duplex, DuplexEvents } from '@chat/transport'
+import type { ResolvedServerOptions } from '../options.js'
+import type { Session } from '../session/session.js'
 
 /** Why a connection ended, as the rest of the server sees it. */
 export type EndReason = 'quit' | 'disconnected'
@@ -18,45 +19,22 @@ export interface ConnectionEvents {
 
 let nextConnectionId = 1
 
-/** Direct messages a connection remembers, at most, for a resume (see `recentDirect`). */
-const MAX_RECENT_DIRECT = 256
-
-/** Socket errors (a reset peer) are an end of the connection, seen through 'close'. */
-function ignore (): void {}
-
 /**
- * One client on the server: its socket, read chunk by chunk (each chunk
- * framed and decoded into one batch, synchronously), and its bounded
- * outbound queue, written as the socket takes it.
+ * One client on the server, over any transport: its duplex, read chunk by
+ * chunk (each chunk framed and decoded into one batch, synchronously), and
+ * its bounded outbound queue, written as the transport takes it. Who the
+ * user is lives in its `Session`, once logged in.
  *
- * Callbacks rather than the async-iterator pipeline the client uses: a server
- * holds many idle connections, and a suspended pipeline (socket iterator,
- * decoding stage, reading loop, writing loop) kept a dozen promises and
- * generator frames alive for each, several KiB apiece. Here an idle
- * connection is the socket, this object, its decoder and its queue.
+ * The duplex's push form rather than the async-iterator pipeline the client
+ * uses: a server holds many idle connections, and a suspended pipeline
+ * (source iterator, decoding stage, reading loop, writing loop) kept a dozen
+ * promises and generator frames alive for each, several KiB apiece. Here an
+ * idle connection is the duplex, this object, its decoder and its queue.
  */
-export class Connection {
+export class Connection implements DuplexEvents {
   readonly id = nextConnectionId++
   /** Set once logged in. */
-  username: string | undefined
-  /** Lower-cased username, the key it is unique under. */
-  userKey: string | undefined
-  /** Logged in to a registered account (not a guest name). */
-  registered = false
-  /**
-   * Who this user is in stored direct conversations: the user key for a
-   * registered account; for a guest, a key of this session only, so a later
-   * guest with the same name can't read its direct messages.
-   */
-  identity: string | undefined
-  /** Token a reconnecting client presents (`hello.resume`) to replace this connection. */
-  session: string | undefined
-  /** Its offline inbox is being delivered: new direct messages join the inbox, to keep their order. */
-  drainingInbox = false
-  /** Rooms this connection is a member of. */
-  readonly rooms = new Set<string>()
-  /** Direct messages to send again right after the welcome, taken from the connection this one replaced. */
-  resentDirect: Uint8Array[] | undefined
+  session: Session | undefined
   /** Last time anything arrived (ms since epoch), for heartbeats. */
   lastSeen = Date.now()
   lastPingAt = 0
@@ -64,40 +42,40 @@ export class Connection {
   /** True once the server decided to end it: nothing more is routed to or from it. */
   closing = false
   endReason: EndReason = 'disconnected'
-  readonly remoteAddress: string
 
   private readonly queue: FrameQueue
   private readonly frames: FrameDecoder
   private destroyTimer: NodeJS.Timeout | undefined
   /** Made on first use: most connections never need one. */
   private ending: AbortController | undefined
-  /**
-   * Direct messages handed to this connection lately, oldest first (made on
-   * the first one): if the session resumes on a new connection, they are
-   * sent again there, since this one may have been dead already.
-   */
-  private recentDirect: Array<{ at: number, frame: Uint8Array }> | undefined
-  /** A batch's handling is pending (a login): the socket is paused until it settles. */
-  private handling = false
-  private socketClosed = false
-  /** The socket's own buffer is past its mark: we wait for 'drain'. */
-  private socketFull = false
+  private transportClosed = false
+  /** The transport holds more than its mark: we wait for `onDrain`. */
+  private transportFull = false
 
   constructor (
-    private readonly socket: Socket,
+    private readonly duplex: Duplex,
     private readonly options: ResolvedServerOptions,
     private readonly events: ConnectionEvents
   ) {
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
     this.frames = new FrameDecoder(options.maxFrameBytes)
     // Routing pushes a whole batch in one synchronous run: the writer can go right after it.
-    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask', writer: this.write })
-    socket.setNoDelay(true)
-    socket.on('error', ignore)
-    socket.on('data', this.read)
-    socket.on('end', this.peerEnded)
-    socket.on('drain', this.onDrain)
-    socket.on('close', this.closed)
+    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask', writer: () => { this.write() } })
+    duplex.attach(this)
+  }
+
+  /** The peer's address, for logs. */
+  get remoteAddress (): string {
+    return this.duplex.remoteAddress
+  }
+
+  /** The peer's address without the port, for throttling by address. */
+  get remoteHost (): string {
+    return this.duplex.remoteAddress.replace(/:\d+$/, '')
+  }
+
+  /** Who is on it, for logs. */
+  get name (): string {
+    return this.session?.username ?? 'anonymous'
   }
 
   /** Aborted once the connection is ending: work done on its behalf (a login delay) can stop. */
@@ -109,23 +87,18 @@ export class Connection {
     return this.ending.signal
   }
 
-  /** The peer's address without the port, for throttling by address. */
-  get remoteHost (): string {
-    return this.remoteAddress.replace(/:\d+$/, '')
-  }
-
-  /** Outbound bytes waiting in our queue (the socket takes more only as it drains). */
+  /** Outbound bytes waiting in our queue (the transport takes more only as it drains). */
   get queuedFrameBytes (): number {
     return this.queue.bytes
   }
 
-  /** Outbound bytes waiting, in our queue and the socket's. */
+  /** Outbound bytes waiting, in our queue and the transport's. */
   get queuedBytes (): number {
-    return this.queue.bytes + this.socket.writableLength
+    return this.queue.bytes + this.duplex.writableLength
   }
 
   /** A chunk from the peer: one batch, handled in order; a pending login pauses reading. */
-  private readonly read = (chunk: Buffer): void => {
+  onData (chunk: Uint8Array): void {
     this.lastSeen = Date.now()
     if (this.closing) return
     let decoded
@@ -141,17 +114,15 @@ export class Connection {
       if (fatal !== undefined) this.fail(fatal.code, fatal.message)
       return
     }
-    this.handling = true
-    this.socket.pause()
+    this.duplex.pause()
     void pending.then(() => {
-      this.handling = false
       if (fatal !== undefined) this.fail(fatal.code, fatal.message)
-      this.socket.resume()
+      this.duplex.resume()
     })
   }
 
   /** The peer ended its side: answer what it sent, flush what is queued, then close. */
-  private readonly peerEnded = (): void => {
+  onEnd (): void {
     if (this.closing) return
     try {
       this.frames.end()
@@ -162,9 +133,9 @@ export class Connection {
     this.end()
   }
 
-  private readonly closed = (): void => {
-    if (this.socketClosed) return
-    this.socketClosed = true
+  onClose (): void {
+    if (this.transportClosed) return
+    this.transportClosed = true
     // A vanished peer: whatever it sent before is answered (to no one), its messages committed.
     if (!this.closing) this.end()
     clearTimeout(this.destroyTimer)
@@ -172,21 +143,21 @@ export class Connection {
     this.events.onClose(this)
   }
 
-  /** Hands queued frames to the socket until it is full; they wait in our bounded queue meanwhile. */
-  private readonly write = (): void => {
-    if (this.socketClosed || this.socketFull) return
+  onDrain (): void {
+    this.transportFull = false
+    this.write()
+  }
+
+  /** Hands queued frames to the transport until it is full; they wait in our bounded queue meanwhile. */
+  private write (): void {
+    if (this.transportClosed || this.transportFull) return
     while (this.queue.hasFrames) {
-      if (!this.socket.write(this.queue.take())) {
-        this.socketFull = true
+      if (!this.duplex.write(this.queue.take())) {
+        this.transportFull = true
         return
       }
     }
-    if (this.queue.isEnded && !this.socket.writableEnded) this.socket.end()
-  }
-
-  private readonly onDrain = (): void => {
-    this.socketFull = false
-    this.write()
+    if (this.queue.isEnded) this.duplex.end()
   }
 
   /** A fault of ours while handling the peer's messages must not be reported as the peer's bad input. */
@@ -199,11 +170,11 @@ export class Connection {
   }
 
   private internalError (err: unknown): void {
-    this.options.logger.warn(`internal error on connection ${this.id} (${this.username ?? 'anonymous'}): ${(err as Error).stack ?? String(err)}`)
+    this.options.logger.warn(`internal error on connection ${this.id} (${this.name}): ${(err as Error).stack ?? String(err)}`)
     this.fail(ErrorCodes.INTERNAL_ERROR, 'the server failed to handle a request')
   }
 
-  /** Resolves once everything queued so far has been handed to the socket. */
+  /** Resolves once everything queued so far has been handed to the transport. */
   async drained (): Promise<void> {
     await this.queue.drained()
   }
@@ -214,28 +185,6 @@ export class Connection {
     if (!this.queue.push(frame)) {
       this.fail(ErrorCodes.SLOW_CONSUMER, `more than ${this.options.maxQueuedBytes} bytes queued for this connection`, true)
     }
-  }
-
-  /** Queues a direct message, and remembers it for a while (see `recentDirect`). */
-  sendDirect (frame: Uint8Array): void {
-    if (this.closing) return
-    const now = Date.now()
-    const recent = this.recentDirect ??= []
-    // A connection silent for heartbeatTimeoutMs is dropped: what was handed before that is no
-    // longer in question. The count is bounded too (clients drop what they had by id).
-    const horizon = now - this.options.heartbeatTimeoutMs - this.options.heartbeatIntervalMs
-    let stale = 0
-    while (stale < recent.length && (recent[stale].at < horizon || recent.length - stale >= MAX_RECENT_DIRECT)) stale++
-    if (stale > 0) recent.splice(0, stale)
-    recent.push({ at: now, frame })
-    this.sendFrame(frame)
-  }
-
-  /** The direct messages handed to this connection lately, in order (for the connection resuming its session). */
-  takeRecentDirect (): Uint8Array[] {
-    const frames = this.recentDirect?.map(entry => entry.frame) ?? []
-    this.recentDirect = undefined
-    return frames
   }
 
   send (message: ServerMessage): void {
@@ -269,19 +218,19 @@ export class Connection {
     if (this.closing) return // ended while committing (a slow consumer)
     this.closing = true
     this.ending?.abort()
-    // What arrives from now on is dropped; a paused socket would never see the peer's close.
-    this.socket.resume()
+    // What arrives from now on is dropped; a paused transport would never see the peer's close.
+    this.duplex.resume()
     this.queue.end(last === undefined ? undefined : encodeFrame(last, this.options.maxFrameBytes))
-    if (this.socketClosed) return
-    this.destroyTimer ??= setTimeout(() => { this.socket.destroy() }, this.options.closeTimeoutMs)
+    if (this.transportClosed) return
+    this.destroyTimer ??= setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)
     this.destroyTimer.unref()
   }
 
-  /** Cuts the socket now. */
+  /** Cuts the connection now. */
   destroy (): void {
     this.closing = true
     this.ending?.abort()
     this.queue.clear()
-    this.socket.destroy()
+    this.duplex.destroy()
   }
 }

@@ -1,0 +1,24 @@
+import type { Session } from '../session/session.js'
+import type { MessageWrite } from '../store/store.js'
+import type { EncodedText } from './message-frame.js'
+
+/**
+ * A message accepted from a sender, on its way through the commit: what to
+ * store (`message`, its id given by the engine), and what to do once it is
+ * stored. The text's JSON is made once, at intake, where its frame size is
+ * checked; the frame itself is made at delivery, once per message.
+ */
+export interface Delivery extends MessageWrite {
+  sender: Session
+  req: number
+  /** The text as it goes into the frame. */
+  encoded: EncodedText
+  /** Room messages: fanned out to the room's members. */
+  room?: string
+  /** Direct messages to someone online: handed to them. (Someone offline and registered: `inboxFor`.) */
+  target?: Session
+  /** Its idempotency key (`<user key> <key>`), while it is being written. */
+  pendingKey?: string
+  /** Retries of the same key that arrived while it was being written: acknowledged with it. */
+  retries?: Array<{ sender: Session, req: number }>
+}

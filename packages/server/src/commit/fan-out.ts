@@ -1,0 +1,72 @@
+import { encodeFrame, ErrorCodes } from '@chat/protocol'
+import type { PresenceMessage } from '@chat/protocol'
+import type { NodeDelivery } from '../engine/engine.js'
+import type { ResolvedServerOptions } from '../options.js'
+import type { RoomRegistry } from '../rooms/room-registry.js'
+import type { Session } from '../session/session.js'
+import { AckBatch } from './ack-batch.js'
+import type { Delivery } from './delivery.js'
+import type { IdempotencyKeys } from './idempotency-keys.js'
+import { messageFrame } from './message-frame.js'
+import { frameBytesOf, WireBuilder } from './wire-builder.js'
+
+/**
+ * Delivery on this server of what the engine committed: each message is
+ * framed once; a room's frames of a commit are joined into one buffer, and
+ * the same bytes go to every member here (the sender included): no copy per
+ * member, one queue entry per member per commit. Acknowledgements follow
+ * the messages, so a sender has its own message before its ack.
+ */
+export class FanOut implements NodeDelivery {
+  constructor (
+    private readonly options: ResolvedServerOptions,
+    private readonly rooms: RoomRegistry,
+    private readonly keys: IdempotencyKeys
+  ) {}
+
+  committed (batch: Delivery[]): void {
+    const roomFrames = new Map<string, WireBuilder>()
+    for (const d of batch) {
+      this.keys.settle(d)
+      const frame = messageFrame(d.message, d.encoded, this.options.maxFrameBytes)
+      if (d.room !== undefined) {
+        let wire = roomFrames.get(d.room)
+        if (wire === undefined) roomFrames.set(d.room, wire = new WireBuilder())
+        wire.add(frame)
+      } else if (d.target !== undefined) {
+        d.target.sendDirect(frameBytesOf(frame))
+      }
+    }
+    for (const [name, wire] of roomFrames) {
+      // Its members now, including those who joined while it was being written (they were told a lower lastId).
+      const room = this.rooms.get(name)
+      if (room === undefined) continue
+      const bytes = wire.bytes()
+      for (const member of room.members) member.send(bytes)
+    }
+    const acks = new AckBatch()
+    for (const d of batch) {
+      const { id, ts } = d.message
+      acks.add(d.sender, d.req, id, ts, d.inboxFor !== undefined)
+      for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)
+    }
+    acks.send()
+  }
+
+  failed (batch: Delivery[], error: Error): void {
+    this.options.logger.warn(`storing ${batch.length} message(s) failed: ${error.message}`)
+    for (const d of batch) {
+      this.keys.settle(d)
+      for (const { sender, req } of [d, ...d.retries ?? []]) {
+        sender.connection.refuse(req, ErrorCodes.STORAGE_ERROR, 'the message could not be stored; it was not delivered')
+      }
+    }
+  }
+
+  presence (name: string, event: PresenceMessage, except?: Session): void {
+    const room = this.rooms.get(name)
+    if (room === undefined || room.members.size === 0) return
+    const frame = encodeFrame(event, this.options.maxFrameBytes)
+    for (const member of room.members) if (member !== except) member.send(frame)
+  }
+}

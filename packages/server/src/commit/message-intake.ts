@@ -1,0 +1,73 @@
+import { ErrorCodes } from '@chat/protocol'
+import type { Engine } from '../engine/engine.js'
+import type { ResolvedServerOptions } from '../options.js'
+import type { Session } from '../session/session.js'
+import type { StreamKey } from '../store/store.js'
+import type { Delivery } from './delivery.js'
+import type { IdempotencyKeys } from './idempotency-keys.js'
+import { encodeText, messageBodyBytes } from './message-frame.js'
+
+/**
+ * Room a message's frame must leave below the frame limit: stored messages
+ * are sent again wrapped in a bit more (a replay tag, a history page).
+ */
+const WRAP_HEADROOM = 256
+
+/** Where a message goes, as the room or direct-message handler decided. */
+export interface Destination {
+  stream: StreamKey
+  /** A room message: to this room's members. */
+  room?: string
+  /** A direct message: to this name (display case)... */
+  to?: string
+  /** ...online here, */
+  target?: Session
+  /** ...or offline and registered: kept in this user's inbox. */
+  inboxFor?: string
+}
+
+/**
+ * Where room and direct messages enter the commit: the text's limits are
+ * checked, and what passes goes to the engine with its idempotency key.
+ * Nothing is refused after this point for the message itself, so an id,
+ * once given, is never wasted.
+ */
+export class MessageIntake {
+  constructor (
+    private readonly options: ResolvedServerOptions,
+    private readonly engine: Engine,
+    private readonly keys: IdempotencyKeys
+  ) {}
+
+  /** Hands a message to the engine, or refuses it (`message_too_long`). */
+  accept (session: Session, req: number, key: string | undefined, text: string, to: Destination): void {
+    const textBytes = Buffer.byteLength(text, 'utf8')
+    if (textBytes > this.options.maxTextBytes) {
+      session.connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, `text of ${textBytes} bytes exceeds the limit of ${this.options.maxTextBytes}`)
+      return
+    }
+    const encoded = encodeText(text, textBytes)
+    const direct = to.room === undefined
+    // A text within the limit can still escape to more than a frame holds (control characters).
+    if (messageBodyBytes(to.room ?? to.to!, session.username, encoded, direct) > this.options.maxFrameBytes - WRAP_HEADROOM) {
+      session.connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, 'text does not fit in one frame once encoded')
+      return
+    }
+    const delivery: Delivery = {
+      message: { stream: to.stream, id: 0, from: session.username, text, ts: Date.now() },
+      sender: session,
+      req,
+      encoded
+    }
+    if (direct) {
+      delivery.message.to = to.to
+      if (to.target !== undefined) delivery.target = to.target
+      else delivery.inboxFor = to.inboxFor
+    } else {
+      delivery.message.room = to.room
+      delivery.room = to.room
+    }
+    if (key !== undefined) this.keys.track(delivery, key)
+    this.engine.publish(delivery)
+  }
+}

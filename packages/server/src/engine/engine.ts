@@ -1,0 +1,107 @@
+import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
+import type { Delivery } from '../commit/delivery.js'
+import type { Session } from '../session/session.js'
+
+/**
+ * A value now, or later. The single-process engine answers everything at
+ * once; an engine shared between servers (Redis) answers after a round
+ * trip. Callers handle both with `andThen`, so the local path pays no
+ * promise.
+ */
+export type MaybePromise<T> = T | Promise<T>
+
+/** A logged-in user, wherever they are connected (a `Session` on this server). */
+export interface OnlineUser {
+  readonly username: string
+  readonly userKey: string
+  readonly identity: string
+  /** The token that lets a reconnecting client take the session over. */
+  readonly token: string
+}
+
+/** A name taken: the new session, and the session of this server it took over, if any. */
+export interface NameClaim {
+  session: Session
+  replaced?: Session
+}
+
+/** What a join did, for the reply. */
+export interface RoomJoin {
+  /** False if the session was a member already. */
+  added: boolean
+  /** Members now, the joiner included. */
+  size: number
+  /** The first members' names (empty above the presence limit: a big room announces nobody). */
+  names: string[]
+  /** The newest committed message id of the room (what a new member starts after). */
+  lastId: number
+}
+
+export interface MemberList {
+  names: string[]
+  size: number
+}
+
+/**
+ * Everything that is global to the chat service: who is online, who is in
+ * which room, message ids, and the commit of messages with their fan-out.
+ * One server runs `LocalEngine` (in memory, in this process); several
+ * servers sharing rooms run an engine over a shared store, and each keeps
+ * delivering to its own connections through the `NodeDelivery` it is given.
+ *
+ * Methods that a shared engine can only answer after a round trip return a
+ * `MaybePromise`; the rest are fire-and-forget (their effects reach the
+ * members through `NodeDelivery`). Requests of one connection are handled in
+ * order: while one waits, its connection's next requests wait too.
+ */
+export interface Engine {
+  /** Logged-in users on the whole service. */
+  readonly userCount: number
+
+  /** The user logged in under this (lower-cased) name, if any. */
+  findUser: (userKey: string) => MaybePromise<OnlineUser | undefined>
+  /**
+   * Takes a name, unless a session holds it that `resume` (its token) does
+   * not name: then undefined (`name_taken`). `create` makes the new session,
+   * told whose place it takes (a resume: a guest keeps its identity); the
+   * replaced session's rooms pass to it silently, and the caller closes the
+   * replaced one.
+   */
+  claimName: (userKey: string, resume: string | undefined, create: (replacing: OnlineUser | undefined) => Session) => MaybePromise<NameClaim | undefined>
+  /** Gives the name up, if this session still holds it. */
+  releaseName: (session: Session) => void
+
+  /** Adds a member to a room (made on first join) and tells the others. */
+  join: (room: string, session: Session) => MaybePromise<RoomJoin>
+  /** Removes a member (a room with nobody left goes away) and tells the others why. */
+  leave: (room: string, session: Session, reason: LeaveReason) => void
+  /** A room's members, the first `limit` of them; undefined if nobody is in it. */
+  members: (room: string, limit: number) => MaybePromise<MemberList | undefined>
+  /** Rooms that have members, by name. */
+  roomList: () => MaybePromise<RoomInfo[]>
+
+  /**
+   * Takes a message for the next commit: gives it its id now or at the
+   * commit, stores it with its batch, then hands the batch to
+   * `NodeDelivery.committed` (or `failed`), in commit order.
+   */
+  publish: (delivery: Delivery) => void
+  /** Commits what is waiting now (before a connection ends, at shutdown, before reading an inbox). */
+  flush: () => void
+  close: () => MaybePromise<void>
+}
+
+/** What an engine calls on this server: deliveries to the connections it holds. */
+export interface NodeDelivery {
+  /** A committed batch, in commit order: fan room messages out to the members here, direct ones to their recipients, acknowledge the senders. */
+  committed: (batch: Delivery[]) => void
+  /** A batch that could not be stored: its senders are told, nothing was delivered. */
+  failed: (batch: Delivery[], error: Error) => void
+  /** A join or a leave, for the members of the room here (but `except`). */
+  presence: (room: string, event: PresenceMessage, except?: Session) => void
+}
+
+/** `then(value)`: at once if the value is there, else once the promise settles. */
+export function andThen<T, R> (value: MaybePromise<T>, then: (value: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value)
+}

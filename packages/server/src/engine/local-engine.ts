@@ -1,0 +1,113 @@
+import type { LeaveReason, RoomInfo } from '@chat/protocol'
+import type { Delivery } from '../commit/delivery.js'
+import { GroupCommitLog } from '../commit/group-commit-log.js'
+import { memberNames } from '../rooms/room-registry.js'
+import type { RoomRegistry } from '../rooms/room-registry.js'
+import type { Session } from '../session/session.js'
+import type { Store } from '../store/store.js'
+import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RoomJoin } from './engine.js'
+import { IdSequences } from './id-sequences.js'
+import { OnlineUsers } from './online-users.js'
+
+export interface LocalEngineOptions {
+  /** Rooms with more members do not announce joins and leaves (see ServerOptions). */
+  presenceLimit: number
+  /** Names listed in a join's reply, at most. */
+  maxListedMembers: number
+}
+
+/**
+ * The engine of a server alone: who is online and who is in which room are
+ * this process's own maps, ids come from its own sequences, and commits are
+ * its own group commits to the store. Every answer is immediate (no
+ * promise), so the path of a message is as short as it can be.
+ */
+export class LocalEngine implements Engine {
+  private readonly users = new OnlineUsers()
+  private readonly ids: IdSequences
+  private readonly log: GroupCommitLog<Delivery>
+
+  constructor (
+    private readonly store: Store,
+    private readonly rooms: RoomRegistry,
+    private readonly node: NodeDelivery,
+    private readonly options: LocalEngineOptions
+  ) {
+    this.ids = new IdSequences(stream => store.lastId(stream))
+    this.log = new GroupCommitLog<Delivery>(store, (batch, error) => {
+      if (error === undefined) {
+        node.committed(batch)
+        return
+      }
+      // The failed ids were never used: the next ones are read from the store again.
+      for (const d of batch) this.ids.forget(d.message.stream)
+      node.failed(batch, error)
+    })
+  }
+
+  get userCount (): number {
+    return this.users.size
+  }
+
+  findUser (userKey: string): OnlineUser | undefined {
+    return this.users.get(userKey)
+  }
+
+  claimName (userKey: string, resume: string | undefined, create: (replacing: OnlineUser | undefined) => Session): NameClaim | undefined {
+    const current = this.users.get(userKey)
+    if (current !== undefined && current.token !== resume) return undefined
+    const session = create(current)
+    this.users.add(session)
+    if (current === undefined) return { session }
+    this.rooms.transfer(current, session)
+    return { session, replaced: current }
+  }
+
+  releaseName (session: Session): void {
+    this.users.remove(session)
+  }
+
+  join (name: string, session: Session): RoomJoin {
+    const { room, added } = this.rooms.join(name, session)
+    const size = room.members.size
+    // Past the presence limit no one is told of joins and leaves, so a list would go stale at once;
+    // and naming the room in every join of a big room costs N² bytes. `members` still answers.
+    const quiet = size > this.options.presenceLimit
+    if (added && !quiet) this.node.presence(name, { type: 'presence', event: 'join', room: name, user: session.username }, session)
+    return {
+      added,
+      size,
+      names: quiet ? [] : memberNames(room, this.options.maxListedMembers),
+      // Committed messages only: those still being written reach this member when they commit.
+      lastId: this.store.lastId(room.stream)
+    }
+  }
+
+  leave (name: string, session: Session, reason: LeaveReason): void {
+    const room = this.rooms.leave(name, session)
+    if (room === undefined || room.members.size >= this.options.presenceLimit) return
+    this.node.presence(name, { type: 'presence', event: 'leave', room: name, user: session.username, reason })
+  }
+
+  members (name: string, limit: number): MemberList | undefined {
+    const room = this.rooms.get(name)
+    return room === undefined ? undefined : { names: memberNames(room, limit), size: room.members.size }
+  }
+
+  roomList (): RoomInfo[] {
+    return this.rooms.list().map(room => ({ room: room.name, members: room.members.size }))
+  }
+
+  publish (delivery: Delivery): void {
+    delivery.message.id = this.ids.next(delivery.message.stream)
+    this.log.write(delivery)
+  }
+
+  flush (): void {
+    this.log.flush()
+  }
+
+  close (): void {
+    this.log.flush()
+  }
+}

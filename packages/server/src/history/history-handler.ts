@@ -1,0 +1,131 @@
+import { encodeFrame, ErrorCodes, isValidUsername } from '@chat/protocol'
+import type { HistoryRequest, ReplayRequest } from '@chat/protocol'
+import { andThen } from '../engine/engine.js'
+import type { Engine } from '../engine/engine.js'
+import type { ResolvedServerOptions } from '../options.js'
+import { encodeFittingReply } from '../routing/list-reply.js'
+import type { Session } from '../session/session.js'
+import { conversationStream, roomStream } from '../store/store.js'
+import type { Store, StoredMessage, StreamKey } from '../store/store.js'
+import { drainPages } from './paged-drain.js'
+import { toChatMessage } from './stored-message.js'
+
+const DEFAULT_HISTORY_LIMIT = 50
+const MAX_HISTORY_LIMIT = 500
+/** Stored messages read per step of a replay. */
+const REPLAY_PAGE = 256
+
+/**
+ * Reading stored messages: pages of history, and replays that hand a client
+ * over from stored to live messages with no gap and no duplicate.
+ */
+export class HistoryHandler {
+  constructor (
+    private readonly options: ResolvedServerOptions,
+    private readonly store: Store,
+    private readonly engine: Engine
+  ) {}
+
+  history (session: Session, request: HistoryRequest): void | Promise<void> {
+    return andThen(this.streamFor(session, request), stream => {
+      if (stream !== undefined) this.sendPage(session, request, stream)
+    })
+  }
+
+  private sendPage (session: Session, request: HistoryRequest, stream: StreamKey | null): void {
+    const limit = Math.min(Math.max(request.limit ?? DEFAULT_HISTORY_LIMIT, 1), MAX_HISTORY_LIMIT)
+    const floor = stream === null ? 0 : this.store.floor(stream)
+    if (request.after !== undefined && request.after < floor) {
+      session.connection.refuse(request.req, ErrorCodes.HISTORY_GONE, `messages after ${request.after} were removed; the oldest kept is ${floor + 1}`)
+      return
+    }
+    const forward = request.after !== undefined
+    // One more than asked tells whether there are more.
+    let rows: StoredMessage[] = []
+    if (stream !== null) {
+      rows = forward
+        ? this.store.readAfter(stream, request.after!, limit + 1)
+        : this.store.readBefore(stream, request.before, limit + 1)
+    }
+    const more = rows.length > limit
+    if (more) rows = forward ? rows.slice(0, limit) : rows.slice(1)
+    const gone = !forward && !more && floor > 0
+    session.send(encodeFittingReply(rows.length, this.options.maxFrameBytes, count => {
+      // Cut to fit: keep the end nearest the cursor, so the next page continues from it.
+      const page = count === rows.length ? rows : forward ? rows.slice(0, count) : rows.slice(rows.length - count)
+      const reply = { type: 'history_page' as const, re: request.req, messages: page.map(m => toChatMessage(m)), more: more || count < rows.length }
+      return gone && count === rows.length ? { ...reply, gone } : reply
+    }))
+  }
+
+  replay (session: Session, request: ReplayRequest): void {
+    if (!session.rooms.has(request.room)) {
+      session.connection.refuse(request.req, ErrorCodes.NOT_MEMBER, `join ${request.room} before replaying it`)
+      return
+    }
+    const stream = roomStream(request.room)
+    if (!this.checkFloor(session, request, stream, request.after)) return
+    this.runReplay(session, request, stream).catch(err => {
+      this.options.logger.warn(`replay of ${request.room} for ${session.username} failed: ${String(err)}`)
+      session.connection.refuse(request.req, ErrorCodes.STORAGE_ERROR, 'the replay failed')
+    })
+  }
+
+  /**
+   * Sends stored messages after `after`, a page at a time as the client
+   * takes them. Reaching the newest stored message and sending
+   * `replay_done` happen in one synchronous step: every message committed
+   * later is fanned out live, behind `replay_done`, to this member too.
+   */
+  private async runReplay (session: Session, request: ReplayRequest, stream: StreamKey): Promise<void> {
+    let cursor = request.after
+    await drainPages<StoredMessage>(session.connection, Math.floor(this.options.maxQueuedBytes / 4), {
+      read: () => this.checkFloor(session, request, stream, cursor) ? this.store.readAfter(stream, cursor, REPLAY_PAGE) : undefined,
+      send: message => {
+        session.send(encodeFrame(toChatMessage(message, request.req), this.options.maxFrameBytes))
+        cursor = message.id
+      },
+      sent: (page, sent) => {
+        if (sent < page.length || page.length === REPLAY_PAGE) return false
+        // A `since` beyond the newest stored id (a client that knew a lost future) hands over at the real newest.
+        const lastId = Math.min(cursor, this.store.lastId(stream))
+        session.connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId })
+        return true
+      }
+    })
+  }
+
+  /** Retention may have removed what the client asks for: say so rather than skip it. */
+  private checkFloor (session: Session, request: ReplayRequest, stream: StreamKey, after: number): boolean {
+    const floor = this.store.floor(stream)
+    if (after >= floor) return true
+    session.connection.refuse(request.req, ErrorCodes.HISTORY_GONE, `messages after ${after} were removed; the oldest kept is ${floor + 1}`)
+    return false
+  }
+
+  /** The stream a history request may read; null for a conversation that can't exist; undefined after refusing. */
+  private streamFor (session: Session, request: HistoryRequest): StreamKey | null | undefined | Promise<StreamKey | null> {
+    if ((request.room === undefined) === (request.with === undefined)) {
+      session.connection.refuse(request.req, ErrorCodes.INVALID_MESSAGE, 'history needs exactly one of "room" and "with"')
+      return undefined
+    }
+    if (request.room !== undefined) {
+      if (!session.rooms.has(request.room)) {
+        session.connection.refuse(request.req, ErrorCodes.NOT_MEMBER, `only members of ${request.room} may read its history`)
+        return undefined
+      }
+      return roomStream(request.room)
+    }
+    const other = request.with!
+    if (!isValidUsername(other)) {
+      session.connection.refuse(request.req, ErrorCodes.INVALID_NAME, `${JSON.stringify(other.slice(0, 40))} is not a valid username`)
+      return undefined
+    }
+    const otherKey = other.toLowerCase()
+    // A registered user's identity is their key; a guest's exists only while they are online.
+    return andThen(this.engine.findUser(otherKey), online => {
+      const identity = online?.identity ?? (this.store.getAccount(otherKey) === undefined ? undefined : otherKey)
+      return identity === undefined ? null : conversationStream(session.identity, identity)
+    })
+  }
+}

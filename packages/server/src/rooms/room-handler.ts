@@ -1,0 +1,84 @@
+import { ErrorCodes, isValidRoomName } from '@chat/protocol'
+import type { JoinMessage, LeaveMessage, ListMembersMessage, ListRoomsMessage, SendMessage } from '@chat/protocol'
+import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
+import type { MessageIntake } from '../commit/message-intake.js'
+import { andThen } from '../engine/engine.js'
+import type { Engine } from '../engine/engine.js'
+import type { ResolvedServerOptions } from '../options.js'
+import { encodeFittingReply } from '../routing/list-reply.js'
+import type { Session } from '../session/session.js'
+import { roomStream } from '../store/store.js'
+
+/** Member lists in replies name at most this many members (and say they were cut). */
+export const MAX_LISTED_MEMBERS = 1_000
+
+/** Requests about rooms: join, leave, send to one, list them, list a room's members. */
+export class RoomHandler {
+  constructor (
+    private readonly options: ResolvedServerOptions,
+    private readonly engine: Engine,
+    private readonly keys: IdempotencyKeys,
+    private readonly intake: MessageIntake
+  ) {}
+
+  join (session: Session, message: JoinMessage): void | Promise<void> {
+    if (!this.checkRoomName(session, message.req, message.room)) return
+    return andThen(this.engine.join(message.room, session), ({ size, names, lastId }) => {
+      const cutShort = size > names.length
+      session.send(encodeFittingReply(names.length, this.options.maxFrameBytes, count =>
+        ({ type: 'joined', re: message.req, room: message.room, members: names.slice(0, count), lastId, ...cut(cutShort || count < names.length) })))
+    })
+  }
+
+  leave (session: Session, message: LeaveMessage): void {
+    if (!this.checkRoomName(session, message.req, message.room)) return
+    if (!session.rooms.has(message.room)) {
+      session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `not a member of ${message.room}`)
+      return
+    }
+    this.engine.leave(message.room, session, 'left')
+    session.connection.send({ type: 'left', re: message.req, room: message.room })
+  }
+
+  send (session: Session, message: SendMessage): void {
+    // A member's room name was checked when it joined.
+    if (!session.rooms.has(message.room)) {
+      if (!this.checkRoomName(session, message.req, message.room)) return
+      session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
+      return
+    }
+    if (this.keys.answered(session, message.req, message.key)) return
+    this.intake.accept(session, message.req, message.key, message.text, { stream: roomStream(message.room), room: message.room })
+  }
+
+  rooms (session: Session, message: ListRoomsMessage): void | Promise<void> {
+    return andThen(this.engine.roomList(), rooms => {
+      session.send(encodeFittingReply(rooms.length, this.options.maxFrameBytes, count =>
+        ({ type: 'room_list', re: message.req, rooms: rooms.slice(0, count), ...cut(count < rooms.length) })))
+    })
+  }
+
+  members (session: Session, message: ListMembersMessage): void | Promise<void> {
+    if (!this.checkRoomName(session, message.req, message.room)) return
+    return andThen(this.engine.members(message.room, MAX_LISTED_MEMBERS), list => {
+      if (list === undefined) {
+        session.connection.refuse(message.req, ErrorCodes.NO_SUCH_ROOM, `no one is in ${message.room}`)
+        return
+      }
+      const { names, size } = list
+      session.send(encodeFittingReply(names.length, this.options.maxFrameBytes, count =>
+        ({ type: 'member_list', re: message.req, room: message.room, members: names.slice(0, count), ...cut(size > names.length || count < names.length) })))
+    })
+  }
+
+  private checkRoomName (session: Session, req: number, room: string): boolean {
+    if (isValidRoomName(room)) return true
+    session.connection.refuse(req, ErrorCodes.INVALID_NAME, 'a room name is 1-64 lowercase letters, digits, "_", "-" or "." and does not start with "-" or "."')
+    return false
+  }
+}
+
+/** The `truncated` flag of a list reply, present only when set. */
+function cut (truncated: boolean): { truncated?: true } {
+  return truncated ? { truncated } : {}
+}

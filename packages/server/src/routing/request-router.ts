@@ -1,0 +1,65 @@
+import { ErrorCodes, ProtocolError } from '@chat/protocol'
+import type { ClientMessage, DecodedBatch } from '@chat/protocol'
+import type { Connection } from '../connection/connection.js'
+import type { DirectHandler } from '../direct/direct-handler.js'
+import type { HistoryHandler } from '../history/history-handler.js'
+import type { RoomHandler } from '../rooms/room-handler.js'
+import type { LoginHandler } from '../session/login-handler.js'
+
+export interface RequestHandlers {
+  login: LoginHandler
+  rooms: RoomHandler
+  direct: DirectHandler
+  history: HistoryHandler
+}
+
+/**
+ * Routes each decoded message of a connection to the handler of its type,
+ * in order. A handler that must wait (a password check, a shared engine's
+ * round trip) returns a promise: the rest of the batch, and the
+ * connection's reading, wait for it, so requests are answered in order.
+ */
+export class RequestRouter {
+  constructor (private readonly handlers: RequestHandlers) {}
+
+  handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0): Promise<void> | undefined {
+    for (let i = start; i < batch.length; i++) {
+      if (connection.closing) return
+      const item = batch[i]
+      if (item instanceof ProtocolError) {
+        connection.refuse(item.req, item.code, item.message)
+        continue
+      }
+      const pending = this.handle(connection, item)
+      if (pending !== undefined) return pending.then(() => this.handleBatch(connection, batch, i + 1))
+    }
+  }
+
+  private handle (connection: Connection, message: ClientMessage): void | Promise<void> {
+    switch (message.type) {
+      case 'ping': connection.send({ type: 'pong', n: message.n }); return
+      case 'pong': return
+      case 'bye':
+        connection.endReason = 'quit'
+        connection.end({ type: 'bye' })
+        return
+      case 'hello': return this.handlers.login.login(connection, message)
+    }
+    const session = connection.session
+    if (session === undefined) {
+      connection.refuse(message.req, ErrorCodes.NOT_LOGGED_IN, 'send "hello" first')
+      return
+    }
+    const { rooms, direct, history } = this.handlers
+    switch (message.type) {
+      case 'send': return rooms.send(session, message)
+      case 'join': return rooms.join(session, message)
+      case 'leave': return rooms.leave(session, message)
+      case 'rooms': return rooms.rooms(session, message)
+      case 'members': return rooms.members(session, message)
+      case 'dm': return direct.send(session, message)
+      case 'history': return history.history(session, message)
+      case 'replay': return history.replay(session, message)
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import type { Connection } from '../connection/connection.js'
+import type { OnlineUser } from '../engine/engine.js'
+import { RecentDirect } from './recent-direct.js'
+
+export interface SessionIdentity {
+  /** As the user wrote it (display case). */
+  username: string
+  /** Lower-cased username, the key it is unique under. */
+  userKey: string
+  /** Logged in to a registered account (not a guest name). */
+  registered: boolean
+  /**
+   * Who this user is in stored direct conversations: the user key for a
+   * registered account; for a guest, a key of this session only, so a later
+   * guest with the same name can't read its direct messages.
+   */
+  identity: string
+  /** Token a reconnecting client presents (`hello.resume`) to take this session over. */
+  token: string
+}
+
+/**
+ * A logged-in user on one connection: who they are, the rooms they are in,
+ * and what a resume must carry over. The connection under it only reads,
+ * writes and queues; everything about the user is here.
+ */
+export class Session implements OnlineUser {
+  readonly username: string
+  readonly userKey: string
+  readonly registered: boolean
+  readonly identity: string
+  readonly token: string
+  /** Rooms this session is a member of. */
+  readonly rooms = new Set<string>()
+  /** Its offline inbox is being delivered: new direct messages join the inbox, to keep their order. */
+  drainingInbox = false
+  /** Direct messages to send again right after the welcome, taken from the session this one replaced. */
+  resentDirect: Uint8Array[] | undefined
+  // Made on the first direct message: most sessions never get one.
+  private recent: RecentDirect | undefined
+
+  constructor (readonly connection: Connection, who: SessionIdentity, private readonly recentHorizonMs: number) {
+    this.username = who.username
+    this.userKey = who.userKey
+    this.registered = who.registered
+    this.identity = who.identity
+    this.token = who.token
+  }
+
+  /** False once its connection is ending: nothing more should be routed to it. */
+  get isActive (): boolean {
+    return !this.connection.closing
+  }
+
+  /** Queues already-framed bytes on the connection. */
+  send (frame: Uint8Array): void {
+    this.connection.sendFrame(frame)
+  }
+
+  /** Queues a direct message, and remembers it for a resume. */
+  sendDirect (frame: Uint8Array): void {
+    if (this.connection.closing) return
+    (this.recent ??= new RecentDirect(this.recentHorizonMs)).remember(frame)
+    this.connection.sendFrame(frame)
+  }
+
+  /** The direct messages handed to this session lately, in order (for the session taking it over). */
+  takeRecentDirect (): Uint8Array[] {
+    return this.recent?.take() ?? []
+  }
+}
