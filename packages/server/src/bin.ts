@@ -4,6 +4,7 @@ import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import { consoleLogger } from './logger.js'
 import { AUTH_MODES } from './options.js'
+import type { ServerOptions } from './options.js'
 
 const USAGE = `Usage: chat-server [options]
 
@@ -84,27 +85,31 @@ function oneOf<T extends string> (flag: string, value: string | undefined, allow
   return value as T
 }
 
+// Every flag is checked before the store is opened: a typo never touches the data directory.
+const options: ServerOptions = {
+  dataDir: values.memory === true ? undefined : values.data,
+  authMode: oneOf('auth', values.auth, AUTH_MODES),
+  durability: oneOf('durability', values.durability, ['full', 'normal'] as const),
+  retention: {
+    maxAgeMs: duration('retention-max-age', values['retention-max-age']),
+    maxMessagesPerStream: integer('retention-max-messages', values['retention-max-messages'])
+  },
+  heartbeatIntervalMs: integer('heartbeat-interval-ms', values['heartbeat-interval-ms']),
+  heartbeatTimeoutMs: integer('heartbeat-timeout-ms', values['heartbeat-timeout-ms']),
+  maxFrameBytes: integer('max-frame-bytes', values['max-frame-bytes']),
+  maxTextBytes: integer('max-text-bytes', values['max-text-bytes']),
+  maxQueuedBytes: integer('max-queued-bytes', values['max-queued-bytes']),
+  closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
+  presenceLimit: integer('presence-limit', values['presence-limit']),
+  logger: consoleLogger
+}
+const listenOn = { host: values.host, port: integer('port', values.port) }
+
 let server
 try {
-  server = createServer({
-    dataDir: values.memory === true ? undefined : values.data,
-    authMode: oneOf('auth', values.auth, AUTH_MODES),
-    durability: oneOf('durability', values.durability, ['full', 'normal'] as const),
-    retention: {
-      maxAgeMs: duration('retention-max-age', values['retention-max-age']),
-      maxMessagesPerStream: integer('retention-max-messages', values['retention-max-messages'])
-    },
-    heartbeatIntervalMs: integer('heartbeat-interval-ms', values['heartbeat-interval-ms']),
-    heartbeatTimeoutMs: integer('heartbeat-timeout-ms', values['heartbeat-timeout-ms']),
-    maxFrameBytes: integer('max-frame-bytes', values['max-frame-bytes']),
-    maxTextBytes: integer('max-text-bytes', values['max-text-bytes']),
-    maxQueuedBytes: integer('max-queued-bytes', values['max-queued-bytes']),
-    closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
-    presenceLimit: integer('presence-limit', values['presence-limit']),
-    logger: consoleLogger
-  })
+  server = createServer(options)
   consoleLogger.info(values.memory === true ? 'keeping messages in memory only' : `data in ${server.store instanceof SqliteStore ? server.store.path : values.data}`)
-  await server.listen({ host: values.host, port: integer('port', values.port) })
+  await server.listen(listenOn)
 } catch (err) {
   console.error(`chat-server: ${(err as Error).message}`)
   process.exit(1)
