@@ -75,7 +75,7 @@ export class ChatServer {
     const inbox = new InboxDelivery(opts, this.store, this.engine)
     this.router = new RequestRouter({
       login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn),
-      rooms: new RoomHandler(opts, this.engine, keys, intake),
+      rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
       history: new HistoryHandler(opts, this.store, this.engine)
     })

@@ -46,7 +46,9 @@ export function messageBodyBytes (name: string, from: string, text: EncodedText,
  * `maxFrameBytes` (intake checks `messageBodyBytes` first).
  */
 export function messageFrame (message: StoredMessage, text: EncodedText, maxFrameBytes: number): string | Uint8Array {
-  const where = message.room !== undefined ? `"room":"${message.room}"` : `"to":"${message.to!}"`
-  const json = `{"type":"msg","id":${message.id},${where},"from":"${message.from}","text":${text.json},"ts":${message.ts}}`
+  const { id, room, from, ts } = message
+  const json = room !== undefined
+    ? `{"type":"msg","id":${id},"room":"${room}","from":"${from}","text":${text.json},"ts":${ts}}`
+    : `{"type":"msg","id":${id},"to":"${message.to!}","from":"${from}","text":${text.json},"ts":${ts}}`
   return text.ascii ? frameLatin1(json, maxFrameBytes) : frameJson(json, maxFrameBytes)
 }

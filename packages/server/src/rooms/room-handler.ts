@@ -7,7 +7,7 @@ import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
 import type { Session } from '../session/session.js'
-import { roomStream } from '../store/store.js'
+import type { RoomRegistry } from './room-registry.js'
 
 /** Member lists in replies name at most this many members (and say they were cut). */
 export const MAX_LISTED_MEMBERS = 1_000
@@ -17,6 +17,8 @@ export class RoomHandler {
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly engine: Engine,
+    /** This server's members of each room: a member's room is here, with its stream key made once. */
+    private readonly registry: RoomRegistry,
     private readonly keys: IdempotencyKeys,
     private readonly intake: MessageIntake
   ) {}
@@ -48,7 +50,7 @@ export class RoomHandler {
       return
     }
     if (this.keys.answered(session, message.req, message.key)) return
-    this.intake.accept(session, message.req, message.key, message.text, { stream: roomStream(message.room), room: message.room })
+    this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room })
   }
 
   rooms (session: Session, message: ListRoomsMessage): void | Promise<void> {
