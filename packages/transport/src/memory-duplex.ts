@@ -72,6 +72,7 @@ class MemoryDuplex implements Duplex {
   }
 
   attach (events: DuplexEvents): void {
+    if (this.events !== undefined) throw new Error('this duplex is attached already (the pull form attaches it too)')
     this.events = events
     if (this.isClosed) setImmediate(() => { events.onClose() })
     else this.schedule()
@@ -89,6 +90,8 @@ class MemoryDuplex implements Duplex {
   write (chunk: Uint8Array): boolean {
     // After our end, or to a peer that is gone, bytes go nowhere (a socket would report EPIPE and close).
     if (this.writeEnded || this.isClosed || this.peer.isClosed) return false
+    // A socket sends nothing for an empty write.
+    if (chunk.byteLength === 0) return this.writableLength < this.highWaterMark
     // A copy, as the wire makes: the writer may hand the same bytes to many connections.
     this.peer.inbound.push(chunk.slice())
     this.writableLength += chunk.byteLength
@@ -160,7 +163,8 @@ class MemoryDuplex implements Duplex {
     this.writableLength -= bytes
     if (this.wantsDrain && this.writableLength < this.highWaterMark) {
       this.wantsDrain = false
-      if (!this.isClosed) this.events?.onDrain()
+      // No 'drain' once ending, as with a socket.
+      if (!this.isClosed && !this.writeEnded) this.events?.onDrain()
     }
   }
 

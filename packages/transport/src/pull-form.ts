@@ -3,6 +3,8 @@ import type { Duplex, DuplexEvents } from './duplex.js'
 /** The push form of a Duplex: what a transport implements itself. */
 export type PushForm = Pick<Duplex, 'attach' | 'pause' | 'resume' | 'write' | 'end'>
 
+const CLOSED = Symbol('closed')
+
 /** Chunks held for a consumer that has not pulled them yet, before the transport is paused. */
 const SOURCE_HIGH_WATER_MARK = 64 * 1024
 
@@ -23,8 +25,12 @@ export class PullForm implements DuplexEvents {
   private closed = false
   private wakeSource: (() => void) | undefined
   private wakeSink: (() => void) | undefined
+  /** Settles on close: a sink waiting on an idle source stops waiting then. */
+  private readonly whenClosed: Promise<typeof CLOSED>
+  private resolveClosed!: (closed: typeof CLOSED) => void
 
   constructor (private readonly duplex: PushForm) {
+    this.whenClosed = new Promise(resolve => { this.resolveClosed = resolve })
     duplex.attach(this)
   }
 
@@ -52,6 +58,7 @@ export class PullForm implements DuplexEvents {
     this.closed = true
     this.notifySource()
     this.notifySink()
+    this.resolveClosed(CLOSED)
   }
 
   async * source (): AsyncGenerator<Uint8Array> {
@@ -82,12 +89,13 @@ export class PullForm implements DuplexEvents {
     const iterator = source[Symbol.asyncIterator]()
     while (true) {
       // Drop each chunk before waiting for the next: an idle connection holds no last write.
-      let next: IteratorResult<Uint8Array> | undefined = await iterator.next()
-      if (next.done === true) break
-      if (this.closed) {
-        await iterator.return?.()
+      let next: IteratorResult<Uint8Array> | typeof CLOSED | undefined = await Promise.race([iterator.next(), this.whenClosed])
+      if (next === CLOSED || this.closed) {
+        // Not awaited: a source waiting for its next item (an idle queue) finishes its return when it wakes.
+        iterator.return?.().catch(() => {})
         return
       }
+      if (next.done === true) break
       const full = !this.duplex.write(next.value)
       next = undefined
       if (full) await new Promise<void>(resolve => { this.wakeSink = resolve })

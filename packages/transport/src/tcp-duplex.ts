@@ -3,7 +3,8 @@ import type { Duplex, DuplexEvents } from './duplex.js'
 import { PullForm } from './pull-form.js'
 
 const kEvents = Symbol('chat.duplexEvents')
-type AttachedSocket = Socket & { [kEvents]: DuplexEvents }
+const kCloseSeen = Symbol('chat.closeSeen')
+type AttachedSocket = Socket & { [kEvents]: DuplexEvents, [kCloseSeen]?: true }
 
 // One set of listeners for every socket, finding their owner on the socket itself:
 // a server with 10,000 idle connections keeps no closures per connection for them.
@@ -11,6 +12,8 @@ function onSocketData (this: AttachedSocket, chunk: Buffer): void { this[kEvents
 function onSocketEnd (this: AttachedSocket): void { this[kEvents].onEnd() }
 function onSocketDrain (this: AttachedSocket): void { this[kEvents].onDrain() }
 function onSocketClose (this: AttachedSocket): void { this[kEvents].onClose() }
+/** 'close' was emitted (`socket.closed` is true as soon as `destroy()` returns, before 'close'). */
+function markCloseSeen (this: AttachedSocket): void { this[kCloseSeen] = true }
 /** Socket errors (a reset peer) are an end of the connection, seen through 'close'. */
 function ignore (): void {}
 
@@ -28,6 +31,7 @@ export class TcpDuplex implements Duplex {
 
   constructor (private readonly socket: Socket) {
     socket.on('error', ignore)
+    socket.once('close', markCloseSeen)
     socket.setNoDelay(true)
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
   }
@@ -43,13 +47,14 @@ export class TcpDuplex implements Duplex {
 
   attach (events: DuplexEvents): void {
     const socket = this.socket as AttachedSocket
+    if (socket[kEvents] !== undefined) throw new Error('this duplex is attached already (the pull form attaches it too)')
     socket[kEvents] = events
     socket.on('data', onSocketData)
     socket.on('end', onSocketEnd)
     socket.on('drain', onSocketDrain)
     socket.on('close', onSocketClose)
     // Attached too late to see it: say so on the transport's turn, as it would have.
-    if (socket.closed) process.nextTick(() => { events.onClose() })
+    if (socket[kCloseSeen] === true) process.nextTick(() => { events.onClose() })
   }
 
   pause (): void {
@@ -61,6 +66,8 @@ export class TcpDuplex implements Duplex {
   }
 
   write (chunk: Uint8Array): boolean {
+    // A write after the end would make the socket destroy itself, dropping what it still holds.
+    if (this.socket.writableEnded || this.socket.destroyed) return false
     return this.socket.write(chunk)
   }
 
@@ -77,7 +84,7 @@ export class TcpDuplex implements Duplex {
   }
 
   get closed (): Promise<void> {
-    this.closedPromise ??= this.socket.closed
+    this.closedPromise ??= (this.socket as AttachedSocket)[kCloseSeen] === true
       ? Promise.resolve()
       : new Promise(resolve => { this.socket.once('close', () => { resolve() }) })
     return this.closedPromise

@@ -960,6 +960,16 @@ export function duplexCompliance (name: string, makePair: () => Promise<[Duplex,
         a.assertNoFaults()
       })
 
+      test('a second attach() throws (a duplex has one owner), and so does the pull form after attach()', async () => {
+        const [a, b] = await pair()
+        a.attach()
+        b.attach()
+        const noop = { onData () {}, onEnd () {}, onDrain () {}, onClose () {} }
+        assert.throws(() => { a.duplex.attach(noop) }, /attached already/)
+        assert.throws(() => { void a.duplex.source }, /attached already/)
+        a.assertNoFaults()
+      })
+
       test('attach() in the same turn as destroy(): onClose once', async () => {
         const [a, b] = await pair()
         b.attach()

@@ -45,25 +45,5 @@ duplexCompliance('tcpDuplex over loopback sockets (a dialled, b accepted with al
   halfOpen: [false, true],
   highWaterMark: getDefaultHighWaterMark(false),
   // An RST: the peer reads ECONNRESET.
-  reset: duplex => { sockets.get(duplex)?.resetAndDestroy() },
-  // Known bugs in src (see each reason); the owner of src removes an entry with its fix.
-  todo: {
-    'write() after end() returns false, does not throw, and loses nothing written before: the peer gets every byte, then the end':
-      'tcp-duplex.ts write(): socket.write after end() fails with ERR_STREAM_WRITE_AFTER_END and the socket destroys itself, ' +
-      'dropping what it still buffered; the peer sees a clean end after truncated data (memory: write returns false, nothing lost)',
-    'no half-open: a write by a after b\'s end returns false, does not throw, and loses nothing a wrote before':
-      'tcp-duplex.ts write(): on a socket without allowHalfOpen, net ends the write side on the peer\'s end; a write then ' +
-      '(writeAfterFIN) destroys the socket with EPIPE, dropping what it still buffered',
-    'attach() after destroy() and closed: onClose once':
-      'tcp-duplex.ts attach(): socket.closed is true from destroy() on, before net emits \'close\'; attach schedules onClose ' +
-      'and also adds the \'close\' listener, so onClose runs twice',
-    'attach() in the same turn as destroy(): onClose once':
-      'tcp-duplex.ts attach(): same cause as above (socket.closed is true before \'close\' is emitted)',
-    'closed settles once onClose was called (closed first read after destroy())':
-      'tcp-duplex.ts closed: read after destroy() it is Promise.resolve() (socket.closed is already true) and settles before ' +
-      'net emits \'close\', so before onClose (memory: onClose, then closed)',
-    'a sink whose source has nothing to give (an idle queue) returns when the connection is destroyed, and returns its source iterator':
-      'pull-form.ts sink(): it notices the close only after its source yields; waiting in iterator.next() on an idle source ' +
-      '(an idle FrameQueue) it never returns and never calls return()'
-  }
+  reset: duplex => { sockets.get(duplex)?.resetAndDestroy() }
 })
