@@ -147,10 +147,11 @@ export class LoginHandler {
       const { session, replaced } = claim
       if (replaced !== undefined) {
         // The client says it is this session's owner, reconnecting before the server saw the old connection die.
-        // That connection may have been dead for a while (a half-open socket): what it was handed lately goes
-        // again, after the welcome. Rooms need nothing: the client replays them from its last id.
-        session.resentDirect = replaced.takeRecentDirect()
+        // Ending it commits what is on its way first (a direct message to it is handed to it then). That
+        // connection may have been dead for a while (a half-open socket): what it was handed lately goes again,
+        // after the welcome. Rooms need nothing: the client replays them from its last id.
         replaced.connection.fail(ErrorCodes.SESSION_REPLACED, 'you logged in again from another connection')
+        session.resentDirect = replaced.takeRecentDirect()
       }
       connection.session = session
       this.options.logger.info(`${name} logged in${registered ? '' : ' as a guest'} from ${connection.remoteAddress}`)
