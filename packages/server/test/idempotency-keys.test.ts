@@ -1,0 +1,122 @@
+import { describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { ErrorCodes } from '@chat/protocol'
+import type { AckMessage, ErrorMessage } from '@chat/protocol'
+import { roomStream } from '../src/store/store.js'
+import { barrier, delivery, World } from './units.fixture.js'
+import type { Client } from './units.fixture.js'
+
+function world (t: TestContext): World {
+  const w = new World()
+  t.after(() => { w.close() })
+  return w
+}
+
+/** A room send as RoomHandler makes it: a retry is answered by the keys, anything else goes through the intake. */
+function send (w: World, from: Client, req: number, text: string, key?: string): void {
+  if (w.keys.answered(from.session, req, key)) return
+  w.intake.accept(from.session, req, key, text, { stream: roomStream('general'), room: 'general' })
+}
+
+async function ackOf (client: Client, re: number): Promise<AckMessage> {
+  const reply = await client.peer.reply(re)
+  assert.equal(reply.type, 'ack', JSON.stringify(reply))
+  return reply as AckMessage
+}
+
+describe('IdempotencyKeys', () => {
+  it('refuses an empty key and one over 128 characters with invalid_message; 1 to 128 characters are fine', async t => {
+    const w = world(t)
+    const [alice] = await w.roomOf('general', 'alice')
+    assert.equal(w.keys.answered(alice.session, 1, ''), true)
+    assert.equal(w.keys.answered(alice.session, 2, 'k'.repeat(129)), true)
+    for (const re of [1, 2]) {
+      const reply = await alice.peer.reply(re) as ErrorMessage
+      assert.equal(reply.type, 'error')
+      assert.equal(reply.code, ErrorCodes.INVALID_MESSAGE)
+      assert.equal(reply.fatal, undefined)
+      assert.match(reply.message, /128/)
+    }
+    assert.equal(w.keys.answered(alice.session, 3, 'k'.repeat(128)), false)
+    assert.equal(w.keys.answered(alice.session, 4, 'k'), false)
+    assert.equal(w.keys.answered(alice.session, 5, undefined), false)
+    await barrier(alice)
+    assert.deepEqual(alice.peer.messages.filter(m => 're' in m && (m.re as number) >= 3), [], 'a valid new key is not answered here')
+  })
+
+  it('acknowledges a retry that arrives while the first send is being written with the same id, by the same commit: one message stored and delivered', async t => {
+    const w = world(t)
+    const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
+    send(w, alice, 1, 'once', 'key-1')
+    send(w, alice, 2, 'once', 'key-1')
+    send(w, alice, 3, 'once', 'key-1')
+    const [first, second, third] = [await ackOf(alice, 1), await ackOf(alice, 2), await ackOf(alice, 3)]
+    assert.deepEqual([second.id, second.ts], [first.id, first.ts])
+    assert.deepEqual([third.id, third.ts], [first.id, first.ts])
+    assert.equal(second.stored, undefined)
+    const acks = alice.peer.messages.filter(m => m.type === 'ack')
+    assert.deepEqual(acks.map(a => (a as AckMessage).re), [1, 2, 3], 'in order')
+    assert.equal(new Set(acks.map(a => alice.peer.chunkOf[alice.peer.messages.indexOf(a)])).size, 1, 'one commit: one chunk')
+    assert.equal(w.store.appends.length, 1)
+    assert.equal(w.store.appends[0].length, 1)
+    assert.equal(w.store.readAfter(roomStream('general'), 0, 10).length, 1)
+    await barrier(bob)
+    assert.deepEqual(bob.peer.ofType('msg').map(m => [m.id, m.text]), [[first.id, 'once']])
+  })
+
+  it('acknowledges a retry after the commit from the store, at once, with the original id and ts', async t => {
+    const w = world(t)
+    const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
+    send(w, alice, 1, 'once', 'key-1')
+    const original = await ackOf(alice, 1)
+    assert.equal(w.keys.answered(alice.session, 2, 'key-1'), true)
+    assert.deepEqual(await ackOf(alice, 2), { type: 'ack', re: 2, id: original.id, ts: original.ts })
+    w.engine.flush()
+    assert.equal(w.store.appends.length, 1, 'nothing written again')
+    await barrier(bob)
+    assert.equal(bob.peer.ofType('msg').length, 1)
+  })
+
+  it('keys are per user: another user\'s send with the same key is a send of its own', async t => {
+    const w = world(t)
+    const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
+    send(w, alice, 1, 'from alice', 'shared')
+    send(w, bob, 1, 'from bob', 'shared')
+    const [a, b] = [await ackOf(alice, 1), await ackOf(bob, 1)]
+    assert.notEqual(a.id, b.id)
+    assert.deepEqual(w.store.readAfter(roomStream('general'), 0, 10).map(m => m.text), ['from alice', 'from bob'])
+  })
+
+  it('settle: once a send\'s commit is over, retries of its key go to the store', async t => {
+    const w = world(t)
+    const [alice] = await w.roomOf('general', 'alice')
+    const d = delivery(alice.session, 1, 'tracked', { room: 'general' }, 1)
+    w.keys.track(d, 'key-1')
+    assert.deepEqual(d.idempotency, { userKey: 'alice', key: 'key-1' })
+    assert.equal(w.keys.answered(alice.session, 2, 'key-1'), true, 'pending: held for the commit')
+    assert.deepEqual(d.retries?.map(r => r.req), [2])
+    w.keys.settle(d)
+    assert.equal(w.keys.answered(alice.session, 3, 'key-1'), false, 'settled and not in the store: a new send')
+    assert.deepEqual(d.retries?.map(r => r.req), [2])
+    w.store.append([d])
+    assert.equal(w.keys.answered(alice.session, 4, 'key-1'), true, 'settled and stored: answered from the store')
+    assert.deepEqual(await ackOf(alice, 4), { type: 'ack', re: 4, id: 1, ts: d.message.ts })
+  })
+
+  it('after a failed commit the send and its retries are refused, and the key is free for a new try', async t => {
+    const w = world(t)
+    const [alice] = await w.roomOf('general', 'alice')
+    w.store.failNext = 1
+    send(w, alice, 1, 'doomed', 'key-1')
+    send(w, alice, 2, 'doomed', 'key-1')
+    for (const re of [1, 2]) {
+      const reply = await alice.peer.reply(re) as ErrorMessage
+      assert.equal(reply.code, ErrorCodes.STORAGE_ERROR)
+    }
+    send(w, alice, 3, 'again', 'key-1')
+    const ack = await ackOf(alice, 3)
+    assert.equal(w.store.findByKey({ userKey: 'alice', key: 'key-1' })?.id, ack.id)
+    assert.equal(w.store.findByKey({ userKey: 'alice', key: 'key-1' })?.text, 'again')
+  })
+})
