@@ -202,9 +202,12 @@ export const quietEvents: ConnectionEvents = { onBatch: () => {}, onClose: () =>
  * Everything queued on these links' connections so far has reached their
  * peers once this resolves: a pong with a fresh number goes through each
  * connection's queue behind what is there. What a peer has not received by
- * then was never sent.
+ * then was never sent. Its pong arrives in a chunk of its own.
  */
 export async function barrier (...links: Link[]): Promise<void> {
+  // Connections write on a microtask after a run of pushes: after one turn, what the test queued was
+  // handed to the transport, and the pong is a write (a chunk) of its own, never glued to the test's frames.
+  await new Promise(resolve => { setImmediate(resolve) })
   await Promise.all(links.map(async link => {
     const n = nextBarrier++
     link.connection.send({ type: 'pong', n })
