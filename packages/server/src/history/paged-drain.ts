@@ -11,9 +11,10 @@ export interface PagedRead<T> {
 
 /**
  * Sends stored items a page at a time, as fast as the client takes them:
- * a page is read only once the queue is below `pauseAt`, so a read of any
- * size never fills the connection's queue (and never makes it a slow
- * consumer). Used by replays and by offline inboxes.
+ * items go out only while the connection's queue is below `pauseAt`, then
+ * the drain waits for the queue to empty before it reads on (from where
+ * `sent` says it got), so a read of any size never fills the queue (and
+ * never makes the client a slow consumer). Used by replays and offline inboxes.
  */
 export async function drainPages<T> (connection: Connection, pauseAt: number, pages: PagedRead<T>): Promise<void> {
   while (!connection.closing) {
