@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import * as lp from 'it-length-prefixed'
 import {
   decodeClientMessage, decodeServerMessage, encodeFrame, ErrorCodes, FrameDecoder, frameBytes,
   MAX_LENGTH_PREFIX_BYTES, ProtocolError
 } from '../src/index.js'
 import type { ChatMessage, ClientMessage, Message, ServerMessage } from '../src/index.js'
+import { concat, cuts, prefixLength, split } from './byte-streams.js'
 
 const NUM_RUNS = 300
 
@@ -69,55 +69,7 @@ const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('bye' as const), code: text, message: text }, { requiredKeys: ['type'], ...plain })
 )
 
-/** Positions at which to cut a stream into chunks (taken modulo its length + 1). */
-const cuts = fc.array(fc.nat(), { maxLength: 12 })
-
-/** A body: mostly small, sometimes past the 1- and 2-byte varint ranges (filled from a seed, cheap to generate). */
-const body = fc.oneof(
-  { arbitrary: fc.uint8Array({ maxLength: 200 }), weight: 6 },
-  { arbitrary: fc.record({ length: fc.integer({ min: 127, max: 20000 }), seed: fc.nat(255) }, plain).map(({ length, seed }) => filled(length, seed)), weight: 1 }
-)
-
 // ---- helpers ----
-
-function filled (length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length)
-  for (let i = 0; i < length; i++) out[i] = (i * 131 + seed) & 0xff
-  return out
-}
-
-function concat (parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let offset = 0
-  for (const part of parts) { out.set(part, offset); offset += part.byteLength }
-  return out
-}
-
-function split (stream: Uint8Array, at: number[]): Uint8Array[] {
-  const points = [...new Set(at.map(n => n % (stream.byteLength + 1)))].sort((a, b) => a - b)
-  const chunks: Uint8Array[] = []
-  let start = 0
-  for (const point of [...points, stream.byteLength]) {
-    chunks.push(stream.subarray(start, point)) // empty chunks included on purpose
-    start = point
-  }
-  return chunks
-}
-
-/** Bytes of a frame's varint prefix. */
-function prefixLength (frame: Uint8Array): number {
-  let i = 0
-  while (frame[i] >= 0x80) i++
-  return i + 1
-}
-
-function decodeFrames (chunks: Uint8Array[], maxFrameBytes?: number): Uint8Array[] {
-  const decoder = new FrameDecoder(maxFrameBytes)
-  const out: Uint8Array[] = []
-  for (const chunk of chunks) for (const b of decoder.push(chunk)) out.push(b.slice())
-  decoder.end()
-  return out
-}
 
 function roundTrip<T extends Message> (messages: T[], at: number[], decode: (b: Uint8Array) => unknown): void {
   const stream = concat(messages.map(m => encodeFrame(m)))
@@ -202,40 +154,5 @@ describe('properties', () => {
         assert.throws(() => { decoder.end() }, (err: unknown) => err instanceof ProtocolError && err.code === ErrorCodes.MALFORMED_FRAME)
       }
     }), { numRuns: NUM_RUNS })
-  })
-
-  describe('conformance with it-length-prefixed (the reference framing)', () => {
-    const maxDataLength = 1 << 20
-
-    it('FrameDecoder yields exactly what lp.decode yields, for any chunking', () => {
-      fc.assert(fc.property(fc.array(body, { maxLength: 8 }), cuts, (bodies, at) => {
-        const chunks = split(concat(bodies.map(b => frameBytes(b, maxDataLength))), at)
-        const ours = decodeFrames(chunks, maxDataLength)
-        const theirs = [...lp.decode(chunks, { maxDataLength })].map(b => b.slice())
-        assert.deepEqual(ours, theirs)
-        assert.deepEqual(ours, bodies)
-      }), { numRuns: NUM_RUNS })
-    })
-
-    it('frameBytes produces the bytes lp.encode produces, and each decodes the other\'s frames', () => {
-      fc.assert(fc.property(fc.array(body, { maxLength: 8 }), cuts, (bodies, at) => {
-        const ourStream = concat(bodies.map(b => frameBytes(b, maxDataLength)))
-        const lpStream = concat([...lp.encode(bodies)])
-        assert.deepEqual(ourStream, lpStream)
-        for (const b of bodies) assert.deepEqual(frameBytes(b, maxDataLength), lp.encode.single(b).slice())
-        assert.deepEqual(decodeFrames(split(lpStream, at), maxDataLength), bodies)
-        assert.deepEqual([...lp.decode(split(ourStream, at), { maxDataLength })].map(b => b.slice()), bodies)
-      }), { numRuns: 200 })
-    })
-
-    it('both refuse a frame one byte over the limit, from its header', () => {
-      fc.assert(fc.property(fc.integer({ min: 1, max: 70000 }), (limit) => {
-        const header = frameBytes(new Uint8Array(limit + 1), limit + 1).subarray(0, -(limit + 1))
-        const decoder = new FrameDecoder(limit)
-        decoder.push(header)
-        assert.equal(decoder.error?.code, ErrorCodes.FRAME_TOO_LARGE)
-        assert.throws(() => [...lp.decode([header], { maxDataLength: limit })], /too long/i)
-      }), { numRuns: 200 })
-    })
   })
 })
