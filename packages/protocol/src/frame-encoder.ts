@@ -1,4 +1,5 @@
 import * as varint from 'uint8-varint'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './limits.js'
 import type { Message } from './messages.js'
@@ -6,14 +7,20 @@ import type { Message } from './messages.js'
 const textEncoder = new TextEncoder()
 
 /** Prefixes a body with its unsigned-varint length, in one buffer (one write on the wire). */
-export function frameBytes (body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
+export function frameBytes (body: Uint8Array | Uint8ArrayList, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
   if (body.byteLength > maxFrameBytes) {
     throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body.byteLength} bytes exceeds the limit of ${maxFrameBytes}`)
   }
   const prefixLength = varint.encodingLength(body.byteLength)
   const frame = new Uint8Array(prefixLength + body.byteLength)
   varint.encode(body.byteLength, frame, 0)
-  frame.set(body, prefixLength)
+  if (body instanceof Uint8Array) {
+    frame.set(body, prefixLength)
+  } else {
+    // Part by part: joining the list first would copy the body twice.
+    let offset = prefixLength
+    for (const part of body) { frame.set(part, offset); offset += part.byteLength }
+  }
   return frame
 }
 
