@@ -6,6 +6,8 @@ export {
 } from './limits.js'
 export type * from './messages.js'
 export { validateClientMessage, validateServerMessage } from './validate.js'
+export { CLIENT_FIELDS, SERVER_FIELDS } from './schema.js'
+export type { FieldKind, FieldSpec, MessageSchema } from './schema.js'
 export { encodeFrame, frameBytes } from './frame-encoder.js'
 export { FrameDecoder } from './frame-decoder.js'
 export * as lp from './length-prefixed.js'

@@ -1,45 +1,7 @@
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
-
-/** What a field must hold. A trailing `?` makes it optional. */
-type FieldKind = 'uint' | 'string' | 'strings' | 'rooms' | 'messages' | 'bool'
-type FieldSpec = FieldKind | `${FieldKind}?`
-type Schema = Record<string, Record<string, FieldSpec>>
-
-const CLIENT_SCHEMA: Schema = {
-  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?', resume: 'string?' },
-  join: { req: 'uint', room: 'string' },
-  leave: { req: 'uint', room: 'string' },
-  send: { req: 'uint', room: 'string', text: 'string', key: 'string?' },
-  dm: { req: 'uint', to: 'string', text: 'string', key: 'string?' },
-  rooms: { req: 'uint' },
-  members: { req: 'uint', room: 'string' },
-  history: { req: 'uint', room: 'string?', with: 'string?', before: 'uint?', after: 'uint?', limit: 'uint?' },
-  replay: { req: 'uint', room: 'string', after: 'uint' },
-  ping: { n: 'uint' },
-  pong: { n: 'uint' },
-  bye: { code: 'string?', message: 'string?' }
-}
-
-const SERVER_SCHEMA: Schema = {
-  welcome: {
-    v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
-    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string'
-  },
-  joined: { re: 'uint', room: 'string', members: 'strings', lastId: 'uint', truncated: 'bool?' },
-  left: { re: 'uint', room: 'string' },
-  ack: { re: 'uint', id: 'uint', ts: 'uint', stored: 'bool?' },
-  room_list: { re: 'uint', rooms: 'rooms', truncated: 'bool?' },
-  member_list: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
-  msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint', replay: 'uint?' },
-  history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
-  replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
-  presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
-  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
-  ping: { n: 'uint' },
-  pong: { n: 'uint' },
-  bye: { code: 'string?', message: 'string?' }
-}
+import { CLIENT_FIELDS, SERVER_FIELDS } from './schema.js'
+import type { FieldKind, FieldSpec } from './schema.js'
 
 function isUint (value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
@@ -63,7 +25,7 @@ function matches (kind: FieldKind, value: unknown): boolean {
 interface FieldCheck { name: string, kind: FieldKind, optional: boolean }
 type CompiledSchema = Map<string, FieldCheck[]>
 
-function compile (schema: Schema): CompiledSchema {
+function compile (schema: Readonly<Record<string, Readonly<Record<string, FieldSpec>>>>): CompiledSchema {
   const compiled: CompiledSchema = new Map()
   for (const [type, fields] of Object.entries(schema)) {
     compiled.set(type, Object.entries(fields).map(([name, spec]) => {
@@ -98,8 +60,8 @@ function validate (value: unknown, schema: CompiledSchema): any {
   return obj
 }
 
-const CLIENT_CHECKS = compile(CLIENT_SCHEMA)
-const SERVER_CHECKS = compile(SERVER_SCHEMA)
+const CLIENT_CHECKS = compile(CLIENT_FIELDS)
+const SERVER_CHECKS = compile(SERVER_FIELDS)
 
 /** Checks that a parsed value is a well-formed client message. Unknown extra fields are kept (forward compatibility). */
 export function validateClientMessage (value: unknown): ClientMessage {

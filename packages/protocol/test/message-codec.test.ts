@@ -2,10 +2,10 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Uint8ArrayList } from 'uint8arraylist'
 import {
-  decodeClientMessage, decodeServerMessage, ErrorCodes, FATAL_CODES, parseBody, ProtocolError,
-  validateClientMessage, validateServerMessage
+  CLIENT_FIELDS, decodeClientMessage, decodeServerMessage, ErrorCodes, FATAL_CODES, parseBody, ProtocolError,
+  SERVER_FIELDS, validateClientMessage, validateServerMessage
 } from '../src/index.js'
-import type { ClientMessage, ServerMessage } from '../src/index.js'
+import type { ClientMessage, FieldKind, FieldSpec, ServerMessage } from '../src/index.js'
 
 const utf8 = new TextEncoder()
 
@@ -24,14 +24,20 @@ function refusal (fn: () => unknown): ProtocolError {
 }
 
 type Decode = (body: Uint8Array | Uint8ArrayList) => unknown
+type Schema = Readonly<Record<string, Readonly<Record<string, FieldSpec>>>>
+
+// Hand-written, realistic messages: the schema must accept them as they are.
 
 const VALID_CLIENT: ClientMessage[] = [
   { type: 'hello', v: 1, req: 1, username: 'alice', password: 'correct horse', register: true },
+  { type: 'hello', v: 1, req: 1, username: 'alice', resume: 'c2Vzc2lvbg' },
   { type: 'hello', v: 1, req: 1, username: 'alice' },
   { type: 'join', req: 2, room: 'general' },
   { type: 'leave', req: 3, room: 'general' },
   { type: 'send', req: 4, room: 'general', text: 'hi' },
+  { type: 'send', req: 4, room: 'general', text: 'hi', key: '0b9d2c4e-5f3a-4c1e-9a7b-1d2e3f4a5b6c' },
   { type: 'dm', req: 5, to: 'bob', text: 'psst' },
+  { type: 'dm', req: 5, to: 'bob', text: 'psst', key: 'k1' },
   { type: 'rooms', req: 6 },
   { type: 'members', req: 7, room: 'general' },
   { type: 'history', req: 8, room: 'general', with: 'bob', before: 10, after: 2, limit: 50 },
@@ -80,44 +86,18 @@ const VALID_SERVER: ServerMessage[] = [
   { type: 'bye', code: 'server_shutdown', message: 'the server is shutting down' }
 ]
 
-/** Field kinds, as the protocol defines them; a `?` marks an optional field. */
-const CLIENT_FIELDS: Record<string, Record<string, string>> = {
-  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?' },
-  join: { req: 'uint', room: 'string' },
-  leave: { req: 'uint', room: 'string' },
-  send: { req: 'uint', room: 'string', text: 'string' },
-  dm: { req: 'uint', to: 'string', text: 'string' },
-  rooms: { req: 'uint' },
-  members: { req: 'uint', room: 'string' },
-  history: { req: 'uint', room: 'string?', with: 'string?', before: 'uint?', after: 'uint?', limit: 'uint?' },
-  replay: { req: 'uint', room: 'string', after: 'uint' },
-  ping: { n: 'uint' },
-  pong: { n: 'uint' },
-  bye: { code: 'string?', message: 'string?' }
-}
-
-const SERVER_FIELDS: Record<string, Record<string, string>> = {
-  welcome: {
-    v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
-    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool'
-  },
-  joined: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
-  left: { re: 'uint', room: 'string' },
-  ack: { re: 'uint', id: 'uint', ts: 'uint', stored: 'bool?' },
-  room_list: { re: 'uint', rooms: 'rooms', truncated: 'bool?' },
-  member_list: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
-  msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint', replay: 'uint?' },
-  history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
-  replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
-  presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
-  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
-  ping: { n: 'uint' },
-  pong: { n: 'uint' },
-  bye: { code: 'string?', message: 'string?' }
+/** A value of each kind that a field must accept. */
+const GOOD_VALUE: Record<FieldKind, unknown> = {
+  uint: 7,
+  string: 'general',
+  bool: false,
+  strings: ['alice', 'bob'],
+  rooms: [{ room: 'general', members: 2 }],
+  messages: [{ type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000 }]
 }
 
 /** Values that a field of each kind must refuse. `null` is never "absent". */
-const WRONG_VALUES: Record<string, unknown[]> = {
+const WRONG_VALUES: Record<FieldKind, unknown[]> = {
   uint: [-1, 1.5, '1', null, true, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, [], {}],
   string: [1, null, true, ['a'], {}],
   strings: ['a', null, [1], ['a', null], { 0: 'a' }],
@@ -133,75 +113,90 @@ const WRONG_VALUES: Record<string, unknown[]> = {
   ]
 }
 
-function firstValid (valid: Array<{ type: string }>, type: string): Record<string, unknown> {
-  const found = valid.find(message => message.type === type)
-  assert.ok(found !== undefined, `a valid ${type} example`)
-  return { ...found }
+function parseSpec (spec: FieldSpec): { kind: FieldKind, optional: boolean } {
+  const optional = spec.endsWith('?')
+  return { kind: (optional ? spec.slice(0, -1) : spec) as FieldKind, optional }
 }
 
-function fieldTests (side: string, decode: Decode, valid: Array<{ type: string }>, fields: Record<string, Record<string, string>>): void {
-  describe(`${side}: field checks`, () => {
-    it('has a valid example for every message type', () => {
-      assert.deepEqual(new Set(valid.map(message => message.type)), new Set(Object.keys(fields)))
-    })
+/** A message of `type` built from the schema: every field, or the required ones only. */
+function messageOf (type: string, fields: Readonly<Record<string, FieldSpec>>, optionalToo: boolean): Record<string, unknown> {
+  const message: Record<string, unknown> = { type }
+  for (const [name, spec] of Object.entries(fields)) {
+    const { kind, optional } = parseSpec(spec)
+    if (optionalToo || !optional) message[name] = GOOD_VALUE[kind]
+  }
+  return message
+}
 
-    it('accepts every valid example unchanged', () => {
+/** Names that no side knows, inherited property names among them. */
+const MADE_UP_TYPES = ['teleport', 'HELLO', 'Msg', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty']
+
+function fieldTests (side: string, decode: Decode, valid: Array<{ type: string }>, schema: Schema, otherSide: Schema): void {
+  describe(`${side}: every field of every message type, from the exported schema`, () => {
+    it('has a hand-written example for every message type, and each decodes unchanged', () => {
+      assert.deepEqual(new Set(valid.map(message => message.type)), new Set(Object.keys(schema)))
       for (const message of valid) assert.deepEqual(decode(body(message)), message)
     })
 
-    for (const [type, spec] of Object.entries(fields)) {
-      it(`"${type}": refuses each required field missing and each field of the wrong type, with invalid_message`, () => {
-        const base = firstValid(valid, type)
-        // A request id rides along, so the refusal can reference it (an extra field is fine on any type).
-        const withReq = { req: 41, ...base }
-        const expectedReq = typeof base.req === 'number' ? base.req : 41
-        for (const [name, kind] of Object.entries(spec)) {
-          const optional = kind.endsWith('?')
+    for (const [type, fields] of Object.entries(schema)) {
+      const full = messageOf(type, fields, true)
+      // A request id rides along, so a refusal can reference it (an extra field is fine on any type).
+      const withReq = { req: 41, ...full }
+      const expectedReq = 'req' in fields ? GOOD_VALUE.uint : 41
+
+      it(`"${type}": passes with every field, and with the required ones only`, () => {
+        assert.deepEqual(decode(body(full)), full)
+        const required = messageOf(type, fields, false)
+        assert.deepEqual(decode(body(required)), required)
+      })
+
+      it(`"${type}": each optional field may be absent; each required one missing is invalid_message, carrying req`, () => {
+        for (const [name, spec] of Object.entries(fields)) {
           const missing: Record<string, unknown> = { ...withReq }
           delete missing[name]
-          if (optional) {
-            assert.equal((decode(body(missing)) as Record<string, unknown>)[name], undefined, `${type}.${name} may be absent`)
-          } else {
-            const err = refusal(() => decode(body(missing)))
-            assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type} without ${name}`)
-            assert.equal(err.fatal, false)
-            assert.equal(err.req, name === 'req' ? undefined : expectedReq, `${type} without ${name} carries req`)
-            assert.match(err.message, new RegExp(name))
+          if (parseSpec(spec).optional) {
+            assert.deepEqual(decode(body(missing)), missing, `${type}.${name} may be absent`)
+            continue
           }
-          for (const wrong of WRONG_VALUES[kind.replace('?', '')]) {
-            const bad = { ...withReq, [name]: wrong }
-            const err = refusal(() => decode(body(bad)))
+          const err = refusal(() => decode(body(missing)))
+          assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type} without ${name}`)
+          assert.equal(err.fatal, false)
+          assert.equal(err.req, name === 'req' ? undefined : expectedReq, `${type} without ${name} carries req`)
+          assert.match(err.message, new RegExp(`"${name}"`))
+        }
+      })
+
+      it(`"${type}": each field of the wrong kind is invalid_message, carrying req`, () => {
+        for (const [name, spec] of Object.entries(fields)) {
+          for (const wrong of WRONG_VALUES[parseSpec(spec).kind]) {
+            const err = refusal(() => decode(body({ ...withReq, [name]: wrong })))
             assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type}.${name} = ${JSON.stringify(wrong)}`)
             assert.equal(err.fatal, false)
-            if (name !== 'req') assert.equal(err.req, expectedReq, `${type}.${name} = ${JSON.stringify(wrong)} carries req`)
+            assert.equal(err.req, name === 'req' ? undefined : expectedReq, `${type}.${name} = ${JSON.stringify(wrong)} carries req`)
+            assert.match(err.message, new RegExp(`"${name}"`))
           }
         }
       })
     }
+
+    it('refuses the other side\'s message types and made-up ones with unknown_type, carrying req', () => {
+      const foreign = Object.keys(otherSide).filter(type => !Object.hasOwn(schema, type))
+      assert.ok(foreign.length > 0)
+      for (const type of [...foreign, ...MADE_UP_TYPES]) {
+        const err = refusal(() => decode(body({ ...messageOf(type, Object.hasOwn(otherSide, type) ? otherSide[type] : {}, true), type, req: 3 })))
+        assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE, `type ${JSON.stringify(type)}`)
+        assert.equal(err.fatal, false)
+        assert.equal(err.req, 3)
+      }
+    })
   })
 }
 
 describe('decodeClientMessage', () => {
-  fieldTests('client', decodeClientMessage, VALID_CLIENT, CLIENT_FIELDS)
+  fieldTests('client', decodeClientMessage, VALID_CLIENT, CLIENT_FIELDS, SERVER_FIELDS)
 
   it('keeps unknown extra fields (forward compatibility)', () => {
     assert.deepEqual(decodeClientMessage(body({ type: 'join', req: 1, room: 'a', since: 5 })), { type: 'join', req: 1, room: 'a', since: 5 })
-  })
-
-  it('refuses server-only types with unknown_type, carrying req', () => {
-    for (const type of ['welcome', 'msg', 'ack', 'error', 'presence', 'history_page', 'replay_done']) {
-      const err = refusal(() => decodeClientMessage(body({ type, req: 3 })))
-      assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE)
-      assert.equal(err.fatal, false)
-      assert.equal(err.req, 3)
-    }
-  })
-
-  it('does not treat inherited property names as message types', () => {
-    for (const type of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '']) {
-      const err = refusal(() => decodeClientMessage(body({ type, req: 1 })))
-      assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE, `type ${JSON.stringify(type)}`)
-    }
   })
 
   it('refuses a missing or non-string type with invalid_message, carrying a readable req', () => {
@@ -224,12 +219,15 @@ describe('decodeClientMessage', () => {
 })
 
 describe('decodeServerMessage', () => {
-  fieldTests('server', decodeServerMessage, VALID_SERVER, SERVER_FIELDS)
+  fieldTests('server', decodeServerMessage, VALID_SERVER, SERVER_FIELDS, CLIENT_FIELDS)
+})
 
-  it('refuses client-only types with unknown_type', () => {
-    for (const type of ['hello', 'join', 'send', 'dm', 'rooms', 'members', 'leave', 'history', 'replay']) {
-      const err = refusal(() => decodeServerMessage(body({ type, re: 1 })))
-      assert.equal(err.code, ErrorCodes.UNKNOWN_TYPE, type)
+describe('CLIENT_FIELDS and SERVER_FIELDS', () => {
+  it('are read-only, to the last field', () => {
+    for (const schema of [CLIENT_FIELDS, SERVER_FIELDS]) {
+      assert.ok(Object.isFrozen(schema))
+      for (const fields of Object.values(schema)) assert.ok(Object.isFrozen(fields))
+      assert.throws(() => { (schema as any).ping.n = 'string' }, TypeError)
     }
   })
 })

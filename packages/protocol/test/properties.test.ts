@@ -25,11 +25,11 @@ const uint = fc.oneof(fc.nat(1000), fc.maxSafeNat())
 const names = fc.array(text, { maxLength: 5 })
 
 const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
-  fc.record({ type: fc.constant('hello' as const), v: uint, req: uint, username: text, password: text, register: fc.boolean() }, { requiredKeys: ['type', 'v', 'req', 'username'], ...plain }),
+  fc.record({ type: fc.constant('hello' as const), v: uint, req: uint, username: text, password: text, register: fc.boolean(), resume: text }, { requiredKeys: ['type', 'v', 'req', 'username'], ...plain }),
   fc.record({ type: fc.constant('join' as const), req: uint, room: text }, plain),
   fc.record({ type: fc.constant('leave' as const), req: uint, room: text }, plain),
-  fc.record({ type: fc.constant('send' as const), req: uint, room: text, text }, plain),
-  fc.record({ type: fc.constant('dm' as const), req: uint, to: text, text }, plain),
+  fc.record({ type: fc.constant('send' as const), req: uint, room: text, text, key: text }, { requiredKeys: ['type', 'req', 'room', 'text'], ...plain }),
+  fc.record({ type: fc.constant('dm' as const), req: uint, to: text, text, key: text }, { requiredKeys: ['type', 'req', 'to', 'text'], ...plain }),
   fc.record({ type: fc.constant('rooms' as const), req: uint }, plain),
   fc.record({ type: fc.constant('members' as const), req: uint, room: text }, plain),
   fc.record({ type: fc.constant('history' as const), req: uint, room: text, with: text, before: uint, after: uint, limit: uint }, { requiredKeys: ['type', 'req'], ...plain }),
