@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeFrame } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
 import { messageText, parseTextBytes, parseTextString, TEXT_BYTES } from '../src/load/message-text.js'
 import type { TextFields } from '../src/load/message-text.js'
 import { Subscriber } from '../src/load/subscriber.js'
@@ -9,6 +9,8 @@ import { LineSplitter } from '../src/targets/line-splitter.js'
 import { goalsReport } from '../src/scenarios/goals.js'
 
 // The load generator decides whether a run is valid: these pieces must not miscount.
+
+const utf8 = new TextDecoder()
 
 const fields = (): TextFields => ({ publisher: -1, seq: -1, sentMicros: -1 })
 
@@ -44,10 +46,19 @@ describe('FrameScanner', () => {
       const scanner = new FrameScanner()
       const seen: string[] = []
       for (let i = 0; i < stream.length; i += cut) {
-        scanner.push(stream.subarray(i, i + cut), { frame: (bytes, start, end) => { seen.push(bytes.toString('utf8', start, end)) } })
+        // A frame that spanned chunks comes as a plain Uint8Array: read it without Buffer methods.
+        scanner.push(stream.subarray(i, i + cut), { frame: (bytes, start, end) => { seen.push(utf8.decode(bytes.subarray(start, end))) } })
       }
       assert.deepEqual(seen, expected, `chunks of ${cut}`)
     }
+  })
+
+  it('throws the protocol\'s error, from then on, for bytes that cannot be frames', () => {
+    const scanner = new FrameScanner()
+    const never = { frame: () => { assert.fail('no frame') } }
+    const refusal = (err: unknown): boolean => err instanceof ProtocolError && err.code === ErrorCodes.FRAME_TOO_LARGE
+    assert.throws(() => { scanner.push(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), never) }, refusal)
+    assert.throws(() => { scanner.push(encodeFrame({ type: 'ping', n: 1 }), never) }, refusal)
   })
 })
 

@@ -20,6 +20,8 @@ export function chatTarget (name = 'chat', args: string[] = ['--memory']): Targe
   }
 }
 
+const utf8 = new TextDecoder()
+
 // Every body the server sends starts `{"type":"`, so the type name starts at byte 9.
 const TYPE_AT = 9
 const M = 0x6d
@@ -56,10 +58,15 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   }
 
   protected read (chunk: Buffer): void {
-    this.scanner.push(chunk, this)
+    try {
+      this.scanner.push(chunk, this)
+    } catch (err) {
+      this.refused(`unreadable frames: ${(err as Error).message}`)
+      this.close()
+    }
   }
 
-  frame (bytes: Buffer, start: number, end: number): void {
+  frame (bytes: Uint8Array, start: number, end: number): void {
     const t = bytes[start + TYPE_AT]
     const t2 = bytes[start + TYPE_AT + 1]
     if (t === M && t2 === S) {
@@ -74,7 +81,8 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
     } else if (t === P && t2 === R) {
       return // presence: other connections joining or leaving
     }
-    this.control(JSON.parse(bytes.toString('utf8', start, end)) as Record<string, unknown>)
+    // `bytes` may be a plain Uint8Array (a frame that spanned chunks): no Buffer methods here.
+    this.control(JSON.parse(utf8.decode(bytes.subarray(start, end))) as Record<string, unknown>)
   }
 
   /** Frames off the hot path. */
@@ -113,14 +121,14 @@ const TEXT_KEY_FROM_END = 8 + TEXT_BYTES + 7 + 13 + 1
  * scanning: a JS loop, as `Buffer.indexOf` with a needle costs more per call
  * than all the rest of a frame's handling.
  */
-function textStart (bytes: Buffer, from: number, end: number): number {
+function textStart (bytes: Uint8Array, from: number, end: number): number {
   const guess = end - TEXT_KEY_FROM_END
   if (guess >= from && isTextKey(bytes, guess)) return guess + 8
   for (let i = from; i + 7 < end; i++) if (isTextKey(bytes, i)) return i + 8
   return -1
 }
 
-function isTextKey (bytes: Buffer, i: number): boolean {
+function isTextKey (bytes: Uint8Array, i: number): boolean {
   return bytes[i] === QUOTE && bytes[i + 1] === T && bytes[i + 2] === E && bytes[i + 3] === X && bytes[i + 4] === T &&
     bytes[i + 5] === QUOTE && bytes[i + 6] === COLON && bytes[i + 7] === QUOTE
 }

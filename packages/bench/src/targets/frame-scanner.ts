@@ -1,41 +1,29 @@
+import { FrameDecoder, MAX_LENGTH_PREFIX_BYTES } from '@chat/protocol'
+
 /** Called for each complete frame body, `bytes[start..end)`. */
 export interface FrameHandler {
-  frame: (bytes: Buffer, start: number, end: number) => void
+  /**
+   * `bytes` is the socket's chunk (a Buffer) for a frame that lay within it,
+   * and a plain Uint8Array (no Buffer methods) for one that spanned chunks.
+   */
+  frame: (bytes: Uint8Array, start: number, end: number) => void
 }
 
+/** The frames are the server's own, so any length a prefix can hold is read. */
+const ANY_FRAME_BYTES = 2 ** (7 * MAX_LENGTH_PREFIX_BYTES) - 1
+
 /**
- * Splits a stream of varint length-prefixed frames (PROTOCOL.md §2) without
- * copying or allocating per frame: the load generator's hot path. The
- * protocol's `FrameDecoder` makes a `Uint8ArrayList` view per frame, which is
- * right for a server and too dear for a generator that must stay cheaper than
- * the server it measures. Frames are trusted (the server under test made them).
+ * Splits a stream of varint length-prefixed frames (PROTOCOL.md §2) for the
+ * load generator's hot path, with the protocol's `FrameDecoder.pushEach`:
+ * frames are handed as byte ranges of the chunk, with no view or copy per
+ * frame, so the generator stays cheaper than the server it measures.
  */
 export class FrameScanner {
-  private rest: Buffer | undefined
+  private readonly decoder = new FrameDecoder(ANY_FRAME_BYTES)
 
-  push (chunk: Buffer, handler: FrameHandler): void {
-    let bytes = chunk
-    if (this.rest !== undefined) {
-      bytes = Buffer.concat([this.rest, chunk])
-      this.rest = undefined
-    }
-    const n = bytes.length
-    let pos = 0
-    while (pos < n) {
-      let length = 0
-      let scale = 1
-      let p = pos
-      let complete = false
-      while (p < n) {
-        const b = bytes[p++]
-        length += (b & 0x7f) * scale
-        if (b < 0x80) { complete = true; break }
-        scale *= 128
-      }
-      if (!complete || p + length > n) break
-      handler.frame(bytes, p, p + length)
-      pos = p + length
-    }
-    if (pos < n) this.rest = bytes.subarray(pos)
+  /** Throws the decoder's `ProtocolError` if the stream can't be frames (it stays unusable after). */
+  push (chunk: Uint8Array, handler: FrameHandler): void {
+    this.decoder.pushEach(chunk, (bytes, start, end) => { handler.frame(bytes, start, end) })
+    if (this.decoder.error !== undefined) throw this.decoder.error
   }
 }
