@@ -1,12 +1,11 @@
 /**
- * `@chat/protocol/fast`: the hot-path readers and writers the reference
- * server and SDK use. Each gives the same result as the general path in the
- * main export (`decodeClientMessage`, `decodeServerMessage`, `encodeFrame`),
+ * `@chat/protocol/fast`: the reference implementations' hot-path writers and
+ * readers. Each gives the same result as the general path in the main export
+ * (`encodeFrame`, `decodeClientMessage`, `decodeServerMessage`, `decodeStage`),
  * property-tested against it, for the frames that carry most of the traffic.
  * Apps and other implementations need none of it.
  */
 export { frameJson, frameLatin1 } from './frame-encoder.js'
-export { readMsg, readMsgAscii, readSend, readSendAscii } from './plain-frames.js'
+export { readMsg, readSend } from './plain-frames.js'
 export { decodeChunk } from './decode-stage.js'
-export type { DecodedChunk, BodyDecoder } from './decode-stage.js'
-export type { FrameVisitor } from './frame-decoder.js'
+export type { DecodedChunk } from './decode-stage.js'

@@ -42,12 +42,6 @@ function typeIs (bytes: Uint8Array, start: number, end: number, name: string): b
   return true
 }
 
-/** Frame body -> parsed JSON value, or a fatal ProtocolError. */
-export function parseBody (body: Uint8Array | Uint8ArrayList): unknown {
-  const bytes = bytesOf(body)
-  return parseJson(decodeText(bytes, 0, bytes.length))
-}
-
 /** The fast path of one side: the frame type it reads, the readers, and the general check. */
 interface FastPath<T> {
   type: string
