@@ -1,5 +1,5 @@
 import type { Duplex, DuplexEvents } from './duplex.js'
-import { PullForm } from './pull-form.js'
+import { DuplexBase } from './duplex-base.js'
 
 export interface DuplexPairOptions {
   /** Bytes a side holds for its peer before `write` returns false. Default 16 KiB, a socket's. */
@@ -30,7 +30,7 @@ export function duplexPair (options: DuplexPairOptions = {}): [Duplex, Duplex] {
   return [a, b]
 }
 
-class MemoryDuplex implements Duplex {
+class MemoryDuplex extends DuplexBase {
   peer!: MemoryDuplex
   readonly closed: Promise<void>
   /** Bytes this side wrote that its peer's reader has not taken yet. */
@@ -39,8 +39,6 @@ class MemoryDuplex implements Duplex {
   private readonly highWaterMark: number
   private readonly allowHalfOpen: boolean
   private events: DuplexEvents | undefined
-  private pull: PullForm | undefined
-  private sourceIterator: AsyncIterable<Uint8Array> | undefined
   /** Chunks the peer wrote, not yet handed to our reader. */
   private inbound: Uint8Array[] = []
   private head = 0
@@ -57,18 +55,10 @@ class MemoryDuplex implements Duplex {
   private resolveClosed!: () => void
 
   constructor (readonly remoteAddress: string, options: DuplexPairOptions) {
+    super()
     this.highWaterMark = options.highWaterMark ?? 16 * 1024
     this.allowHalfOpen = options.allowHalfOpen ?? false
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
-  }
-
-  get source (): AsyncIterable<Uint8Array> {
-    this.sourceIterator ??= this.pullForm().source()
-    return this.sourceIterator
-  }
-
-  readonly sink = async (source: AsyncIterable<Uint8Array>): Promise<void> => {
-    await this.pullForm().sink(source)
   }
 
   attach (events: DuplexEvents): void {
@@ -120,11 +110,6 @@ class MemoryDuplex implements Duplex {
     peer.inboundEnded = true
     peer.peerGone = true
     peer.schedule()
-  }
-
-  private pullForm (): PullForm {
-    this.pull ??= new PullForm(this)
-    return this.pull
   }
 
   private schedule (): void {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { Duplex, DuplexEvents } from './duplex.js'
-import { PullForm } from './pull-form.js'
+import { DuplexBase } from './duplex-base.js'
 
 const kEvents = Symbol('chat.duplexEvents')
 const kCloseSeen = Symbol('chat.closeSeen')
@@ -22,27 +22,16 @@ function ignore (): void {}
  * is the socket's own events and flow control; the pull form is built over
  * it on first use. A reset peer is a close, never an exception.
  */
-export class TcpDuplex implements Duplex {
+export class TcpDuplex extends DuplexBase {
   readonly remoteAddress: string
-  // Made on first use: a server's connections use the push form only.
-  private pull: PullForm | undefined
-  private sourceIterator: AsyncIterable<Uint8Array> | undefined
   private closedPromise: Promise<void> | undefined
 
   constructor (private readonly socket: Socket) {
+    super()
     socket.on('error', ignore)
     socket.once('close', markCloseSeen)
     socket.setNoDelay(true)
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-  }
-
-  get source (): AsyncIterable<Uint8Array> {
-    this.sourceIterator ??= this.pullForm().source()
-    return this.sourceIterator
-  }
-
-  readonly sink = async (source: AsyncIterable<Uint8Array>): Promise<void> => {
-    await this.pullForm().sink(source)
   }
 
   attach (events: DuplexEvents): void {
@@ -90,10 +79,6 @@ export class TcpDuplex implements Duplex {
     return this.closedPromise
   }
 
-  private pullForm (): PullForm {
-    this.pull ??= new PullForm(this)
-    return this.pull
-  }
 }
 
 /** Wraps a connected socket as a `Duplex`. */
