@@ -9,7 +9,7 @@ import type { ConnectionEvents } from './connection/connection.js'
 import { HeartbeatMonitor } from './connection/heartbeat-monitor.js'
 import { DirectHandler } from './direct/direct-handler.js'
 import { InboxDelivery } from './direct/inbox-delivery.js'
-import type { Engine } from './engine/engine.js'
+import type { Engine, EngineContext } from './engine/engine.js'
 import { LocalEngine } from './engine/local-engine.js'
 import { HistoryHandler } from './history/history-handler.js'
 import { silentLogger } from './logger.js'
@@ -70,7 +70,8 @@ export class ChatServer {
     const rooms = new RoomRegistry()
     const keys = new IdempotencyKeys(this.store)
     const fanOut = new FanOut(opts, rooms, keys)
-    this.engine = new LocalEngine(this.store, rooms, fanOut, { presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS })
+    const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
+    this.engine = opts.engine?.(context) ?? new LocalEngine(this.store, rooms, fanOut, context)
     const intake = new MessageIntake(opts, this.engine, keys)
     const inbox = new InboxDelivery(opts, this.store, this.engine)
     this.router = new RequestRouter({

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
+import type { EngineFactory } from './engine/engine.js'
 import type { Logger } from './logger.js'
 import type { Durability } from './store/sqlite-store.js'
 import type { RetentionPolicy, Store } from './store/store.js'
@@ -48,6 +49,12 @@ export interface ServerOptions {
   presenceLimit?: number
   /** Where the server reports what it does. Default: silent. */
   logger?: Logger
+  /**
+   * Experimental: the engine that holds what is global to the chat service
+   * (names, rooms, ids, the commit). Default: this process alone
+   * (`LocalEngine`). The seam a cluster engine plugs into.
+   */
+  engine?: EngineFactory
 }
 
 export interface ResolvedServerOptions {
@@ -65,6 +72,7 @@ export interface ResolvedServerOptions {
   retentionIntervalMs: number
   presenceLimit: number
   logger: Logger
+  engine: EngineFactory | undefined
 }
 
 const POSITIVE_INTEGERS = [
@@ -87,7 +95,8 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     retention: options.retention ?? {},
     retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
     presenceLimit: options.presenceLimit ?? 1_000,
-    logger: options.logger ?? silent
+    logger: options.logger ?? silent,
+    engine: options.engine
   }
   for (const name of POSITIVE_INTEGERS) {
     const value = resolved[name]

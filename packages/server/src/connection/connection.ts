@@ -63,6 +63,11 @@ export class Connection implements DuplexEvents {
     duplex.attach(this)
   }
 
+  /** True once the transport has closed (and `onClose` was reported). */
+  get isClosed (): boolean {
+    return this.transportClosed
+  }
+
   /** The peer's address, for logs. */
   get remoteAddress (): string {
     return this.duplex.remoteAddress

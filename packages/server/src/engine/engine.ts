@@ -1,6 +1,8 @@
 import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
 import type { Delivery } from '../commit/delivery.js'
+import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
+import type { Store } from '../store/store.js'
 
 /**
  * A value now, or later. The single-process engine answers everything at
@@ -100,6 +102,22 @@ export interface NodeDelivery {
   /** A join or a leave, for the members of the room here (but `except`). */
   presence: (room: string, event: PresenceMessage, except?: Session) => void
 }
+
+/** What a server gives the engine it runs on. */
+export interface EngineContext {
+  store: Store
+  /** This server's members of each room: the engine keeps it up to date, the fan-out reads it. */
+  rooms: RoomRegistry
+  /** Deliveries to this server's connections. */
+  delivery: NodeDelivery
+  /** Rooms with more members do not announce joins and leaves. */
+  presenceLimit: number
+  /** Names listed in a join's reply, at most. */
+  maxListedMembers: number
+}
+
+/** Makes the engine of a server (`ServerOptions.engine`); the default makes a `LocalEngine`. */
+export type EngineFactory = (context: EngineContext) => Engine
 
 /** `then(value)`: at once if the value is there, else once the promise settles. */
 export function andThen<T, R> (value: MaybePromise<T>, then: (value: T) => R | Promise<R>): R | Promise<R> {

@@ -8,6 +8,7 @@ import type { Engine, OnlineUser } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { Store } from '../store/store.js'
 import { LoginThrottle } from './login-throttle.js'
+import { logout } from './logout.js'
 import { hashPassword, verifyPassword } from './password-hasher.js'
 import { Session } from './session.js'
 
@@ -154,6 +155,9 @@ export class LoginHandler {
         session.resentDirect = replaced.takeRecentDirect()
       }
       connection.session = session
+      // A claim that took a round trip (a shared engine) may end after its connection did.
+      if (connection.isClosed) logout(this.engine, connection)
+      if (connection.closing) return
       this.options.logger.info(`${name} logged in${registered ? '' : ' as a guest'} from ${connection.remoteAddress}`)
       connection.send({
         type: 'welcome',
