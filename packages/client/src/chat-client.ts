@@ -13,6 +13,7 @@ import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-p
 import type { ResolvedReconnectOptions } from './reconnect-policy.js'
 import type { StatusEvent } from './status.js'
 import { Subscription } from './subscription.js'
+import type { ChatSubscription } from './subscription.js'
 import { tcpTransport } from './tcp-transport.js'
 
 /** A presence change in a room the client is in. */
@@ -261,7 +262,7 @@ export class ChatClient implements AsyncDisposable {
    * the last message it had. It ends when the client closes, or throws the
    * `ChatError` that closed it (or `history_gone` if resuming was impossible).
    */
-  messages (filter: MessageFilter = {}): AsyncIterableIterator<ChatMessage> {
+  messages (filter: MessageFilter = {}): ChatSubscription<ChatMessage> {
     const { room, from, direct, since } = filter
     if (since !== undefined) {
       if (room === undefined) throw new TypeError('messages({ since }) needs a room')
@@ -278,13 +279,13 @@ export class ChatClient implements AsyncDisposable {
   }
 
   /** Presence events (joins and leaves) in the rooms you are in, from now on. */
-  events (filter: EventFilter = {}): AsyncIterableIterator<PresenceEvent> {
+  events (filter: EventFilter = {}): ChatSubscription<PresenceEvent> {
     const { room } = filter
     return this.subscribe(this.eventSubscriptions, e => room === undefined || e.room === room, filter.signal)
   }
 
   /** What happens to the connection: disconnects, reconnect attempts, reconnects, slow consumption, the close. */
-  status (options: { signal?: AbortSignal } = {}): AsyncIterableIterator<StatusEvent> {
+  status (options: { signal?: AbortSignal } = {}): ChatSubscription<StatusEvent> {
     return this.subscribe(this.statusSubscriptions, () => true, options.signal)
   }
 
@@ -685,8 +686,8 @@ export class ChatClient implements AsyncDisposable {
    */
   private mustPause (): boolean {
     for (const call of this.byReq.values()) if (call.holdsReading) return false
-    for (const s of this.messageSubscriptions) if (s.size >= this.highWaterMark) return true
-    for (const s of this.eventSubscriptions) if (s.size >= this.highWaterMark) return true
+    for (const s of this.messageSubscriptions) if (s.pending >= this.highWaterMark) return true
+    for (const s of this.eventSubscriptions) if (s.pending >= this.highWaterMark) return true
     return false
   }
 

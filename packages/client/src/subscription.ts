@@ -1,17 +1,40 @@
+import type { ChatError } from './chat-error.js'
+
 /**
- * One `messages()` or `events()` iterator: a queue the connection's read loop
- * fills and the app drains with `for await`.
- *
- * It does not bound itself: the client watches `size` against its high-water
- * mark and stops reading the socket while a subscription is full, so an app
- * that stops iterating slows the server down instead of growing memory.
+ * What `messages()`, `events()` and `status()` return: an async iterator
+ * that also tells how it is doing, as nats.js subscriptions do.
  */
-export class Subscription<T> implements AsyncIterableIterator<T> {
+export interface ChatSubscription<T> extends AsyncIterableIterator<T> {
+  /**
+   * Settles once no more items will come: with the `ChatError` that ended
+   * the iterator, or `undefined` for a normal end (`break`, `return()`, the
+   * client's `close()`). Never rejects. Items already queued can still be
+   * taken (`pending` says how many); an error is thrown after them.
+   */
+  readonly closed: Promise<ChatError | undefined>
+  /** Items handed to the app so far. */
+  readonly delivered: number
+  /** Items queued, not yet taken by the app. */
+  readonly pending: number
+}
+
+/**
+ * One `messages()`, `events()` or `status()` iterator: a queue the
+ * connection's read loop fills and the app drains with `for await`.
+ *
+ * It does not bound itself: the client watches `pending` against its
+ * high-water mark and stops reading the socket while a subscription is full,
+ * so an app that stops iterating slows the server down instead of growing memory.
+ */
+export class Subscription<T> implements ChatSubscription<T> {
+  readonly closed: Promise<ChatError | undefined>
+  delivered = 0
   private items: T[] = []
   private head = 0
   private waiter: { resolve: (result: IteratorResult<T>) => void, reject: (err: Error) => void } | undefined
   private finished = false
-  private error: Error | undefined
+  private error: ChatError | undefined
+  private resolveClosed!: (reason: ChatError | undefined) => void
 
   constructor (
     /** Which items this subscription wants. */
@@ -20,10 +43,11 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
     private readonly onSpace: () => void,
     /** Called once when the subscription ends, so the client forgets it. */
     private readonly onEnd: (subscription: Subscription<T>) => void
-  ) {}
+  ) {
+    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+  }
 
-  /** Items waiting for the app. */
-  get size (): number {
+  get pending (): number {
     return this.items.length - this.head
   }
 
@@ -37,6 +61,7 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
+      this.delivered++
       waiter.resolve({ value: item, done: false })
     } else {
       this.items.push(item)
@@ -47,11 +72,12 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
    * No more items will come. Items already queued are still delivered; after
    * them the iterator ends, or throws `error` if one is given.
    */
-  finish (error?: Error): void {
+  finish (error?: ChatError): void {
     if (this.finished) return
     this.finished = true
     this.error = error
     this.onEnd(this)
+    this.resolveClosed(error)
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
@@ -73,6 +99,7 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
         this.items = this.items.slice(this.head)
         this.head = 0
       }
+      this.delivered++
       this.onSpace()
       return Promise.resolve({ value, done: false })
     }
@@ -87,7 +114,7 @@ export class Subscription<T> implements AsyncIterableIterator<T> {
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject } })
   }
 
-  /** `break` out of a `for await`: ends this subscription only. */
+  /** `break` out of a `for await`: ends this subscription only, dropping what it held. */
   async return (): Promise<IteratorResult<T>> {
     this.items = []
     this.head = 0

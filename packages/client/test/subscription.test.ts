@@ -14,7 +14,7 @@ test('items offered before and while the app waits arrive in order', async () =>
   const { subscription } = make<number>()
   subscription.offer(1)
   subscription.offer(2)
-  assert.equal(subscription.size, 2)
+  assert.equal(subscription.pending, 2)
   const waiting = (async () => { const got: number[] = []; for await (const n of subscription) { got.push(n); if (got.length === 4) break } return got })()
   await new Promise(resolve => setImmediate(resolve))
   subscription.offer(3)
@@ -28,7 +28,7 @@ test('taking an item reports space, so the client can resume reading', async () 
   await subscription.next()
   await subscription.next()
   assert.equal(spaces(), 2)
-  assert.equal(subscription.size, 1)
+  assert.equal(subscription.pending, 1)
 })
 
 test('finish with an error delivers what is queued first, then throws once, then is done', async () => {
@@ -41,7 +41,7 @@ test('finish with an error delivers what is queued first, then throws once, then
   await assert.rejects(subscription.next(), error)
   assert.deepEqual(await subscription.next(), { value: undefined, done: true })
   subscription.offer('late')
-  assert.equal(subscription.size, 0)
+  assert.equal(subscription.pending, 0)
 })
 
 test('finish wakes an app that is waiting', async () => {
@@ -57,7 +57,7 @@ test('break (return) ends this subscription, drops what it held and reports spac
   subscription.offer(2)
   for await (const n of subscription) { assert.equal(n, 1); break }
   assert.equal(subscription.isFinished, true)
-  assert.equal(subscription.size, 0)
+  assert.equal(subscription.pending, 0)
   assert.equal(ended.length, 1)
   assert.ok(spaces() >= 2)
   assert.deepEqual(await subscription.next(), { value: undefined, done: true })
@@ -71,4 +71,60 @@ test('a long queue drained slowly keeps its order across compaction', async () =
     if (i % 1500 === 0) subscription.offer(5000 + i)
   }
   assert.equal((await subscription.next()).value, 5000)
+})
+
+test('delivered counts items handed to the app (queued or straight to a waiting next); pending those queued', async () => {
+  const { subscription } = make<number>()
+  assert.deepEqual([subscription.delivered, subscription.pending], [0, 0])
+  subscription.offer(1)
+  subscription.offer(2)
+  assert.deepEqual([subscription.delivered, subscription.pending], [0, 2])
+  await subscription.next()
+  assert.deepEqual([subscription.delivered, subscription.pending], [1, 1])
+  await subscription.next()
+  const waiting = subscription.next()
+  subscription.offer(3)
+  assert.deepEqual(await waiting, { value: 3, done: false })
+  assert.deepEqual([subscription.delivered, subscription.pending], [3, 0])
+  subscription.finish()
+  await subscription.next()
+  subscription.offer(4)
+  assert.deepEqual([subscription.delivered, subscription.pending], [3, 0], 'the end is not an item')
+})
+
+test('closed resolves with the error that ended it, as soon as it ended, while queued items can still be taken', async () => {
+  const { subscription } = make<string>()
+  subscription.offer('a')
+  let settled = false
+  void subscription.closed.then(() => { settled = true })
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(settled, false)
+  const error = new ChatError('server_shutdown', 'bye')
+  subscription.finish(error)
+  assert.equal(await subscription.closed, error)
+  assert.equal(subscription.pending, 1)
+  assert.deepEqual(await subscription.next(), { value: 'a', done: false })
+  await assert.rejects(subscription.next(), error)
+  subscription.finish(new ChatError('other', 'later'))
+  assert.equal(await subscription.closed, error, 'settled once')
+})
+
+test('closed resolves undefined for a normal end: finish() without error, or break', async () => {
+  const ended = make<number>()
+  ended.subscription.finish()
+  assert.equal(await ended.subscription.closed, undefined)
+
+  const broken = make<number>()
+  broken.subscription.offer(1)
+  broken.subscription.offer(2)
+  for await (const n of broken.subscription) { assert.equal(n, 1); break }
+  assert.equal(await broken.subscription.closed, undefined)
+  assert.deepEqual([broken.subscription.delivered, broken.subscription.pending], [1, 0])
+})
+
+test('closed never rejects, so an app need not handle it', async () => {
+  const { subscription } = make<number>()
+  const outcome = subscription.closed.then(reason => ({ resolved: true, reason }), () => ({ resolved: false, reason: undefined }))
+  subscription.finish(new ChatError('aborted', 'stop'))
+  assert.equal((await outcome).resolved, true)
 })
