@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
 import type {
-  AckMessage, ChatMessage, ClientMessage, ClientRequest, HistoryPageMessage, JoinedMessage, LeaveReason,
+  AckMessage, ChatMessage, ClientMessage, ClientRequest, HistoryPageMessage, JoinedMessage,
   MemberListMessage, ReplayDoneMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import { ChatError } from './chat-error.js'
+import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
 import { SeenDirect } from './seen-direct.js'
 import { ClientConnection } from './client-connection.js'
 import type { ConnectionHandler } from './client-connection.js'
@@ -12,54 +13,9 @@ import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageF
 import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
 import type { ResolvedReconnectOptions } from './reconnect-policy.js'
 import type { StatusEvent } from './status.js'
-import { Subscription } from './subscription.js'
-import type { ChatSubscription } from './subscription.js'
+import type { Subscription, ChatSubscription } from './subscription.js'
+import { SubscriptionRouter } from './subscription-router.js'
 import { tcpTransport } from './tcp-transport.js'
-
-/** A presence change in a room the client is in. */
-export interface PresenceEvent {
-  type: 'join' | 'leave'
-  room: string
-  user: string
-  /** For leaves: left the room, quit cleanly, or was disconnected. */
-  reason?: LeaveReason
-}
-
-/** What the server told us about itself at login. */
-export interface ServerInfo {
-  version: number
-  heartbeatIntervalMs: number
-  heartbeatTimeoutMs: number
-  maxFrameBytes: number
-  maxTextBytes: number
-}
-
-export interface SendAck {
-  id: number
-  ts: number
-  /** A direct message to a registered user who is offline: kept for their next login. */
-  stored?: boolean
-}
-
-/** A page of stored messages, oldest first. */
-export interface HistoryPage {
-  messages: ChatMessage[]
-  /** Pass as options to `history()` for the next page (older, or with `after` newer); absent at the end. */
-  next?: { before: number } | { after: number }
-  /** Older messages existed but were removed by the server's retention. */
-  gone?: boolean
-}
-
-export interface JoinResult {
-  room: string
-  members: string[]
-  /**
-   * True when `members` is not the whole room: it had more than fit in one
-   * reply, or more than the server's presence limit (then `members` is empty:
-   * a big room announces no joins or leaves; ask `members(room)`).
-   */
-  truncated?: boolean
-}
 
 type RequestBody = ClientRequest extends infer R ? R extends ClientRequest ? Omit<R, 'req'> : never : never
 
@@ -142,29 +98,16 @@ export class ChatClient implements AsyncDisposable {
   /** Replay requests in flight: of `since` iterators, and of rooms being resumed after a reconnect. */
   private readonly replays = new Map<number, SinceReplay>()
   private readonly roomResumes = new Map<number, string>()
-  private readonly messageSubscriptions = new Set<Subscription<ChatMessage>>()
-  /** Each message iterator's filter: which rooms it depends on, if a room's catch-up fails. */
-  private readonly messageScopes = new WeakMap<Subscription<ChatMessage>, MessageFilter>()
-  private readonly eventSubscriptions = new Set<Subscription<PresenceEvent>>()
-  private readonly statusSubscriptions = new Set<Subscription<StatusEvent>>()
-  /**
-   * Direct messages no iterator wanted yet (those kept offline arrive right
-   * at login): the next iterator that accepts them gets them. At most
-   * `highWaterMark`; beyond, the oldest go, so an app that never reads
-   * direct messages does not stall.
-   */
-  private unclaimed: ChatMessage[] = []
+  private readonly router: SubscriptionRouter
   /** Direct messages seen lately: a resumed session gets them again from the server. */
   private readonly seenDirect = new SeenDirect()
-  private readonly highWaterMark: number
   private readonly reconnectOptions: ResolvedReconnectOptions
   private readonly stopReconnecting = new AbortController()
   private resolveClosed!: (reason: ChatError | undefined) => void
-  private finalReason: ChatError | undefined
 
   /** @internal Use `connect()`. */
   constructor (private readonly address: URL, private readonly options: ConnectOptions) {
-    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+    this.router = new SubscriptionRouter(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, () => { this.connection?.onSpace() })
     this.reconnectOptions = resolveReconnectOptions(options)
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
   }
@@ -272,21 +215,20 @@ export class ChatClient implements AsyncDisposable {
       (room === undefined || m.room === room) &&
       (from === undefined || m.from === from) &&
       (direct === undefined || direct === (m.to !== undefined))
-    const subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal)
-    this.messageScopes.set(subscription, filter)
-    this.claimUnclaimed(subscription)
+    const subscription = this.router.messages(accepts, filter)
+    this.router.claimUnclaimed(subscription)
     return subscription
   }
 
   /** Presence events (joins and leaves) in the rooms you are in, from now on. */
   events (filter: EventFilter = {}): ChatSubscription<PresenceEvent> {
     const { room } = filter
-    return this.subscribe(this.eventSubscriptions, e => room === undefined || e.room === room, filter.signal)
+    return this.router.events(e => room === undefined || e.room === room, filter.signal)
   }
 
   /** What happens to the connection: disconnects, reconnect attempts, reconnects, slow consumption, the close. */
   status (options: { signal?: AbortSignal } = {}): ChatSubscription<StatusEvent> {
-    return this.subscribe(this.statusSubscriptions, () => true, options.signal)
+    return this.router.status(options.signal)
   }
 
   /**
@@ -430,10 +372,7 @@ export class ChatClient implements AsyncDisposable {
   /** Catching up on a room was impossible: its iterators end with the reason; the rest go on. */
   private resumeFailed (room: string, error: ChatError): void {
     this.roomStates.delete(room)
-    for (const s of [...this.messageSubscriptions]) {
-      const scope = this.messageScopes.get(s)
-      if (scope?.direct !== true && (scope?.room === undefined || scope.room === room)) s.finish(error)
-    }
+    this.router.endRoom(room, error)
     this.emit({ type: 'resume_failed', room, error })
   }
 
@@ -498,14 +437,10 @@ export class ChatClient implements AsyncDisposable {
   private terminate (reason: ChatError | undefined): void {
     if (this.state === 'closed') return
     this.state = 'closed'
-    this.finalReason = reason
     this.stopReconnecting.abort()
     const callError = reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed')
     for (const call of [...this.calls]) this.settle(call, callError)
-    for (const s of [...this.messageSubscriptions]) s.finish(reason)
-    for (const s of [...this.eventSubscriptions]) s.finish(reason)
-    this.emit(reason === undefined ? { type: 'close' } : { type: 'close', error: reason })
-    for (const s of [...this.statusSubscriptions]) s.finish()
+    this.router.endAll(reason)
     this.resolveClosed(reason)
   }
 
@@ -633,8 +568,7 @@ export class ChatClient implements AsyncDisposable {
     const state: SinceReplay = { subscription: undefined!, room, lastId: since, liveAfter: Infinity, done: false }
     // Replayed messages are routed to this iterator alone (see onChatMessage); live ones are checked here.
     const accepts = (m: ChatMessage): boolean => m.room === room && m.id > state.liveAfter && (from === undefined || m.from === from)
-    state.subscription = this.subscribe(this.messageSubscriptions, accepts, filter.signal, () => { this.sinceReplays.delete(state) })
-    this.messageScopes.set(state.subscription, filter)
+    state.subscription = this.router.messages(accepts, filter, () => { this.sinceReplays.delete(state) })
     if (state.subscription.isFinished) return state.subscription
     this.sinceReplays.add(state)
     if (this.connection !== undefined && this.state === 'connected') this.issueReplay(this.connection, state)
@@ -649,36 +583,6 @@ export class ChatClient implements AsyncDisposable {
       .finally(() => { this.replays.delete(req) })
   }
 
-  private subscribe<T> (set: Set<Subscription<T>>, accepts: (item: T) => boolean, signal?: AbortSignal, onEnd?: () => void): Subscription<T> {
-    const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal?.reason })) }
-    const subscription = new Subscription<T>(accepts, this.onSpace, s => {
-      set.delete(s)
-      signal?.removeEventListener('abort', abort)
-      onEnd?.()
-    })
-    if (this.state === 'closed') {
-      subscription.finish(this.finalReason)
-      return subscription
-    }
-    set.add(subscription)
-    if (signal?.aborted === true) abort()
-    else signal?.addEventListener('abort', abort, { once: true })
-    return subscription
-  }
-
-  private readonly onSpace = (): void => { this.connection?.onSpace() }
-
-  private claimUnclaimed (subscription: Subscription<ChatMessage>): void {
-    if (this.unclaimed.length === 0) return
-    const kept: ChatMessage[] = []
-    for (const m of this.unclaimed) {
-      if (subscription.accepts(m)) subscription.offer(m)
-      else kept.push(m)
-    }
-    this.unclaimed = kept
-    this.onSpace()
-  }
-
   /**
    * Stop reading while an iterator is full, unless a call awaits its reply:
    * the reply may be behind the messages, and the server's own bound
@@ -686,13 +590,11 @@ export class ChatClient implements AsyncDisposable {
    */
   private mustPause (): boolean {
     for (const call of this.byReq.values()) if (call.holdsReading) return false
-    for (const s of this.messageSubscriptions) if (s.pending >= this.highWaterMark) return true
-    for (const s of this.eventSubscriptions) if (s.pending >= this.highWaterMark) return true
-    return false
+    return this.router.isFull
   }
 
   private emit (event: StatusEvent): void {
-    for (const s of this.statusSubscriptions) s.offer(event)
+    this.router.emit(event)
   }
 
   // ---- dispatch
@@ -705,7 +607,7 @@ export class ChatClient implements AsyncDisposable {
       case 'presence': {
         const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }
         if (message.reason !== undefined) event.reason = message.reason
-        for (const s of this.eventSubscriptions) if (s.accepts(event)) s.offer(event)
+        this.router.deliverPresence(event)
         return
       }
       case 'error': {
@@ -757,17 +659,7 @@ export class ChatClient implements AsyncDisposable {
       return
     }
     if (!this.seenDirect.firstTime(message)) return // sent again after a resume: we had it
-    let claimed = false
-    for (const s of this.messageSubscriptions) {
-      if (s.accepts(message)) {
-        s.offer(message)
-        claimed = true
-      }
-    }
-    if (!claimed) {
-      this.unclaimed.push(message)
-      if (this.unclaimed.length > this.highWaterMark) this.unclaimed.shift()
-    }
+    this.router.deliverDirect(message)
   }
 
   /** Each room message once, in order: what a reconnect replays and what arrives live meet without overlap. */
@@ -778,6 +670,6 @@ export class ChatClient implements AsyncDisposable {
       if (message.id <= state.lastId) return
       state.lastId = message.id
     }
-    for (const s of this.messageSubscriptions) if (s.accepts(message)) s.offer(message)
+    this.router.deliver(message)
   }
 }

@@ -1,6 +1,6 @@
 export { connect } from './connect.js'
 export { ChatClient } from './chat-client.js'
-export type { PresenceEvent, ServerInfo, SendAck, JoinResult, HistoryPage } from './chat-client.js'
+export type { PresenceEvent, ServerInfo, SendAck, JoinResult, HistoryPage } from './client-types.js'
 export { ChatError } from './chat-error.js'
 export type { ConnectOptions, CallOptions, MessageFilter, EventFilter, HistoryOptions } from './options.js'
 export type { ChatSubscription } from './subscription.js'
