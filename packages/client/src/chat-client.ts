@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
 import type {
-  AckMessage, ChatMessage, ClientMessage, ClientRequest, HistoryPageMessage, JoinedMessage,
+  AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage,
   MemberListMessage, ReplayDoneMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
+import { CallTable } from './call-table.js'
+import type { PendingCall, RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
 import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
 import { SeenDirect } from './seen-direct.js'
@@ -16,22 +18,6 @@ import type { StatusEvent } from './status.js'
 import type { Subscription, ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
 import { tcpTransport } from './tcp-transport.js'
-
-type RequestBody = ClientRequest extends infer R ? R extends ClientRequest ? Omit<R, 'req'> : never : never
-
-interface Call {
-  body: RequestBody
-  resolve: (reply: ServerReply) => void
-  reject: (err: ChatError) => void
-  /** An app call: sent again on the next connection if this one is lost before the reply. */
-  resend: boolean
-  /** A reply the app awaits: reading goes on until it arrives (false for replays, which the app drains). */
-  holdsReading: boolean
-  /** Where it was sent, and under which request id; unset while waiting for a connection. */
-  connection?: ClientConnection
-  req?: number
-  offlineTimer?: NodeJS.Timeout
-}
 
 /** What the client knows of a room it is in, to resume it after a reconnect. */
 interface RoomState {
@@ -87,12 +73,7 @@ export class ChatClient implements AsyncDisposable {
   private connection: ClientConnection | undefined
   /** The server's token for this session: a reconnect presents it to replace a connection the server thinks alive. */
   private session: string | undefined
-  private readonly calls = new Set<Call>()
-  /** The app's calls still waiting for their answers, for drain(). */
-  private readonly appCalls = new Set<Promise<ServerReply>>()
-  private readonly byReq = new Map<number, Call>()
-  private nextReq = 0
-  private draining = false
+  private readonly calls: CallTable<ClientConnection>
   private readonly roomStates = new Map<string, RoomState>()
   private readonly sinceReplays = new Set<SinceReplay>()
   /** Replay requests in flight: of `since` iterators, and of rooms being resumed after a reconnect. */
@@ -107,6 +88,10 @@ export class ChatClient implements AsyncDisposable {
 
   /** @internal Use `connect()`. */
   constructor (private readonly address: URL, private readonly options: ConnectOptions) {
+    this.calls = new CallTable({
+      offlineTimeoutMs: options.offlineTimeoutMs ?? 30_000,
+      maxPendingCalls: options.maxPendingCalls ?? 10_000
+    })
     this.router = new SubscriptionRouter(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, () => { this.connection?.onSpace() })
     this.reconnectOptions = resolveReconnectOptions(options)
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
@@ -140,6 +125,8 @@ export class ChatClient implements AsyncDisposable {
 
   async leave (room: string, options: CallOptions = {}): Promise<void> {
     await this.call({ type: 'leave', room }, options)
+    // A leave takes effect when answered (joins are tracked as their reply is read: joined()).
+    this.roomStates.delete(room)
   }
 
   /**
@@ -236,8 +223,7 @@ export class ChatClient implements AsyncDisposable {
    * refusing new ones meanwhile, then closes.
    */
   async drain (): Promise<void> {
-    this.draining = true
-    await Promise.allSettled(this.appCalls)
+    await this.calls.drain()
     await this.close()
   }
 
@@ -297,7 +283,7 @@ export class ChatClient implements AsyncDisposable {
     for (const state of this.roomStates.values()) state.resuming = true
     let welcome: WelcomeMessage
     try {
-      welcome = await this.request<WelcomeMessage>(connection, hello, true, signal)
+      welcome = await this.calls.request<WelcomeMessage>(connection, hello, true, signal).reply
     } catch (err) {
       connection.abort(err as ChatError)
       throw err
@@ -333,11 +319,11 @@ export class ChatClient implements AsyncDisposable {
   private resume (connection: ClientConnection): void {
     for (const room of this.roomStates.keys()) {
       // The reply is handled as it is read (see joined()): messages right behind it are in order already.
-      this.request<JoinedMessage>(connection, { type: 'join', room }, false)
+      this.calls.request<JoinedMessage>(connection, { type: 'join', room }, false).reply
         .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
     }
     for (const since of this.sinceReplays) if (!since.done) this.issueReplay(connection, since)
-    for (const call of this.calls) if (call.resend && call.connection === undefined) this.dispatchCall(call, connection)
+    this.calls.resendWaiting(connection)
   }
 
   /**
@@ -345,7 +331,7 @@ export class ChatClient implements AsyncDisposable {
    * behind it in the same chunk: an app's join starts tracking a new room at
    * the room's newest id; a rejoin after a reconnect starts the catch-up.
    */
-  private joined (call: Call, reply: JoinedMessage): void {
+  private joined (call: PendingCall<ClientConnection>, reply: JoinedMessage): void {
     if (call.resend) {
       // Joining a room again keeps what was delivered; a new room starts from its newest message.
       if (!this.roomStates.has(reply.room)) this.roomStates.set(reply.room, { lastId: reply.lastId, resuming: false })
@@ -362,7 +348,7 @@ export class ChatClient implements AsyncDisposable {
       state.resuming = false
       return
     }
-    const { req, reply } = this.startRequest<ReplayDoneMessage>(connection, { type: 'replay', room, after: state.lastId }, false)
+    const { req, reply } = this.calls.request<ReplayDoneMessage>(connection, { type: 'replay', room, after: state.lastId }, false)
     this.roomResumes.set(req, room)
     reply
       .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
@@ -384,15 +370,7 @@ export class ChatClient implements AsyncDisposable {
   }
 
   private connectionClosed (connection: ClientConnection, reason: ChatError | undefined): void {
-    const lost = reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was closed')
-    for (const call of [...this.calls]) {
-      if (call.connection !== connection) continue
-      this.byReq.delete(call.req!)
-      call.connection = undefined
-      call.req = undefined
-      if (!call.resend) this.settle(call, lost)
-      else this.waitForConnection(call)
-    }
+    this.calls.connectionLost(connection, reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was closed'))
     if (connection !== this.connection) return // a login attempt that failed: open() reports it
     this.connection = undefined
     if (this.state === 'closing' || reason === undefined) {
@@ -438,8 +416,7 @@ export class ChatClient implements AsyncDisposable {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.stopReconnecting.abort()
-    const callError = reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed')
-    for (const call of [...this.calls]) this.settle(call, callError)
+    this.calls.rejectAll(reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed'))
     this.router.endAll(reason)
     this.resolveClosed(reason)
   }
@@ -447,105 +424,13 @@ export class ChatClient implements AsyncDisposable {
   // ---- calls
 
   /** An app call: sent now if connected, else when the client reconnects (or it times out). */
-  private async call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: CallOptions): Promise<R> {
-    if (this.state === 'closing' || this.state === 'closed' || this.draining) {
-      throw new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed')
+  private call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: CallOptions): Promise<R> {
+    if (this.state === 'closing' || this.state === 'closed') {
+      return Promise.reject(new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed'))
     }
-    if (signal?.aborted === true) throw new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal.reason })
-    if (this.calls.size >= (this.options.maxPendingCalls ?? 10_000)) {
-      throw new ChatError(ErrorCodes.OUTBOUND_FULL, `${this.calls.size} calls are waiting for answers already`)
-    }
-    const pending = new Promise<ServerReply>((resolve, reject) => {
-      const abort = (): void => { this.settle(call, new ChatError(ErrorCodes.ABORTED, 'the call was aborted', { cause: signal?.reason })) }
-      const call: Call = {
-        body,
-        resend: true,
-        holdsReading: true,
-        resolve: r => { signal?.removeEventListener('abort', abort); resolve(r) },
-        reject: e => { signal?.removeEventListener('abort', abort); reject(e) }
-      }
-      signal?.addEventListener('abort', abort, { once: true })
-      this.calls.add(call)
-      if (this.connection !== undefined && this.state === 'connected' && this.connection.isWritable) this.dispatchCall(call, this.connection)
-      else this.waitForConnection(call) // a connection that said goodbye takes nothing more: the next one will
-    })
-    this.appCalls.add(pending)
-    let reply: ServerReply
-    try {
-      reply = await pending
-    } finally {
-      this.appCalls.delete(pending)
-    }
-    // A leave takes effect when answered (joins are tracked as their reply is read: joined()).
-    if (body.type === 'leave') this.roomStates.delete(body.room)
-    return reply as R
-  }
-
-  /** A request on one connection, not sent again elsewhere (logins, rejoins, replays). */
-  private async request<R extends ServerReply> (connection: ClientConnection, body: RequestBody, holdsReading: boolean, signal?: AbortSignal): Promise<R> {
-    const { reply } = this.startRequest<R>(connection, body, holdsReading, signal)
-    return await reply
-  }
-
-  private startRequest<R extends ServerReply> (
-    connection: ClientConnection, body: RequestBody, holdsReading: boolean, signal?: AbortSignal
-  ): { req: number, reply: Promise<R> } {
-    let call!: Call
-    const reply = new Promise<R>((resolve, reject) => {
-      const abort = (): void => { this.settle(call, new ChatError(ErrorCodes.ABORTED, 'aborted', { cause: signal?.reason })) }
-      call = {
-        body,
-        resend: false,
-        holdsReading,
-        resolve: r => { signal?.removeEventListener('abort', abort); resolve(r as R) },
-        reject: e => { signal?.removeEventListener('abort', abort); reject(e) }
-      }
-      if (signal?.aborted === true) {
-        reject(new ChatError(ErrorCodes.ABORTED, 'aborted', { cause: signal.reason }))
-        return
-      }
-      signal?.addEventListener('abort', abort, { once: true })
-      this.calls.add(call)
-      this.dispatchCall(call, connection)
-    })
-    return { req: call.req ?? -1, reply }
-  }
-
-  private dispatchCall (call: Call, connection: ClientConnection): void {
-    clearTimeout(call.offlineTimer)
-    const req = ++this.nextReq
-    call.connection = connection
-    call.req = req
-    this.byReq.set(req, call)
-    let sent: boolean
-    try {
-      // `req` right after `type`: the order the server's fast path for sends reads.
-      const { type, ...fields } = call.body
-      sent = connection.send({ type, req, ...fields } as ClientMessage)
-    } catch (err) {
-      this.settle(call, err as ChatError)
-      return
-    }
-    if (!sent) this.settle(call, new ChatError(ErrorCodes.OUTBOUND_FULL, 'too much is waiting to be sent: the server is not reading'))
-    // A call awaiting its reply lets the read loop read past the high-water mark.
-    connection.onSpace()
-  }
-
-  /** While there is no connection, a call waits for one, but not forever. */
-  private waitForConnection (call: Call): void {
-    const timeoutMs = this.options.offlineTimeoutMs ?? 30_000
-    call.offlineTimer = setTimeout(() => {
-      this.settle(call, new ChatError(ErrorCodes.TIMEOUT, `no connection to the server for ${timeoutMs} ms`))
-    }, timeoutMs)
-  }
-
-  /** Removes a call and rejects it, or resolves it with its reply. */
-  private settle (call: Call, outcome: ChatError | ServerReply): void {
-    if (!this.calls.delete(call)) return
-    clearTimeout(call.offlineTimer)
-    if (call.req !== undefined) this.byReq.delete(call.req)
-    if (outcome instanceof ChatError) call.reject(outcome)
-    else call.resolve(outcome)
+    // A connection that said goodbye takes nothing more: the next one will.
+    const connection = this.connection !== undefined && this.state === 'connected' && this.connection.isWritable ? this.connection : undefined
+    return this.calls.call(body, connection, signal) as Promise<R>
   }
 
   private checkText (text: string): void {
@@ -576,7 +461,7 @@ export class ChatClient implements AsyncDisposable {
   }
 
   private issueReplay (connection: ClientConnection, since: SinceReplay): void {
-    const { req, reply } = this.startRequest<ReplayDoneMessage>(connection, { type: 'replay', room: since.room, after: since.lastId }, false)
+    const { req, reply } = this.calls.request<ReplayDoneMessage>(connection, { type: 'replay', room: since.room, after: since.lastId }, false)
     this.replays.set(req, since)
     reply
       .catch((err: ChatError) => { if (!connection.isEnded) since.subscription.finish(err) })
@@ -589,8 +474,7 @@ export class ChatClient implements AsyncDisposable {
    * (`slow_consumer`) limits how much can arrive meanwhile.
    */
   private mustPause (): boolean {
-    for (const call of this.byReq.values()) if (call.holdsReading) return false
-    return this.router.isFull
+    return !this.calls.holdsReading && this.router.isFull
   }
 
   private emit (event: StatusEvent): void {
@@ -611,12 +495,12 @@ export class ChatClient implements AsyncDisposable {
         return
       }
       case 'error': {
-        const call = message.re === undefined ? undefined : this.byReq.get(message.re)
-        if (call !== undefined) this.settle(call, new ChatError(message.code, message.message))
+        const call = message.re === undefined ? undefined : this.calls.get(message.re)
+        if (call !== undefined) this.calls.settle(call, new ChatError(message.code, message.message))
         return
       }
       case 'joined': {
-        const call = this.byReq.get(message.re)
+        const call = this.calls.get(message.re)
         if (call !== undefined) this.joined(call, message)
         break
       }
@@ -635,8 +519,8 @@ export class ChatClient implements AsyncDisposable {
       case 'ping': case 'pong': case 'bye':
         return
     }
-    const call = this.byReq.get(message.re)
-    if (call !== undefined) this.settle(call, message)
+    const call = this.calls.get(message.re)
+    if (call !== undefined) this.calls.settle(call, message)
   }
 
   private onChatMessage (message: ChatMessage): void {
