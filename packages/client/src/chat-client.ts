@@ -2,41 +2,22 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
 import type {
   AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage,
-  MemberListMessage, ReplayDoneMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
+  MemberListMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import { CallTable } from './call-table.js'
-import type { PendingCall, RequestBody } from './call-table.js'
+import type { RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
 import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
-import { SeenDirect } from './seen-direct.js'
 import { ClientConnection } from './client-connection.js'
 import type { ConnectionHandler } from './client-connection.js'
 import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
 import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
 import type { ResolvedReconnectOptions } from './reconnect-policy.js'
+import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
-import type { Subscription, ChatSubscription } from './subscription.js'
+import type { ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
 import { tcpTransport } from './tcp-transport.js'
-
-/** What the client knows of a room it is in, to resume it after a reconnect. */
-interface RoomState {
-  /** The newest message id delivered to the iterators. */
-  lastId: number
-  /** Rejoined, and catching up: live messages are dropped until the replay reaches them. */
-  resuming: boolean
-}
-
-/** A `messages({ room, since })` iterator: stored messages first, then live ones after `liveAfter`. */
-interface SinceReplay {
-  subscription: Subscription<ChatMessage>
-  room: string
-  /** The newest replayed id handed to the iterator: where to go on from after a reconnect. */
-  lastId: number
-  /** Live messages with ids above this are new to the iterator; until the replay is done, none are. */
-  liveAfter: number
-  done: boolean
-}
 
 type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed'
 
@@ -74,14 +55,8 @@ export class ChatClient implements AsyncDisposable {
   /** The server's token for this session: a reconnect presents it to replace a connection the server thinks alive. */
   private session: string | undefined
   private readonly calls: CallTable<ClientConnection>
-  private readonly roomStates = new Map<string, RoomState>()
-  private readonly sinceReplays = new Set<SinceReplay>()
-  /** Replay requests in flight: of `since` iterators, and of rooms being resumed after a reconnect. */
-  private readonly replays = new Map<number, SinceReplay>()
-  private readonly roomResumes = new Map<number, string>()
   private readonly router: SubscriptionRouter
-  /** Direct messages seen lately: a resumed session gets them again from the server. */
-  private readonly seenDirect = new SeenDirect()
+  private readonly resumeTracker: ResumeTracker<ClientConnection>
   private readonly reconnectOptions: ResolvedReconnectOptions
   private readonly stopReconnecting = new AbortController()
   private resolveClosed!: (reason: ChatError | undefined) => void
@@ -93,6 +68,14 @@ export class ChatClient implements AsyncDisposable {
       maxPendingCalls: options.maxPendingCalls ?? 10_000
     })
     this.router = new SubscriptionRouter(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, () => { this.connection?.onSpace() })
+    this.resumeTracker = new ResumeTracker<ClientConnection>(this.router, {
+      request: (connection, body) => this.calls.request(connection, body, false),
+      resumeFailed: (room, error) => {
+        // Catching up on a room was impossible: its iterators end with the reason; the rest go on.
+        this.router.endRoom(room, error)
+        this.emit({ type: 'resume_failed', room, error })
+      }
+    })
     this.reconnectOptions = resolveReconnectOptions(options)
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
   }
@@ -125,8 +108,8 @@ export class ChatClient implements AsyncDisposable {
 
   async leave (room: string, options: CallOptions = {}): Promise<void> {
     await this.call({ type: 'leave', room }, options)
-    // A leave takes effect when answered (joins are tracked as their reply is read: joined()).
-    this.roomStates.delete(room)
+    // A leave takes effect when answered (joins are tracked as their reply is read: see dispatch).
+    this.resumeTracker.left(room)
   }
 
   /**
@@ -196,7 +179,8 @@ export class ChatClient implements AsyncDisposable {
     const { room, from, direct, since } = filter
     if (since !== undefined) {
       if (room === undefined) throw new TypeError('messages({ since }) needs a room')
-      return this.replay(room, since, filter)
+      const connection = this.state === 'connected' ? this.connection : undefined
+      return this.resumeTracker.since(room, since, from, connection, (accepts, onEnd) => this.router.messages(accepts, filter, onEnd))
     }
     const accepts = (m: ChatMessage): boolean =>
       (room === undefined || m.room === room) &&
@@ -280,7 +264,7 @@ export class ChatClient implements AsyncDisposable {
     if (this.session !== undefined) hello.resume = this.session
     // A resumed session may still be in its rooms: their live messages can come before the rejoin,
     // and must wait for the catch-up.
-    for (const state of this.roomStates.values()) state.resuming = true
+    this.resumeTracker.startResuming()
     let welcome: WelcomeMessage
     try {
       welcome = await this.calls.request<WelcomeMessage>(connection, hello, true, signal).reply
@@ -317,49 +301,8 @@ export class ChatClient implements AsyncDisposable {
    * `since` replays, then send again every call that had no answer.
    */
   private resume (connection: ClientConnection): void {
-    for (const room of this.roomStates.keys()) {
-      // The reply is handled as it is read (see joined()): messages right behind it are in order already.
-      this.calls.request<JoinedMessage>(connection, { type: 'join', room }, false).reply
-        .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
-    }
-    for (const since of this.sinceReplays) if (!since.done) this.issueReplay(connection, since)
+    this.resumeTracker.resume(connection)
     this.calls.resendWaiting(connection)
-  }
-
-  /**
-   * A `joined` reply, handled synchronously as it is read, before the messages
-   * behind it in the same chunk: an app's join starts tracking a new room at
-   * the room's newest id; a rejoin after a reconnect starts the catch-up.
-   */
-  private joined (call: PendingCall<ClientConnection>, reply: JoinedMessage): void {
-    if (call.resend) {
-      // Joining a room again keeps what was delivered; a new room starts from its newest message.
-      if (!this.roomStates.has(reply.room)) this.roomStates.set(reply.room, { lastId: reply.lastId, resuming: false })
-    } else if (call.connection !== undefined) {
-      this.catchUp(call.connection, reply.room, reply.lastId)
-    }
-  }
-
-  /** A rejoined room: replay what was stored after the last message the iterators had. */
-  private catchUp (connection: ClientConnection, room: string, lastId: number): void {
-    const state = this.roomStates.get(room)
-    if (state === undefined) return
-    if (lastId <= state.lastId) {
-      state.resuming = false
-      return
-    }
-    const { req, reply } = this.calls.request<ReplayDoneMessage>(connection, { type: 'replay', room, after: state.lastId }, false)
-    this.roomResumes.set(req, room)
-    reply
-      .catch((err: ChatError) => { if (!connection.isEnded) this.resumeFailed(room, err) })
-      .finally(() => { this.roomResumes.delete(req) })
-  }
-
-  /** Catching up on a room was impossible: its iterators end with the reason; the rest go on. */
-  private resumeFailed (room: string, error: ChatError): void {
-    this.roomStates.delete(room)
-    this.router.endRoom(room, error)
-    this.emit({ type: 'resume_failed', room, error })
   }
 
   private readonly handler: ConnectionHandler = {
@@ -441,33 +384,6 @@ export class ChatClient implements AsyncDisposable {
     }
   }
 
-  // ---- iterators
-
-  /**
-   * Stored messages of `room` after `since`, then live ones: the server
-   * replays from its store and hands over to live messages in one step, so
-   * there is no gap and no duplicate at the seam.
-   */
-  private replay (room: string, since: number, filter: MessageFilter): Subscription<ChatMessage> {
-    const { from } = filter
-    const state: SinceReplay = { subscription: undefined!, room, lastId: since, liveAfter: Infinity, done: false }
-    // Replayed messages are routed to this iterator alone (see onChatMessage); live ones are checked here.
-    const accepts = (m: ChatMessage): boolean => m.room === room && m.id > state.liveAfter && (from === undefined || m.from === from)
-    state.subscription = this.router.messages(accepts, filter, () => { this.sinceReplays.delete(state) })
-    if (state.subscription.isFinished) return state.subscription
-    this.sinceReplays.add(state)
-    if (this.connection !== undefined && this.state === 'connected') this.issueReplay(this.connection, state)
-    return state.subscription
-  }
-
-  private issueReplay (connection: ClientConnection, since: SinceReplay): void {
-    const { req, reply } = this.calls.request<ReplayDoneMessage>(connection, { type: 'replay', room: since.room, after: since.lastId }, false)
-    this.replays.set(req, since)
-    reply
-      .catch((err: ChatError) => { if (!connection.isEnded) since.subscription.finish(err) })
-      .finally(() => { this.replays.delete(req) })
-  }
-
   /**
    * Stop reading while an iterator is full, unless a call awaits its reply:
    * the reply may be behind the messages, and the server's own bound
@@ -486,7 +402,7 @@ export class ChatClient implements AsyncDisposable {
   private dispatch (message: ServerMessage): void {
     switch (message.type) {
       case 'msg':
-        this.onChatMessage(message)
+        this.resumeTracker.route(message)
         return
       case 'presence': {
         const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }
@@ -500,60 +416,19 @@ export class ChatClient implements AsyncDisposable {
         return
       }
       case 'joined': {
+        // An app's join starts tracking the room at its newest id; a rejoin after a reconnect starts the catch-up.
         const call = this.calls.get(message.re)
-        if (call !== undefined) this.joined(call, message)
+        if (call?.resend === true) this.resumeTracker.joined(message.room, message.lastId)
+        else if (call?.connection !== undefined) this.resumeTracker.rejoined(call.connection, message.room, message.lastId)
         break
       }
-      case 'replay_done': {
-        // Synchronously: live messages later in this very chunk are new already.
-        const since = this.replays.get(message.re)
-        if (since !== undefined) {
-          since.liveAfter = message.lastId
-          since.done = true
-        }
-        const room = this.roomResumes.get(message.re)
-        const state = room === undefined ? undefined : this.roomStates.get(room)
-        if (state !== undefined) state.resuming = false
+      case 'replay_done':
+        this.resumeTracker.replayDone(message.re, message.lastId)
         break
-      }
       case 'ping': case 'pong': case 'bye':
         return
     }
     const call = this.calls.get(message.re)
     if (call !== undefined) this.calls.settle(call, message)
-  }
-
-  private onChatMessage (message: ChatMessage): void {
-    if (message.replay !== undefined) {
-      const since = this.replays.get(message.replay)
-      const room = this.roomResumes.get(message.replay)
-      delete message.replay
-      if (since !== undefined) {
-        if (message.id > since.lastId) {
-          since.lastId = message.id
-          since.subscription.offer(message)
-        }
-      } else if (room !== undefined) {
-        this.deliverRoomMessage(message, true)
-      }
-      return
-    }
-    if (message.room !== undefined) {
-      this.deliverRoomMessage(message, false)
-      return
-    }
-    if (!this.seenDirect.firstTime(message)) return // sent again after a resume: we had it
-    this.router.deliverDirect(message)
-  }
-
-  /** Each room message once, in order: what a reconnect replays and what arrives live meet without overlap. */
-  private deliverRoomMessage (message: ChatMessage, replayed: boolean): void {
-    const state = this.roomStates.get(message.room!)
-    if (state !== undefined) {
-      if (state.resuming && !replayed) return // the replay brings it
-      if (message.id <= state.lastId) return
-      state.lastId = message.id
-    }
-    this.router.deliver(message)
   }
 }
