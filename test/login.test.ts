@@ -97,3 +97,17 @@ test('aborting connect while the server has not answered rejects with aborted an
   assert.ok(err instanceof ChatError)
   await within(acceptedClosed, 'the aborted connection to close on the server side')
 })
+
+test('username, registered and server are read-only', async t => {
+  const h = new Harness(t)
+  const { url } = await h.server()
+  const alice = await h.client(url, 'alice')
+  const writable = alice as unknown as Record<string, unknown>
+  assert.throws(() => { writable.username = 'mallory' }, TypeError)
+  assert.throws(() => { writable.registered = true }, TypeError)
+  assert.throws(() => { writable.server = undefined }, TypeError)
+  assert.throws(() => { (alice.server as unknown as Record<string, unknown>).maxTextBytes = 1 }, TypeError)
+  assert.equal(alice.username, 'alice')
+  assert.equal(alice.registered, false)
+  assert.equal(typeof alice.server?.maxTextBytes, 'number')
+})

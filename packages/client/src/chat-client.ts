@@ -1,33 +1,20 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
+import { ErrorCodes } from '@chat/protocol'
 import type {
-  AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage,
-  MemberListMessage, RoomInfo, RoomListMessage, ServerMessage, ServerReply, WelcomeMessage
+  AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MemberListMessage, RoomInfo, RoomListMessage,
+  ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import { CallTable } from './call-table.js'
 import type { RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
+import type { ClientConnection } from './client-connection.js'
 import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
-import { ClientConnection } from './client-connection.js'
-import type { ConnectionHandler } from './client-connection.js'
+import { ConnectionKeeper } from './connection-keeper.js'
 import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
-import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
-import type { ResolvedReconnectOptions } from './reconnect-policy.js'
 import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
 import type { ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
 import { tcpTransport } from './tcp-transport.js'
-
-type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed'
-
-/** Login refusals a retry can't fix: the client stops reconnecting. */
-const FINAL_LOGIN_ERRORS: ReadonlySet<string> = new Set([
-  ErrorCodes.AUTH_FAILED, ErrorCodes.INVALID_NAME, ErrorCodes.WEAK_PASSWORD,
-  ErrorCodes.REGISTRATION_CLOSED, ErrorCodes.UNSUPPORTED_VERSION
-])
-/** Disconnects after which reconnecting would be wrong. */
-const FINAL_DISCONNECTS: ReadonlySet<string> = new Set([ErrorCodes.SESSION_REPLACED])
 
 const DEFAULT_HIGH_WATER_MARK = 1024
 const textEncoder = new TextEncoder()
@@ -45,59 +32,75 @@ const textEncoder = new TextEncoder()
 export class ChatClient implements AsyncDisposable {
   /** Settles when the client is closed for good: `undefined` after `close()`, or the reason it gave up. */
   readonly closed: Promise<ChatError | undefined>
-  username = ''
-  /** Logged in to a registered account (false: a guest name). */
-  registered = false
-  server: ServerInfo | undefined
 
-  private state: ClientState = 'connecting'
-  private connection: ClientConnection | undefined
-  /** The server's token for this session: a reconnect presents it to replace a connection the server thinks alive. */
-  private session: string | undefined
+  // The parts (see the README's Layout): this class is the API and the glue between them.
+  private readonly keeper: ConnectionKeeper
   private readonly calls: CallTable<ClientConnection>
   private readonly router: SubscriptionRouter
   private readonly resumeTracker: ResumeTracker<ClientConnection>
-  private readonly reconnectOptions: ResolvedReconnectOptions
-  private readonly stopReconnecting = new AbortController()
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
-  constructor (private readonly address: URL, private readonly options: ConnectOptions) {
+  constructor (address: URL, options: ConnectOptions) {
+    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
     this.calls = new CallTable({
       offlineTimeoutMs: options.offlineTimeoutMs ?? 30_000,
       maxPendingCalls: options.maxPendingCalls ?? 10_000
     })
-    this.router = new SubscriptionRouter(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, () => { this.connection?.onSpace() })
+    this.keeper = new ConnectionKeeper(address, options.transport ?? tcpTransport, options, {
+      onMessage: message => { this.dispatch(message) },
+      mustPause: () => this.mustPause(),
+      login: async (connection, hello, signal) => {
+        this.resumeTracker.startResuming()
+        return await this.calls.request<WelcomeMessage>(connection, hello, true, signal).reply
+      },
+      reconnected: connection => {
+        // In this order (the server handles requests in order): rejoins and replays, then the app's calls.
+        this.resumeTracker.resume(connection)
+        this.calls.resendWaiting(connection)
+      },
+      connectionLost: (connection, error) => { this.calls.connectionLost(connection, error) },
+      emit: event => { this.router.emit(event) },
+      closed: reason => { this.closedForGood(reason) }
+    })
+    this.router = new SubscriptionRouter(options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, this.keeper.onSpace)
     this.resumeTracker = new ResumeTracker<ClientConnection>(this.router, {
       request: (connection, body) => this.calls.request(connection, body, false),
       resumeFailed: (room, error) => {
-        // Catching up on a room was impossible: its iterators end with the reason; the rest go on.
         this.router.endRoom(room, error)
-        this.emit({ type: 'resume_failed', room, error })
+        this.router.emit({ type: 'resume_failed', room, error })
       }
     })
-    this.reconnectOptions = resolveReconnectOptions(options)
-    this.closed = new Promise(resolve => { this.resolveClosed = resolve })
+  }
+
+  /** The name the server logged us in with ('' before the first login). */
+  get username (): string {
+    return this.keeper.username
+  }
+
+  /** Logged in to a registered account (false: a guest name). */
+  get registered (): boolean {
+    return this.keeper.registered
+  }
+
+  /** What the server told us about itself at the last login. */
+  get server (): ServerInfo | undefined {
+    return this.keeper.server
   }
 
   /** True once the client is closed for good. */
   get isClosed (): boolean {
-    return this.state === 'closed'
+    return this.keeper.state === 'closed'
   }
 
   /** True while a connection is up and logged in. */
   get isConnected (): boolean {
-    return this.state === 'connected'
+    return this.keeper.state === 'connected'
   }
 
   /** @internal The first connection and login; `connect()` calls it once. */
   async start (signal?: AbortSignal): Promise<void> {
-    try {
-      await this.open(0, signal)
-    } catch (err) {
-      this.terminate(err as ChatError)
-      throw err
-    }
+    await this.keeper.start(signal)
   }
 
   /** Joins a room (joining one you are in is fine); resolves with its members, you included. */
@@ -179,8 +182,8 @@ export class ChatClient implements AsyncDisposable {
     const { room, from, direct, since } = filter
     if (since !== undefined) {
       if (room === undefined) throw new TypeError('messages({ since }) needs a room')
-      const connection = this.state === 'connected' ? this.connection : undefined
-      return this.resumeTracker.since(room, since, from, connection, (accepts, onEnd) => this.router.messages(accepts, filter, onEnd))
+      return this.resumeTracker.since(room, since, from, this.keeper.connection,
+        (accepts, onEnd) => this.router.messages(accepts, filter, onEnd))
     }
     const accepts = (m: ChatMessage): boolean =>
       (room === undefined || m.room === room) &&
@@ -216,12 +219,7 @@ export class ChatClient implements AsyncDisposable {
    * `connection_closed`; iterators end after what they already hold.
    */
   async close (): Promise<void> {
-    if (this.state !== 'closed' && this.state !== 'closing') {
-      this.state = 'closing'
-      this.stopReconnecting.abort()
-      if (this.connection !== undefined) this.connection.close()
-      else this.terminate(undefined)
-    }
+    this.keeper.close()
     await this.closed
   }
 
@@ -229,151 +227,11 @@ export class ChatClient implements AsyncDisposable {
     await this.close()
   }
 
-  // ---- connections
-
-  /** Opens a connection and logs in; on a reconnect, then rejoins rooms, resumes iterators and resends calls. */
-  private async open (attempt: number, callerSignal?: AbortSignal): Promise<void> {
-    // A connect or login that never answers (a black hole) must not stall reconnecting for good.
-    // Reconnecting, the server's own heartbeat timeout says how long a live server may stay silent.
-    const timeoutMs = this.options.connectTimeoutMs ??
-      (attempt > 0 && this.server !== undefined ? Math.max(2_000, this.server.heartbeatTimeoutMs) : 10_000)
-    const timeout = AbortSignal.timeout(timeoutMs)
-    const signal = AbortSignal.any([timeout, this.stopReconnecting.signal, ...callerSignal === undefined ? [] : [callerSignal]])
-    try {
-      await this.openWithin(attempt, signal)
-    } catch (err) {
-      if (timeout.aborted && callerSignal?.aborted !== true) {
-        throw new ChatError(ErrorCodes.TIMEOUT, `no answer from the server within ${timeoutMs} ms`, { cause: err })
-      }
-      throw err
-    }
-  }
-
-  private async openWithin (attempt: number, signal: AbortSignal): Promise<void> {
-    const transport = this.options.transport ?? tcpTransport
-    const duplex = await transport(this.address, { signal })
-    const connection = new ClientConnection(duplex, {
-      maxFrameBytes: this.options.maxFrameBytes ?? 64 * 1024,
-      maxQueuedBytes: this.options.maxQueuedBytes ?? 8 * 1024 * 1024,
-      closeTimeoutMs: this.options.closeTimeoutMs ?? 2_000
-    }, this.handler)
-    const { username, password, register } = this.options
-    const hello: RequestBody = { type: 'hello', v: PROTOCOL_VERSION, username }
-    if (password !== undefined) hello.password = password
-    if (register === true && attempt === 0) hello.register = true
-    if (this.session !== undefined) hello.resume = this.session
-    // A resumed session may still be in its rooms: their live messages can come before the rejoin,
-    // and must wait for the catch-up.
-    this.resumeTracker.startResuming()
-    let welcome: WelcomeMessage
-    try {
-      welcome = await this.calls.request<WelcomeMessage>(connection, hello, true, signal).reply
-    } catch (err) {
-      connection.abort(err as ChatError)
-      throw err
-    }
-    if (this.state === 'closing' || this.state === 'closed') {
-      connection.close()
-      throw new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed')
-    }
-    this.username = welcome.username
-    this.registered = welcome.registered
-    this.session = welcome.session
-    this.server = {
-      version: welcome.v,
-      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
-      heartbeatTimeoutMs: welcome.heartbeatTimeoutMs,
-      maxFrameBytes: welcome.maxFrameBytes,
-      maxTextBytes: welcome.maxTextBytes
-    }
-    this.connection = connection
-    this.state = 'connected'
-    connection.watchLiveness(welcome.heartbeatIntervalMs, welcome.heartbeatTimeoutMs)
-    if (attempt > 0) {
-      this.emit({ type: 'reconnect', attempt })
-      this.resume(connection)
-    }
-  }
-
-  /**
-   * On a new connection, in this order (the server handles requests in
-   * order): rejoin every room, replay what each missed, re-issue unfinished
-   * `since` replays, then send again every call that had no answer.
-   */
-  private resume (connection: ClientConnection): void {
-    this.resumeTracker.resume(connection)
-    this.calls.resendWaiting(connection)
-  }
-
-  private readonly handler: ConnectionHandler = {
-    onMessage: message => { this.dispatch(message) },
-    mustPause: () => this.mustPause(),
-    onPause: () => { this.emit({ type: 'slow_consumer' }) },
-    onClose: (connection, reason) => { this.connectionClosed(connection, reason) }
-  }
-
-  private connectionClosed (connection: ClientConnection, reason: ChatError | undefined): void {
-    this.calls.connectionLost(connection, reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the connection was closed'))
-    if (connection !== this.connection) return // a login attempt that failed: open() reports it
-    this.connection = undefined
-    if (this.state === 'closing' || reason === undefined) {
-      this.terminate(undefined)
-    } else if (!this.reconnectOptions.reconnect || FINAL_DISCONNECTS.has(reason.code)) {
-      this.terminate(reason)
-    } else {
-      this.state = 'reconnecting'
-      this.emit({ type: 'disconnect', error: reason })
-      void this.reconnect(reason)
-    }
-  }
-
-  private async reconnect (lastError: ChatError): Promise<void> {
-    let attempt = 1
-    for (; mayRetry(this.reconnectOptions, attempt); attempt++) {
-      const delayMs = reconnectDelay(this.reconnectOptions, attempt)
-      this.emit({ type: 'reconnecting', attempt, delayMs })
-      try {
-        await sleep(delayMs, undefined, { signal: this.stopReconnecting.signal })
-      } catch {
-        return // closed meanwhile
-      }
-      if (this.state !== 'reconnecting') return
-      try {
-        await this.open(attempt)
-        return
-      } catch (err) {
-        if (this.state !== 'reconnecting') return
-        lastError = err instanceof ChatError ? err : new ChatError(ErrorCodes.CONNECT_FAILED, String(err), { cause: err })
-        if (FINAL_LOGIN_ERRORS.has(lastError.code)) {
-          this.terminate(lastError)
-          return
-        }
-      }
-    }
-    this.terminate(new ChatError(ErrorCodes.RECONNECT_FAILED,
-      `gave up reconnecting after ${attempt - 1} attempt(s): ${lastError.message}`, { cause: lastError }))
-  }
-
-  /** Closed for good: settle everything that waits on the client. */
-  private terminate (reason: ChatError | undefined): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.stopReconnecting.abort()
-    this.calls.rejectAll(reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed'))
-    this.router.endAll(reason)
-    this.resolveClosed(reason)
-  }
-
-  // ---- calls
-
   /** An app call: sent now if connected, else when the client reconnects (or it times out). */
   private call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: CallOptions): Promise<R> {
-    if (this.state === 'closing' || this.state === 'closed') {
-      return Promise.reject(new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed'))
-    }
-    // A connection that said goodbye takes nothing more: the next one will.
-    const connection = this.connection !== undefined && this.state === 'connected' && this.connection.isWritable ? this.connection : undefined
-    return this.calls.call(body, connection, signal) as Promise<R>
+    const state = this.keeper.state
+    if (state === 'closing' || state === 'closed') return Promise.reject(new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed'))
+    return this.calls.call(body, this.keeper.writableConnection, signal) as Promise<R>
   }
 
   private checkText (text: string): void {
@@ -393,12 +251,14 @@ export class ChatClient implements AsyncDisposable {
     return !this.calls.holdsReading && this.router.isFull
   }
 
-  private emit (event: StatusEvent): void {
-    this.router.emit(event)
+  /** Closed for good: settle everything that waits on the client. */
+  private closedForGood (reason: ChatError | undefined): void {
+    this.calls.rejectAll(reason ?? new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client was closed'))
+    this.router.endAll(reason)
+    this.resolveClosed(reason)
   }
 
-  // ---- dispatch
-
+  /** Every message from the server, synchronously as it is read (replies before the messages behind them). */
   private dispatch (message: ServerMessage): void {
     switch (message.type) {
       case 'msg':

@@ -111,6 +111,12 @@ export class ClientConnection {
     this.destroyTimer = setTimeout(() => { this.duplex.destroy() }, this.options.closeTimeoutMs)
   }
 
+  /** Ends the connection now, dropping anything unwritten, as the app's decision (not a loss: no reconnect). */
+  destroy (): void {
+    this.closing = true
+    this.duplex.destroy()
+  }
+
   /** Ends the connection now, as lost for `reason` (the client may reconnect). */
   abort (reason: ChatError): void {
     this.reason ??= reason

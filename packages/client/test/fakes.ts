@@ -1,4 +1,5 @@
 import type { ClientMessage } from '@chat/protocol'
+import type { Duplex } from '@chat/transport'
 import type { CallConnection } from '../src/call-table.js'
 
 /** A connection that records what the client sends (for the call table and the resume tracker). */
@@ -39,3 +40,38 @@ export async function tick (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))
 }
 
+/**
+ * A transport's connection in memory: no bytes ever come from the "server";
+ * `drop()` ends it as a network loss would. What the client writes is kept.
+ */
+export class MemoryDuplex implements Duplex {
+  readonly written: Uint8Array[] = []
+  readonly closed: Promise<void>
+  readonly remoteAddress = 'memory'
+  readonly writableLength = 0
+  destroyed = false
+  readonly source: AsyncIterable<Uint8Array>
+  private end!: () => void
+
+  constructor () {
+    // Held while open, as a socket's handle is: it keeps the event loop (and the client's unref'd timeouts) going.
+    const handle = setInterval(() => {}, 60_000)
+    this.closed = new Promise(resolve => { this.end = () => { clearInterval(handle); resolve() } })
+    const closed = this.closed
+    this.source = (async function * () { await closed })()
+  }
+
+  readonly sink = async (source: AsyncIterable<Uint8Array>): Promise<void> => {
+    for await (const chunk of source) this.written.push(chunk)
+  }
+
+  readonly destroy = (): void => {
+    this.destroyed = true
+    this.end()
+  }
+
+  /** The connection is lost (reset, or the server went away). */
+  drop (): void {
+    this.end()
+  }
+}
