@@ -14,7 +14,7 @@ import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
 import type { ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
-import { tcpTransport } from './tcp-transport.js'
+import type { Transport } from './transports.js'
 
 const DEFAULT_HIGH_WATER_MARK = 1024
 const textEncoder = new TextEncoder()
@@ -41,13 +41,13 @@ export class ChatClient implements AsyncDisposable {
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
-  constructor (address: URL, options: ConnectOptions) {
+  constructor (address: URL, options: ConnectOptions, transport: Transport) {
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
     this.calls = new CallTable({
       offlineTimeoutMs: options.offlineTimeoutMs ?? 30_000,
       maxPendingCalls: options.maxPendingCalls ?? 10_000
     })
-    this.keeper = new ConnectionKeeper(address, options.transport ?? tcpTransport, options, {
+    this.keeper = new ConnectionKeeper(address, transport, options, {
       onMessage: message => { this.dispatch(message) },
       mustPause: () => this.mustPause(),
       login: async (connection, hello, signal) => {

@@ -2,6 +2,7 @@ import { ErrorCodes } from '@chat/protocol'
 import { ChatClient } from './chat-client.js'
 import { ChatError } from './chat-error.js'
 import type { ConnectOptions } from './options.js'
+import { transportFor } from './transports.js'
 
 /**
  * Connects to a chat server and logs in.
@@ -9,7 +10,9 @@ import type { ConnectOptions } from './options.js'
  * ```ts
  * const client = await connect('tcp://127.0.0.1:7777', { username: 'alice' })
  * ```
- * Rejects with a `ChatError`: `connect_failed`, `aborted`, or the server's
+ * The address's scheme picks the transport (`tcp://`), unless
+ * `options.transport` is given. Rejects with a `ChatError`: `connect_failed`
+ * (also for a scheme with no transport), `aborted`, or the server's
  * refusal (`name_taken`, `invalid_name`, `auth_failed`, `weak_password`,
  * `registration_closed`, `unsupported_version`). Only this first connection
  * is not retried; after it, the client reconnects by itself.
@@ -21,7 +24,7 @@ export async function connect (address: string | URL, options: ConnectOptions): 
   } catch (err) {
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port)`, { cause: err })
   }
-  const client = new ChatClient(url, options)
+  const client = new ChatClient(url, options, options.transport ?? transportFor(url))
   await client.start(options.signal)
   return client
 }

@@ -10,7 +10,7 @@ import type { ConnectOptions } from './options.js'
 import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
 import type { ResolvedReconnectOptions } from './reconnect-policy.js'
 import type { StatusEvent } from './status.js'
-import type { Transport } from './tcp-transport.js'
+import type { Transport } from './transports.js'
 
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed'
 

@@ -1,5 +1,5 @@
 import type { ReconnectOptions } from './reconnect-policy.js'
-import type { Transport } from './tcp-transport.js'
+import type { Transport } from './transports.js'
 
 export interface ConnectOptions extends ReconnectOptions {
   /** The name to log in with (see the server's name rules). */
@@ -32,7 +32,7 @@ export interface ConnectOptions extends ReconnectOptions {
   offlineTimeoutMs?: number
   /** Calls waiting for an answer (or for a connection) before new ones reject with `outbound_full`. Default 10 000. */
   maxPendingCalls?: number
-  /** How to reach the server. Default: TCP, for `tcp://host:port` addresses. */
+  /** How to reach the server, whatever the address's scheme. Default: the transport for the scheme (`tcp://host:port`: TCP). */
   transport?: Transport
 }
 

@@ -2,11 +2,8 @@ import { connect as netConnect } from 'node:net'
 import { once } from 'node:events'
 import { ErrorCodes } from '@chat/protocol'
 import { tcpDuplex } from '@chat/transport'
-import type { PullDuplex } from '@chat/transport'
 import { ChatError } from './chat-error.js'
-
-/** Opens a connection to a server address; resolves once bytes can flow. */
-export type Transport = (address: URL, options: { signal?: AbortSignal }) => Promise<PullDuplex>
+import type { Transport } from './transports.js'
 
 export const DEFAULT_PORT = 7777
 

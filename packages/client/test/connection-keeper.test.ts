@@ -8,7 +8,7 @@ import { ConnectionKeeper } from '../src/connection-keeper.js'
 import type { HelloRequest } from '../src/connection-keeper.js'
 import type { ConnectOptions } from '../src/options.js'
 import type { StatusEvent } from '../src/status.js'
-import type { Transport } from '../src/tcp-transport.js'
+import type { Transport } from '../src/transports.js'
 import { MemoryDuplex, tick } from './fakes.js'
 
 /** How the fake login answers a hello: the welcome, or a refusal; `hang` never answers (until aborted). */
