@@ -3,13 +3,15 @@ import type {
   AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MemberListMessage, RoomInfo, RoomListMessage,
   ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
+import type { AbortOptions } from '@chat/transport'
+import { abortable } from './abortable.js'
 import { CallTable } from './call-table.js'
 import type { RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
 import type { ClientConnection } from './client-connection.js'
 import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
-import type { CallOptions, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
+import type { ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
 import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
 import type { ChatSubscription } from './subscription.js'
@@ -104,12 +106,12 @@ export class ChatClient implements AsyncDisposable {
   }
 
   /** Joins a room (joining one you are in is fine); resolves with its members, you included. */
-  async join (room: string, options: CallOptions = {}): Promise<JoinResult> {
+  async join (room: string, options: AbortOptions = {}): Promise<JoinResult> {
     const reply = await this.call<JoinedMessage>({ type: 'join', room }, options)
     return reply.truncated === true ? { room: reply.room, members: reply.members, truncated: true } : { room: reply.room, members: reply.members }
   }
 
-  async leave (room: string, options: CallOptions = {}): Promise<void> {
+  async leave (room: string, options: AbortOptions = {}): Promise<void> {
     await this.call({ type: 'leave', room }, options)
     // A leave takes effect when answered (joins are tracked as their reply is read: see dispatch).
     this.resumeTracker.left(room)
@@ -121,7 +123,7 @@ export class ChatClient implements AsyncDisposable {
    * `offlineTimeoutMs`); a send cut off by a disconnect is sent again with
    * the same idempotency key and resolves with the one id it was stored under.
    */
-  async send (room: string, text: string, options: CallOptions = {}): Promise<SendAck> {
+  async send (room: string, text: string, options: AbortOptions = {}): Promise<SendAck> {
     this.checkText(text)
     const ack = await this.call<AckMessage>({ type: 'send', room, text, key: crypto.randomUUID() }, options)
     return { id: ack.id, ts: ack.ts }
@@ -133,7 +135,7 @@ export class ChatClient implements AsyncDisposable {
    * login); to a name that is neither online nor registered it rejects with
    * `no_such_user` (`user_offline` on a server in `open` mode).
    */
-  async dm (to: string, text: string, options: CallOptions = {}): Promise<SendAck> {
+  async dm (to: string, text: string, options: AbortOptions = {}): Promise<SendAck> {
     this.checkText(text)
     const ack = await this.call<AckMessage>({ type: 'dm', to, text, key: crypto.randomUUID() }, options)
     return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
@@ -163,12 +165,12 @@ export class ChatClient implements AsyncDisposable {
   }
 
   /** Rooms that have members, with how many. */
-  async rooms (options: CallOptions = {}): Promise<RoomInfo[]> {
+  async rooms (options: AbortOptions = {}): Promise<RoomInfo[]> {
     return (await this.call<RoomListMessage>({ type: 'rooms' }, options)).rooms
   }
 
   /** Who is in a room. Rejects with `no_such_room` if no one is. */
-  async members (room: string, options: CallOptions = {}): Promise<string[]> {
+  async members (room: string, options: AbortOptions = {}): Promise<string[]> {
     return (await this.call<MemberListMessage>({ type: 'members', room }, options)).members
   }
 
@@ -201,34 +203,48 @@ export class ChatClient implements AsyncDisposable {
   }
 
   /** What happens to the connection: disconnects, reconnect attempts, reconnects, slow consumption, the close. */
-  status (options: { signal?: AbortSignal } = {}): ChatSubscription<StatusEvent> {
+  status (options: AbortOptions = {}): ChatSubscription<StatusEvent> {
     return this.router.status(options.signal)
   }
 
   /**
    * Waits until every call made so far has its answer (sends acknowledged),
-   * refusing new ones meanwhile, then closes.
+   * refusing new ones meanwhile, then closes. Aborting it does what an
+   * aborted `close()` does.
    */
-  async drain (): Promise<void> {
-    await this.calls.drain()
-    await this.close()
+  async drain (options: AbortOptions = {}): Promise<void> {
+    await this.unlessAborted(this.calls.drain(), options.signal, 'drain()')
+    await this.close(options)
   }
 
   /**
    * Says goodbye and closes for good. Calls still waiting reject with
    * `connection_closed`; iterators end after what they already hold.
+   * Aborting the wait for the server's goodbye cuts the connection at once:
+   * the client is closed when this rejects with `aborted`.
    */
-  async close (): Promise<void> {
+  async close (options: AbortOptions = {}): Promise<void> {
     this.keeper.close()
-    await this.closed
+    await this.unlessAborted(this.closed, options.signal, 'close()')
   }
 
   async [Symbol.asyncDispose] (): Promise<void> {
     await this.close()
   }
 
+  /** Waits for `promise` (one that never rejects); if `signal` aborts first, cuts the connection now and rejects with `aborted`. */
+  private async unlessAborted (promise: Promise<unknown>, signal: AbortSignal | undefined, what: string): Promise<void> {
+    if (this.isClosed) return
+    try {
+      await abortable(promise, signal, what)
+    } catch (err) {
+      this.keeper.cut()
+      throw err
+    }
+  }
+
   /** An app call: sent now if connected, else when the client reconnects (or it times out). */
-  private call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: CallOptions): Promise<R> {
+  private call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: AbortOptions): Promise<R> {
     const state = this.keeper.state
     if (state === 'closing' || state === 'closed') return Promise.reject(new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed'))
     return this.calls.call(body, this.keeper.writableConnection, signal) as Promise<R>

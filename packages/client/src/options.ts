@@ -1,7 +1,8 @@
+import type { AbortOptions } from '@chat/transport'
 import type { ReconnectOptions } from './reconnect-policy.js'
 import type { Transport } from './transports.js'
 
-export interface ConnectOptions extends ReconnectOptions {
+export interface ConnectOptions extends ReconnectOptions, AbortOptions {
   /** The name to log in with (see the server's name rules). */
   username: string
   /** The account's password: needed for a registered name. */
@@ -36,12 +37,10 @@ export interface ConnectOptions extends ReconnectOptions {
   transport?: Transport
 }
 
-export interface CallOptions {
-  /** Stops waiting for the reply: the call rejects with `aborted` (the server may still have acted on it). */
-  signal?: AbortSignal
-}
+/** @deprecated Use `AbortOptions`: every waiting method takes it. */
+export type CallOptions = AbortOptions
 
-export interface MessageFilter {
+export interface MessageFilter extends AbortOptions {
   /** Only messages of this room. */
   room?: string
   /** Only messages from this user. */
@@ -59,14 +58,14 @@ export interface MessageFilter {
   signal?: AbortSignal
 }
 
-export interface EventFilter {
+export interface EventFilter extends AbortOptions {
   /** Only events of this room. */
   room?: string
   /** Ends the iterator with an `aborted` ChatError. */
   signal?: AbortSignal
 }
 
-export interface HistoryOptions extends CallOptions {
+export interface HistoryOptions extends AbortOptions {
   /** Messages with ids below this (the default page is the newest). */
   before?: number
   /** Messages with ids above this, oldest first. */
