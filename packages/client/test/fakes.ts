@@ -1,5 +1,5 @@
 import type { ClientMessage } from '@chat/protocol'
-import type { Duplex } from '@chat/transport'
+import type { PullDuplex } from '@chat/transport'
 import type { CallConnection } from '../src/call-table.js'
 
 /** A connection that records what the client sends (for the call table and the resume tracker). */
@@ -44,7 +44,7 @@ export async function tick (): Promise<void> {
  * A transport's connection in memory: no bytes ever come from the "server";
  * `drop()` ends it as a network loss would. What the client writes is kept.
  */
-export class MemoryDuplex implements Duplex {
+export class MemoryDuplex implements PullDuplex {
   readonly written: Uint8Array[] = []
   readonly closed: Promise<void>
   readonly remoteAddress = 'memory'
