@@ -165,8 +165,9 @@ export class ChatServer {
    * Graceful stop: no new connections; every client is told `server_shutdown`
    * and gets what was queued for it; clients still connected after
    * `closeTimeoutMs` are cut off. Resolves once every connection has closed
-   * and the store is closed. Aborting `signal` stops the wait: the clients
-   * still connected are cut off at once, and the close completes.
+   * and the store is closed. Aborting `signal` stops the wait, as the SDK's
+   * `close` does: the clients still connected are cut off at once, and once
+   * the close is complete the promise rejects with the signal's reason.
    */
   async close (options: AbortOptions = {}): Promise<void> {
     const { signal } = options
@@ -179,6 +180,7 @@ export class ChatServer {
     } finally {
       signal?.removeEventListener('abort', cutOff)
     }
+    signal?.throwIfAborted()
   }
 
   private async shutdown (): Promise<void> {
