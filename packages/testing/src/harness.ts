@@ -1,0 +1,281 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createTcpServer } from 'node:net'
+import type { AddressInfo, Server as TcpServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { connect } from '@chat/client'
+import type { ChatClient, ConnectOptions } from '@chat/client'
+import { duplexPair, tcpDuplex } from '@chat/transport'
+import type { AbortOptions, Duplex } from '@chat/transport'
+import { NodeProcess, ServerProcess } from './node-process.js'
+import type { NodeProcessOptions } from './node-process.js'
+import { ObservedDuplex } from './observed-duplex.js'
+import { RawClient } from './raw-client.js'
+import type { RawClientOptions } from './raw-client.js'
+import { sleep, within, WAIT_MS } from './wait.js'
+
+/**
+ * What the harness needs of a server, taken structurally (this package
+ * does not depend on `@chat/server`, whose own tests use it): a
+ * `ChatServer` is one.
+ */
+export interface ServerLike {
+  /** Serves one connection from any transport. */
+  accept: (duplex: Duplex) => void
+  /** Graceful stop; aborting the signal cuts off the clients still connected. */
+  close: (options?: AbortOptions) => Promise<void>
+}
+
+export interface ListeningServer extends ServerLike {
+  listen: (options: { host?: string, port?: number }) => Promise<AddressInfo>
+}
+
+/** A server listening on loopback for one test. */
+export interface Served<S> {
+  server: S
+  host: string
+  port: number
+  /** `tcp://<host>:<port>` */
+  url: string
+  /** Graceful stop (also done after the test); safe to call more than once. */
+  close: () => Promise<void>
+}
+
+export interface ServeOptions {
+  /** Default 127.0.0.1. */
+  host?: string
+  /**
+   * Accept TCP connections with a listener of the harness (with the
+   * server's own settings: half-open allowed, no delay) instead of
+   * `server.listen()`, and observe each server-side duplex:
+   * `RawClient`s from `h.raw(port)` then have `serverSide`.
+   */
+  observed?: boolean
+}
+
+export interface HarnessOptions {
+  /** How long each cleanup step may take before it is reported as failed (default 15 s). */
+  cleanupMs?: number
+}
+
+/** How long `close()` of a server waits for its clients, after the test, before cutting them off. */
+const SERVER_CLOSE_MS = 5_000
+
+/** The harness's own TCP listener in front of a server: connections are observed on the server's side. */
+class ObservedListener {
+  private readonly sides = new Map<number, ObservedDuplex>()
+  private readonly waiting = new Map<number, (side: ObservedDuplex) => void>()
+
+  constructor (readonly tcp: TcpServer) {}
+
+  accepted (remotePort: number, side: ObservedDuplex): void {
+    this.sides.set(remotePort, side)
+    this.waiting.get(remotePort)?.(side)
+    this.waiting.delete(remotePort)
+  }
+
+  /** The server's side of the connection from our local port (accepted now or soon). */
+  async sideOf (localPort: number): Promise<ObservedDuplex> {
+    const side = this.sides.get(localPort)
+    if (side !== undefined) return side
+    return await within(new Promise(resolve => { this.waiting.set(localPort, resolve) }), `the listener to accept the connection from port ${localPort}`)
+  }
+}
+
+/**
+ * What one test started, all stopped after it (in `t.after`, in reverse
+ * order of starting, whether the test passed or not, each step bounded in
+ * time): servers, raw protocol clients over in-memory duplexes or TCP, SDK
+ * clients, processes, and temporary directories (removed last, once nothing
+ * uses them).
+ *
+ * ```ts
+ * it('...', async t => {
+ *   const h = new Harness(t)
+ *   const server = createServer()
+ *   const alice = await h.user(server, 'alice')   // in memory: server.accept() gets the other end
+ * })
+ * ```
+ */
+export class Harness {
+  private readonly cleanups: Array<{ what: string, run: () => Promise<void> | void }> = []
+  private readonly tempDirs: string[] = []
+  private readonly servers = new WeakSet<object>()
+  private readonly observedListeners = new Map<number, ObservedListener>()
+  private readonly cleanupMs: number
+  private connections = 0
+
+  constructor (t: Pick<TestContext, 'after'>, options: HarnessOptions = {}) {
+    this.cleanupMs = options.cleanupMs ?? 15_000
+    t.after(async () => { await this.dispose() })
+  }
+
+  /** Runs `run` after the test, before what was registered earlier. */
+  defer (what: string, run: () => Promise<void> | void): void {
+    this.cleanups.push({ what, run })
+  }
+
+  /** Closes `server` after the test (`serve` and `connect` do it themselves); returns it. */
+  own<S extends ServerLike> (server: S): S {
+    if (!this.servers.has(server)) {
+      this.servers.add(server)
+      this.defer('closing a server', async () => { await server.close({ signal: AbortSignal.timeout(SERVER_CLOSE_MS) }) })
+    }
+    return server
+  }
+
+  /** Listens on a free loopback port (`server.listen()`, or the harness's own listener if `observed`); closed after the test. */
+  async serve<S extends ListeningServer> (server: S, options: ServeOptions = {}): Promise<Served<S>> {
+    const host = options.host ?? '127.0.0.1'
+    let port: number
+    if (options.observed === true) {
+      port = await this.listenObserved(server, host)
+    } else {
+      this.own(server)
+      port = (await within(server.listen({ host, port: 0 }), 'the server to listen')).port
+    }
+    return { server, host, port, url: `tcp://${host}:${port}`, close: async () => { await server.close() } }
+  }
+
+  /**
+   * A raw client over an in-memory duplex pair whose other end goes to
+   * `server.accept()`: no socket, no port. The server's side is observed
+   * (`client.serverSide`). The server is closed after the test.
+   */
+  connect (server: ServerLike, name = `client${this.connections + 1}`, options: RawClientOptions = {}): RawClient {
+    this.own(server)
+    const n = ++this.connections
+    // Half-open allowed on both sides, as the server's TCP listener does; the RawClient ends its side itself
+    // unless told to stay half-open. The server sees one address for all (`memory`, port n), as TCP clients on one host.
+    const [serverEnd, clientEnd] = duplexPair({ allowHalfOpen: true, names: [`memory:${n}`, 'memory:server'] })
+    const serverSide = new ObservedDuplex(serverEnd)
+    const client = new RawClient(clientEnd, name, options)
+    client.serverSide = serverSide
+    this.defer(`closing ${name}`, async () => { await client.close() })
+    server.accept(serverSide)
+    return client
+  }
+
+  /** A raw client over TCP to a port on loopback. */
+  async raw (port: number, name = `client${this.connections + 1}`, options: RawClientOptions = {}): Promise<RawClient> {
+    this.connections++
+    const client = await RawClient.connect(port, name, options)
+    this.defer(`closing ${name}`, async () => { await client.close() })
+    const listener = this.observedListeners.get(port)
+    if (listener !== undefined) client.serverSide = await listener.sideOf(client.localPort!)
+    return client
+  }
+
+  /** A raw client logged in as `username`: in memory to a server, or over TCP to a port. */
+  async user (target: ServerLike | number, username: string, options: RawClientOptions = {}): Promise<RawClient> {
+    const client = typeof target === 'number' ? await this.raw(target, username, options) : this.connect(target, username, options)
+    await client.login(username)
+    return client
+  }
+
+  /**
+   * A logged-in SDK client, closed after the test. It does not reconnect
+   * unless asked to: most tests are about one connection and what ends it;
+   * reconnection tests opt in with `reconnect: true`.
+   */
+  async client (url: string, username: string, options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient> {
+    const client = await within(connect(url, { reconnect: false, ...options, username }), `${username} to connect`)
+    this.defer(`closing ${username}`, async () => { await client.close() })
+    return client
+  }
+
+  /** Several logged-in SDK clients, all members of `room`. */
+  async clientsIn (url: string, room: string, usernames: string[], options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient[]> {
+    const clients: ChatClient[] = []
+    for (const name of usernames) {
+      const client = await this.client(url, name, options)
+      await within(client.join(room), `${name} to join ${room}`)
+      clients.push(client)
+    }
+    return clients
+  }
+
+  /** A fresh temporary directory, removed after the test once everything else has stopped. */
+  tempDir (prefix = 'chat-test-'): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    this.tempDirs.push(dir)
+    return dir
+  }
+
+  /** `node ...args` as a child process, killed (by its pid, if it still runs) after the test. */
+  node (args: string[], options: NodeProcessOptions = {}): NodeProcess {
+    const child = new NodeProcess(args, options)
+    this.defer(`killing pid ${child.pid} (node ${args[0]})`, async () => { await child.kill() })
+    return child
+  }
+
+  /**
+   * A server process (`node ...args`) that prints `listening on <host>:<port>`
+   * on stderr once it listens; resolves then. With `port`, it must get that
+   * port: one just freed by a killed server may still be held for a moment, so
+   * binding is retried a few times.
+   */
+  async serverProcess (args: string[], options: NodeProcessOptions & { port?: number } = {}): Promise<ServerProcess> {
+    const attempts = options.port === undefined ? 1 : 20
+    for (let attempt = 1; ; attempt++) {
+      const server = new ServerProcess(args, options)
+      this.defer(`killing pid ${server.pid} (node ${args[0]})`, async () => { await server.kill() })
+      try {
+        const [, host, port] = await server.waitFor(/listening on ([^\s]+):(\d+)/, `${args[0]} to listen`)
+        server.host = host
+        server.port = Number(port)
+        if (options.port !== undefined && server.port !== options.port) throw new Error(`${args[0]} listens on port ${server.port}, not ${options.port}`)
+        return server
+      } catch (err) {
+        await server.kill()
+        if (attempt >= attempts || !/EADDRINUSE|address already in use/i.test(server.stderr)) throw err
+        // Time for the kernel to let the port go: there is no event to wait for.
+        await sleep(100 * attempt)
+      }
+    }
+  }
+
+  /** Runs every cleanup (newest first), then removes the temporary directories; throws what failed, after trying everything. */
+  async dispose (): Promise<void> {
+    const errors: unknown[] = []
+    for (const { what, run } of this.cleanups.splice(0).reverse()) {
+      try {
+        await within(Promise.resolve().then(run), what, this.cleanupMs)
+      } catch (err) {
+        errors.push(err)
+      }
+    }
+    for (const dir of this.tempDirs.splice(0)) {
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+      } catch (err) {
+        errors.push(err)
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, `cleanup failed: ${errors.map(String).join('; ')}`)
+  }
+
+  private async listenObserved (server: ServerLike, host: string): Promise<number> {
+    const tcp = createTcpServer({ allowHalfOpen: true, noDelay: true })
+    const listener = new ObservedListener(tcp)
+    tcp.on('connection', socket => {
+      const side = new ObservedDuplex(tcpDuplex(socket))
+      listener.accepted(socket.remotePort!, side)
+      server.accept(side)
+    })
+    tcp.listen({ host, port: 0 })
+    await within(new Promise<void>((resolve, reject) => {
+      tcp.once('listening', resolve)
+      tcp.once('error', reject)
+    }), 'the observed listener to listen')
+    const { port } = tcp.address() as AddressInfo
+    this.observedListeners.set(port, listener)
+    // Closed after the server (which ends the connections it serves): registered first, it runs last.
+    this.defer(`closing the observed listener on port ${port}`, async () => {
+      await new Promise<void>(resolve => { tcp.close(() => { resolve() }) })
+    })
+    this.own(server)
+    return port
+  }
+}

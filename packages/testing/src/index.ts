@@ -1,0 +1,12 @@
+export { Harness } from './harness.js'
+export type { HarnessOptions, ListeningServer, Served, ServeOptions, ServerLike } from './harness.js'
+export { RawClient } from './raw-client.js'
+export type { LooseRequest, RawClientOptions, RequestWithoutId } from './raw-client.js'
+export { ObservedDuplex } from './observed-duplex.js'
+export { NodeProcess, ServerProcess } from './node-process.js'
+export type { ExitStatus, NodeProcessOptions } from './node-process.js'
+export {
+  WAIT_MS, within, sleep, waitUntil, take, takeUntil, expectDone,
+  rejectsWithCode, nextThrows, assertChatError, roundTrip
+} from './wait.js'
+export { Collected, collectMessages, StatusLog } from './collect.js'
