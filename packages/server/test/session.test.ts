@@ -1,149 +1,127 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { PROTOCOL_VERSION } from '@chat/protocol'
-import { TestBed } from './raw-client.js'
+import { Harness, sleep } from '@chat/testing'
+import { createServer } from '../src/index.js'
 
 describe('login', () => {
-  it('answers hello with a welcome carrying the server limits', async () => {
-    const bed = await TestBed.start({ heartbeatIntervalMs: 4_000, heartbeatTimeoutMs: 9_000, maxFrameBytes: 32_768, maxTextBytes: 1_000 })
-    try {
-      const alice = await bed.client('alice')
-      alice.send({ type: 'hello', v: PROTOCOL_VERSION, req: 7, username: 'Alice' })
-      const welcome = await alice.next()
-      // The session token is random: check its shape, then the rest exactly.
-      assert.equal(welcome.type === 'welcome' && typeof welcome.session, 'string')
-      const { session, ...rest } = welcome as { session: string }
-      assert.match(session, /^[\w-]{16,}$/)
-      assert.deepEqual(rest, {
-        type: 'welcome',
-        v: PROTOCOL_VERSION,
-        re: 7,
-        username: 'Alice',
-        heartbeatIntervalMs: 4_000,
-        heartbeatTimeoutMs: 9_000,
-        maxFrameBytes: 32_768,
-        maxTextBytes: 1_000,
-        registered: false
-      })
-      assert.equal(bed.server.stats().users, 1)
-    } finally {
-      await bed.close()
-    }
+  it('answers hello with a welcome carrying the server limits', async t => {
+    const h = new Harness(t)
+    const server = createServer({ heartbeatIntervalMs: 4_000, heartbeatTimeoutMs: 9_000, maxFrameBytes: 32_768, maxTextBytes: 1_000 })
+    const alice = h.connect(server, 'alice')
+    alice.send({ type: 'hello', v: PROTOCOL_VERSION, req: 7, username: 'Alice' })
+    const welcome = await alice.next()
+    // The session token is random: check its shape, then the rest exactly.
+    assert.equal(welcome.type === 'welcome' && typeof welcome.session, 'string')
+    const { session, ...rest } = welcome as { session: string }
+    assert.match(session, /^[\w-]{16,}$/)
+    assert.deepEqual(rest, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      re: 7,
+      username: 'Alice',
+      heartbeatIntervalMs: 4_000,
+      heartbeatTimeoutMs: 9_000,
+      maxFrameBytes: 32_768,
+      maxTextBytes: 1_000,
+      registered: false
+    })
+    assert.equal(server.stats().users, 1)
   })
 
-  it('refuses an unsupported protocol version with a fatal error and closes', async () => {
-    const bed = await TestBed.start()
-    try {
-      const client = await bed.client()
-      client.send({ type: 'hello', v: PROTOCOL_VERSION + 1, req: 3, username: 'alice' })
-      const error = await client.nextOfType('error')
-      assert.equal(error.code, 'unsupported_version')
-      assert.equal(error.fatal, true)
-      assert.equal(error.re, 3)
-      await client.waitClosed()
-      assert.equal(bed.server.stats().users, 0)
-    } finally {
-      await bed.close()
-    }
+  it('refuses an unsupported protocol version with a fatal error and closes', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    const client = h.connect(server)
+    client.send({ type: 'hello', v: PROTOCOL_VERSION + 1, req: 3, username: 'alice' })
+    const error = await client.nextOfType('error')
+    assert.equal(error.code, 'unsupported_version')
+    assert.equal(error.fatal, true)
+    assert.equal(error.re, 3)
+    await client.waitClosed()
+    assert.equal(server.stats().users, 0)
   })
 
-  it('refuses invalid usernames and lets the client try again', async () => {
-    const bed = await TestBed.start()
-    try {
-      const client = await bed.client()
-      for (const username of ['', '-dash', '.dot', 'has space', 'a'.repeat(33), 'émile', 'semi;colon']) {
-        const reply = await client.request({ type: 'hello', v: 1, username })
-        assert.equal(reply.type, 'error', `hello as ${JSON.stringify(username)}`)
-        assert.equal(reply.type === 'error' && reply.code, 'invalid_name', `hello as ${JSON.stringify(username)}`)
-        assert.notEqual(reply.type === 'error' && reply.fatal, true)
-      }
-      const welcome = await client.login('a'.repeat(32))
-      assert.equal(welcome.username, 'a'.repeat(32))
-    } finally {
-      await bed.close()
-    }
-  })
-
-  it('refuses a name in use, case-insensitively', async () => {
-    const bed = await TestBed.start()
-    try {
-      await bed.user('Alice')
-      const other = await bed.client('other')
-      const reply = await other.request({ type: 'hello', v: 1, username: 'alice' })
-      assert.equal(reply.type, 'error')
-      assert.equal(reply.type === 'error' && reply.code, 'name_taken')
+  it('refuses invalid usernames and lets the client try again', async t => {
+    const h = new Harness(t)
+    const client = h.connect(createServer())
+    for (const username of ['', '-dash', '.dot', 'has space', 'a'.repeat(33), 'émile', 'semi;colon']) {
+      const reply = await client.request({ type: 'hello', v: 1, username })
+      assert.equal(reply.type, 'error', `hello as ${JSON.stringify(username)}`)
+      assert.equal(reply.type === 'error' && reply.code, 'invalid_name', `hello as ${JSON.stringify(username)}`)
       assert.notEqual(reply.type === 'error' && reply.fatal, true)
-      // The refused connection carries on and can take another name.
-      await other.login('bob')
-      assert.equal(bed.server.stats().users, 2)
-    } finally {
-      await bed.close()
     }
+    const welcome = await client.login('a'.repeat(32))
+    assert.equal(welcome.username, 'a'.repeat(32))
   })
 
-  it('frees a name once its connection has gone', async () => {
-    const bed = await TestBed.start()
-    try {
-      const first = await bed.user('alice')
-      first.send({ type: 'bye' })
-      await first.waitClosed()
-      const second = await bed.client('second')
-      // The server releases the name when it has seen the close; retry until then.
-      let reply
-      for (let attempt = 0; attempt < 50; attempt++) {
-        reply = await second.request({ type: 'hello', v: 1, username: 'ALICE' })
-        if (reply.type === 'welcome') break
-        await new Promise(resolve => setTimeout(resolve, 20))
-      }
-      assert.equal(reply?.type, 'welcome')
-    } finally {
-      await bed.close()
-    }
+  it('refuses a name in use, case-insensitively', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    await h.user(server, 'Alice')
+    const other = h.connect(server, 'other')
+    const reply = await other.request({ type: 'hello', v: 1, username: 'alice' })
+    assert.equal(reply.type, 'error')
+    assert.equal(reply.type === 'error' && reply.code, 'name_taken')
+    assert.notEqual(reply.type === 'error' && reply.fatal, true)
+    // The refused connection carries on and can take another name.
+    await other.login('bob')
+    assert.equal(server.stats().users, 2)
   })
 
-  it('refuses a second hello on a logged-in connection', async () => {
-    const bed = await TestBed.start()
-    try {
-      const alice = await bed.user('alice')
-      const reply = await alice.request({ type: 'hello', v: 1, username: 'bob' })
-      assert.equal(reply.type, 'error')
-      assert.equal(reply.type === 'error' && reply.code, 'already_logged_in')
-      // Still alice, still connected, and bob was not taken.
-      const joined = await alice.request({ type: 'join', room: 'general' })
-      assert.deepEqual(joined.type === 'joined' && joined.members, ['alice'])
-      const bob = await bed.client('bob')
-      await bob.login('bob')
-    } finally {
-      await bed.close()
+  it('frees a name once its connection has gone', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    const first = await h.user(server, 'alice')
+    first.send({ type: 'bye' })
+    await first.waitClosed()
+    const second = h.connect(server, 'second')
+    // The server releases the name when it has seen the close; retry until then.
+    let reply
+    for (let attempt = 0; attempt < 50; attempt++) {
+      reply = await second.request({ type: 'hello', v: 1, username: 'ALICE' })
+      if (reply.type === 'welcome') break
+      await sleep(20)
     }
+    assert.equal(reply?.type, 'welcome')
   })
 
-  it('refuses requests before hello with not_logged_in and carries on', async () => {
-    const bed = await TestBed.start()
-    try {
-      const client = await bed.client()
-      const requests = [
-        { type: 'join', room: 'general' },
-        { type: 'leave', room: 'general' },
-        { type: 'send', room: 'general', text: 'hi' },
-        { type: 'dm', to: 'bob', text: 'hi' },
-        { type: 'rooms' },
-        { type: 'members', room: 'general' }
-      ] as const
-      for (const request of requests) {
-        const reply = await client.request(request)
-        assert.equal(reply.type, 'error', request.type)
-        assert.equal(reply.type === 'error' && reply.code, 'not_logged_in', request.type)
-        assert.notEqual(reply.type === 'error' && reply.fatal, true)
-      }
-      // Pings are answered before login too.
-      await client.sync()
-      await client.login('alice')
-      const joined = await client.request({ type: 'join', room: 'general' })
-      assert.equal(joined.type, 'joined')
-      assert.equal(client.isClosed, false)
-    } finally {
-      await bed.close()
+  it('refuses a second hello on a logged-in connection', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    const alice = await h.user(server, 'alice')
+    const reply = await alice.request({ type: 'hello', v: 1, username: 'bob' })
+    assert.equal(reply.type, 'error')
+    assert.equal(reply.type === 'error' && reply.code, 'already_logged_in')
+    // Still alice, still connected, and bob was not taken.
+    const joined = await alice.request({ type: 'join', room: 'general' })
+    assert.deepEqual(joined.type === 'joined' && joined.members, ['alice'])
+    const bob = h.connect(server, 'bob')
+    await bob.login('bob')
+  })
+
+  it('refuses requests before hello with not_logged_in and carries on', async t => {
+    const h = new Harness(t)
+    const client = h.connect(createServer())
+    const requests = [
+      { type: 'join', room: 'general' },
+      { type: 'leave', room: 'general' },
+      { type: 'send', room: 'general', text: 'hi' },
+      { type: 'dm', to: 'bob', text: 'hi' },
+      { type: 'rooms' },
+      { type: 'members', room: 'general' }
+    ] as const
+    for (const request of requests) {
+      const reply = await client.request(request)
+      assert.equal(reply.type, 'error', request.type)
+      assert.equal(reply.type === 'error' && reply.code, 'not_logged_in', request.type)
+      assert.notEqual(reply.type === 'error' && reply.fatal, true)
     }
+    // Pings are answered before login too.
+    await client.sync()
+    await client.login('alice')
+    const joined = await client.request({ type: 'join', room: 'general' })
+    assert.equal(joined.type, 'joined')
+    assert.equal(client.isClosed, false)
   })
 })

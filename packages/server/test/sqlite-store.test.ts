@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { Harness } from '@chat/testing'
 import { conversationStream, DATABASE_FILE, MemoryStore, roomStream, SqliteStore } from '../src/index.js'
 import type { MessageWrite, Store, StoredMessage } from '../src/index.js'
 // The migration list is internal; the schema version must equal its length.
@@ -17,13 +17,9 @@ interface Closable { close: () => void }
  * everything handed to `keep` is closed, then the directory is removed.
  */
 function tempDir (t: TestContext): { dir: string, keep: <T extends Closable>(closable: T) => T } {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-store-test-'))
-  const kept: Closable[] = []
-  t.after(() => {
-    for (const closable of kept) closable.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return { dir, keep: closable => { kept.push(closable); return closable } }
+  const h = new Harness(t)
+  const dir = h.tempDir('chat-store-test-')
+  return { dir, keep: closable => { h.defer('closing a store', () => { closable.close() }); return closable } }
 }
 
 const ROOM = roomStream('general')
