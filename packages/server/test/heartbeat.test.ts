@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { Harness, sleep } from '@chat/testing'
+import { Harness } from '@chat/testing'
 import { createServer } from '../src/index.js'
 
 const HEARTBEAT = { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 200 }
@@ -11,7 +11,9 @@ describe('heartbeats', () => {
     const server = createServer(HEARTBEAT)
     const alice = await h.user(server, 'alice', { autoPong: true })
     await alice.join('general')
-    await sleep(1_000)
+    // Several timeouts' worth of quiet, as the server counts it: pings come an interval apart, so the 20th
+    // is at least 1,000 ms (5 timeouts) after the login, whatever the speed of the machine.
+    await alice.waitFor(m => m.type === 'ping' && m.n >= 20, 'the 20th ping')
     assert.equal(alice.isClosed, false)
     assert.ok(alice.received.some(m => m.type === 'ping'), 'the server pinged the quiet client')
     assert.deepEqual(alice.received.filter(m => m.type === 'error'), [])

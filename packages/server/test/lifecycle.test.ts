@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
-import { Harness, sleep, within } from '@chat/testing'
+import { Harness, within } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
 import { createServer } from '../src/index.js'
 import type { ChatServer, ServerOptions } from '../src/index.js'
@@ -84,7 +84,9 @@ describe('connection lifecycle', () => {
       const count = 20_000
       const h = new Harness(t)
       const server = createServer({ maxQueuedBytes: 256 * 1024 * 1024, closeTimeoutMs: 60_000 })
-      const target = over === 'TCP' ? (await h.serve(server)).port : server
+      // Over TCP through a listener of the harness (the server's settings: half-open allowed, no delay), which
+      // lets the test see the server's side of alice's connection.
+      const target = over === 'TCP' ? (await h.serve(server, { observed: true })).port : server
       const bob = await h.user(target, 'bob')
       await bob.join('general')
       const alice = await clientOf(h, target, 'alice')
@@ -95,9 +97,9 @@ describe('connection lifecycle', () => {
       const text = 'z'.repeat(1_000)
       for (let i = 0; i < count; i++) alice.send({ type: 'send', req: 3 + i, room: 'general', text })
       alice.end()
-      // bob got the last message: the server has read everything alice sent; give it a moment for her FIN.
+      // bob got the last message: the server has read everything alice sent; then it sees her end.
       await bob.nextOfType('msg', m => m.id === count, 30_000)
-      await sleep(200)
+      await within(alice.serverSide!.ended, 'the server to see alice\'s end')
       assert.ok(server.stats().maxQueuedBytes > 0, 'precondition: replies are still queued for alice')
       alice.resume()
       await alice.waitClosed('the close after every reply', 60_000)
