@@ -3,11 +3,10 @@ import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
 import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
-import { Harness } from './support/harness.js'
-import type { TestServer } from './support/harness.js'
+import { createServer } from '@chat/server'
+import type { ChatServer } from '@chat/server'
+import { Harness, rejectsWithCode, within } from '@chat/testing'
 import { boundTransport } from './support/bound-transport.js'
-import { tempDataDir } from './support/data-dir.js'
-import { rejectsWithCode, within } from './support/wait.js'
 
 const PASSWORD = 'correct horse battery staple'
 const WRONG = 'not the password'
@@ -42,7 +41,7 @@ async function timedRefusal (url: string, options: ConnectOptions, code: string,
 
 test('register logs in on a new account; the password logs in again on a new connection', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server({ dataDir: tempDataDir(t) })
+  const { url, server } = await h.serve(createServer({ dataDir: h.tempDir() }))
   const alice = await register(h, url, 'alice')
   assert.equal(alice.username, 'alice')
   // A registered user is a full user: rooms work as for anyone.
@@ -59,7 +58,7 @@ test('register logs in on a new account; the password logs in again on a new con
 
 test('client.registered is false for guests and true on an account', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const guest = await h.client(url, 'guest')
   assert.equal(guest.registered, false)
   const member = await register(h, url, 'member')
@@ -71,7 +70,7 @@ test('client.registered is false for guests and true on an account', async t => 
 
 test('a wrong password, or none, for a registered name is refused with auth_failed', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
   await rejectsWithCode(connect(url, { username: 'alice', password: WRONG }), 'auth_failed', 'alice with a wrong password')
   await rejectsWithCode(connect(url, { username: 'alice' }), 'auth_failed', 'alice without a password')
@@ -87,7 +86,7 @@ test('a wrong password, or none, for a registered name is refused with auth_fail
 
 test('name squatting: a registered or occupied name can be neither taken by a guest nor registered again', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
 
   // A guest can't take a registered name while its owner is away.
@@ -116,7 +115,7 @@ test('name squatting: a registered or occupied name can be neither taken by a gu
 
 test('a password must be 8 to 1024 characters, else registering fails with weak_password and creates nothing', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   const weak: Array<[string, string | undefined]> = [
     ['no password', undefined], ['empty', ''], ['7 characters', '1234567'], ['1025 characters', 'p'.repeat(1025)]
   ]
@@ -139,7 +138,7 @@ test('a password must be 8 to 1024 characters, else registering fails with weak_
 
 test('authMode open: no accounts; registering is refused with registration_closed; every free name is a guest', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server({ authMode: 'open' })
+  const { url, server } = await h.serve(createServer({ authMode: 'open' }))
   await rejectsWithCode(connect(url, { username: 'alice', password: PASSWORD, register: true }), 'registration_closed', 'registering in open mode')
   const alice = await h.client(url, 'alice')
   assert.equal(alice.registered, false)
@@ -152,7 +151,7 @@ test('authMode accounts (the default): registered names need their password; oth
   for (const options of [{}, { authMode: 'accounts' as const }]) {
     await t.test(options.authMode ?? 'default', async t => {
       const h = new Harness(t)
-      const { url } = await h.server(options)
+      const { url } = await h.serve(createServer(options))
       const guest = await h.client(url, 'guest')
       assert.equal(guest.registered, false)
       await rejectsWithCode(connect(url, { username: 'nobody', password: PASSWORD }), 'auth_failed', 'a password for an unregistered name')
@@ -165,7 +164,7 @@ test('authMode accounts (the default): registered names need their password; oth
 
 test('authMode required: only registered users log in; registering is how one gets in', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server({ authMode: 'required' })
+  const { url, server } = await h.serve(createServer({ authMode: 'required' }))
   await rejectsWithCode(connect(url, { username: 'guest' }), 'auth_failed', 'a guest on a required-accounts server')
   await rejectsWithCode(connect(url, { username: 'nobody', password: PASSWORD }), 'auth_failed', 'a password for an unregistered name')
   assert.equal(server.stats().users, 0)
@@ -180,7 +179,7 @@ test('authMode required: only registered users log in; registering is how one ge
 
 test('account names are case-insensitive and keep the case they were registered with', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'Alice')
   for (const spelling of ['alice', 'ALICE', 'aLiCe', 'Alice']) {
     assert.deepEqual(await loginOnce(url, { username: spelling, password: PASSWORD }), { username: 'Alice', registered: true }, `logging in as ${spelling}`)
@@ -191,13 +190,13 @@ test('account names are case-insensitive and keep the case they were registered 
 
 test('accounts survive a server restart on the same data directory', async t => {
   const h = new Harness(t)
-  const dataDir = tempDataDir(t)
-  const first = await h.server({ dataDir })
+  const dataDir = h.tempDir()
+  const first = await h.serve(createServer({ dataDir }))
   await registerAndLeave(h, first.url, 'Alice')
   await registerAndLeave(h, first.url, 'bob', 'bobs password')
   await within(first.close(), 'the first server to close')
 
-  const second = await h.server({ dataDir })
+  const second = await h.serve(createServer({ dataDir }))
   assert.deepEqual(await loginOnce(second.url, { username: 'alice', password: PASSWORD }), { username: 'Alice', registered: true })
   assert.deepEqual(await loginOnce(second.url, { username: 'bob', password: 'bobs password' }), { username: 'bob', registered: true })
   await rejectsWithCode(connect(second.url, { username: 'alice', password: 'bobs password' }), 'auth_failed', 'alice with bob\'s password')
@@ -206,7 +205,7 @@ test('accounts survive a server restart on the same data directory', async t => 
   await within(second.close(), 'the second server to close')
 
   // Even a server in required mode knows them.
-  const third = await h.server({ dataDir, authMode: 'required' })
+  const third = await h.serve(createServer({ dataDir, authMode: 'required' }))
   assert.deepEqual(await loginOnce(third.url, { username: 'ALICE', password: PASSWORD }), { username: 'Alice', registered: true })
 })
 
@@ -215,7 +214,7 @@ test('accounts survive a server restart on the same data directory', async t => 
 
 test('throttling: after 3 wrong passwords the next attempts wait longer and longer; the right password still works', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
   for (let i = 1; i <= 3; i++) {
     await rejectsWithCode(connect(url, { username: 'alice', password: WRONG }), 'auth_failed', `wrong password #${i}`)
@@ -235,7 +234,7 @@ test('throttling: after 3 wrong passwords the next attempts wait longer and long
 
 test('throttling counts failures per address, across names', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const names = ['u1', 'u2', 'u3', 'u4', 'u5']
   for (const name of names) await registerAndLeave(h, url, name)
   // One wrong password per name, all from 127.0.0.1 (the Harness's address).
@@ -255,7 +254,7 @@ const LOOPBACK_ALIASES = process.platform === 'linux'
 
 test('throttling counts failures per name, across addresses', { skip: !LOOPBACK_ALIASES && 'needs 127.0.0.x loopback addresses' }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
   // Each attempt from a different loopback address: only the name links them.
   const from = (n: number): ConnectOptions => ({ username: 'alice', password: WRONG, transport: boundTransport(`127.0.0.${n}`) })
@@ -271,7 +270,7 @@ test('throttling counts failures per name, across addresses', { skip: !LOOPBACK_
 
 test('throttling also holds for attempts made at the same time on parallel connections', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
   for (let i = 1; i <= 3; i++) {
     await rejectsWithCode(connect(url, { username: 'alice', password: WRONG }), 'auth_failed', `wrong password #${i}`)
@@ -287,11 +286,11 @@ test('throttling also holds for attempts made at the same time on parallel conne
 
 test('a registration racing a guest login for the same name does not leave both', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   await raceRegistrationAndGuest(h, url, server)
 })
 
-async function raceRegistrationAndGuest (h: Harness, url: string, server: TestServer['server']): Promise<void> {
+async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatServer): Promise<void> {
   // The registration hashes the password (tens of ms); the guest's login meanwhile is synchronous.
   const registering = connect(url, { username: 'dave', password: PASSWORD, register: true }).then(
     client => { h.defer('closing registered dave', async () => { await client.close() }); return 'welcomed' },

@@ -2,9 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeFrame, frameBytes } from '@chat/protocol'
 import type { ChatClient } from '@chat/client'
-import { Harness } from './support/harness.js'
-import type { RawClient } from './support/raw-client.js'
-import { take } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, take } from '@chat/testing'
+import type { RawClient } from '@chat/testing'
 
 /** An unsigned LEB128 varint, as frames are prefixed with. */
 function varint (n: number): Uint8Array {
@@ -40,27 +40,27 @@ async function assertRefusedAndClosed (raw: RawClient, codes: string[], what: st
 
 test('garbage and absurd frame lengths close those sockets only; the server and the room carry on', async t => {
   const h = new Harness(t)
-  const { url, port, server } = await h.server()
+  const { url, port, server } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   await assertStillChatting(alice, bob, 'before')
 
   // Not our protocol at all: 'G' reads as a 71-byte frame of "ET / HTTP/1.1..." which is not JSON.
   const http = await h.raw(port)
-  http.write(Buffer.from(`GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ${'x'.repeat(80)}\r\n\r\n`))
+  http.sendRaw(Buffer.from(`GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ${'x'.repeat(80)}\r\n\r\n`))
   // A length prefix of 1 GiB: refused from the header, before any body is buffered.
   const huge = await h.raw(port)
-  huge.write(varint(1024 * 1024 * 1024))
+  huge.sendRaw(varint(1024 * 1024 * 1024))
   // A length prefix that never ends (every byte has its continuation bit set).
   const endless = await h.raw(port)
-  endless.write(Buffer.alloc(16, 0xff))
+  endless.sendRaw(Buffer.alloc(16, 0xff))
   // A frame of invalid UTF-8.
   const binary = await h.raw(port)
-  binary.write(frameBytes(Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d])))
+  binary.sendRaw(frameBytes(Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d])))
   // A logged-in member of the room that goes bad mid-conversation.
   const member = await h.raw(port)
   await member.login('mallory')
   await member.join('general')
-  member.write(frameBytes(Buffer.from('{"type":"send","req":9,"room":"general","text":')))
+  member.sendRaw(frameBytes(Buffer.from('{"type":"send","req":9,"room":"general","text":')))
 
   await assertRefusedAndClosed(http, ['malformed_frame', 'invalid_utf8'], 'HTTP')
   await assertRefusedAndClosed(huge, ['frame_too_large'], 'a 1 GiB length')
@@ -81,7 +81,7 @@ test('garbage and absurd frame lengths close those sockets only; the server and 
 
 test('a well-framed but invalid message is refused and the raw connection carries on', async t => {
   const h = new Harness(t)
-  const { url, port } = await h.server()
+  const { url, port } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   const raw = await h.raw(port)
   await raw.login('odd')
@@ -89,7 +89,7 @@ test('a well-framed but invalid message is refused and the raw connection carrie
   assert.deepEqual([unknown.type, unknown.type === 'error' && unknown.code], ['error', 'unknown_type'])
   const invalid = await raw.request({ type: 'join', room: 42 })
   assert.deepEqual([invalid.type, invalid.type === 'error' && invalid.code], ['error', 'invalid_message'])
-  raw.write(encodeFrame({ type: 'ping', n: 7 }))
+  raw.sendRaw(encodeFrame({ type: 'ping', n: 7 }))
   await raw.waitFor(m => m.type === 'pong' && m.n === 7, 'the pong to the raw ping')
   await raw.join('general')
   assert.equal(raw.isClosed, false)

@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Harness } from './support/harness.js'
-import { rejectsWithCode, take, takeUntil } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, rejectsWithCode, take, takeUntil } from '@chat/testing'
 
 test('a direct message reaches only its target, with `to` set and no `room`', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob, carol] = await h.clientsIn(url, 'general', ['alice', 'bob', 'carol'])
   const bobInbox = bob.messages()
   const carolInbox = carol.messages()
@@ -30,7 +30,7 @@ test('a direct message reaches only its target, with `to` set and no `room`', as
 
 test('direct messages need no shared room; a conversation numbers its messages from 1, both ways', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const bob = await h.client(url, 'Bob')
   const carol = await h.client(url, 'carol')
@@ -52,7 +52,7 @@ test('direct messages need no shared room; a conversation numbers its messages f
 
 test('in open mode, a direct message to someone not connected rejects with user_offline; the connection carries on', async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ authMode: 'open' })
+  const { url } = await h.serve(createServer({ authMode: 'open' }))
   const alice = await h.client(url, 'alice')
   const bob = await h.client(url, 'bob')
   await rejectsWithCode(alice.dm('nobody', 'hello?'), 'user_offline', 'a DM to nobody')
@@ -70,7 +70,7 @@ test('in open mode, a direct message to someone not connected rejects with user_
 
 test('messages({ direct }) separates direct messages from room messages', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   const direct = bob.messages({ direct: true })
   const roomOnly = bob.messages({ direct: false })

@@ -1,103 +1,24 @@
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { connect as netConnect } from 'node:net'
 import { once } from 'node:events'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChatError, tcpTransport } from '@chat/client'
 import type { ChatClient, ChatMessage, HistoryPage, PullDuplex, Transport } from '@chat/client'
 import { decodeServerMessage, encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
-import { Harness } from './support/harness.js'
+import { createServer } from '@chat/server'
+import { Harness, nextThrows, rejectsWithCode, sleep, take, waitUntil, within } from '@chat/testing'
+import { SERVER_BIN, startCliServer } from './support/cli-server.js'
 import { publishPipelined } from './support/publish.js'
-import { nextThrows, rejectsWithCode, sleep, take, within, WAIT_MS } from './support/wait.js'
 
-/** The compiled CLI: test/dist/durability.test.js -> packages/server/dist/src/bin.js. */
-const BIN = fileURLToPath(new URL('../../packages/server/dist/src/bin.js', import.meta.url))
 const PASSWORD = 'correct horse battery staple'
 /**
  * For clients that must stay down when their server goes: these tests are about what was
  * acknowledged before the cut. (Typed loosely: reconnecting is a client option only in newer SDKs.)
  */
 const NO_RECONNECT: {} = { reconnect: false }
-
-/** A temporary data directory, removed when the harness cleans up (after everything using it stopped). */
-function dataDir (h: Harness): string {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-durability-'))
-  h.defer(`removing ${dir}`, () => { rmSync(dir, { recursive: true, force: true }) })
-  return dir
-}
-
-interface CliServer {
-  child: ChildProcess
-  pid: number
-  port: number
-  url: string
-  stderr: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
-
-function spawnCli (h: Harness, args: string[]): Omit<CliServer, 'port' | 'url'> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-  const pid = child.pid
-  assert.ok(pid !== undefined, 'the CLI process started')
-  let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
-    child.once('exit', (code, signal) => { resolve({ code, signal }) })
-  })
-  // Only this process, by its id, and only if it still runs.
-  h.defer(`killing chat-server pid ${pid}`, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(pid, 'SIGKILL')
-      await exited
-    }
-  })
-  return { child, pid, stderr: () => stderr, exited }
-}
-
-/** Waits for `pattern` on the process's stderr; fails if it exits first or takes too long. */
-async function stderrMatch (proc: Omit<CliServer, 'port' | 'url'>, pattern: RegExp, what: string, ms = WAIT_MS): Promise<RegExpMatchArray> {
-  const found = new Promise<RegExpMatchArray>((resolve, reject) => {
-    const check = (): void => {
-      const match = proc.stderr().match(pattern)
-      if (match !== null) {
-        proc.child.stderr!.off('data', check)
-        resolve(match)
-      }
-    }
-    proc.child.stderr!.on('data', check)
-    void proc.exited.then(({ code, signal }) => {
-      // Give the last stderr chunk its chance first.
-      setImmediate(() => { check(); reject(new Error(`chat-server exited (${code ?? signal}) before ${what}; stderr:\n${proc.stderr()}`)) })
-    })
-    check()
-  })
-  return await within(found, `${what} (stderr so far: ${JSON.stringify(proc.stderr().slice(-500))})`, ms)
-}
-
-/** Starts the real CLI on `dir` and waits for its "listening on host:port" line. */
-async function startCli (h: Harness, dir: string, extra: string[] = []): Promise<CliServer> {
-  const proc = spawnCli(h, ['--port', '0', '--data', dir, '--auth', 'open', ...extra])
-  const [, host, port] = await stderrMatch(proc, /listening on ([^\s]+):(\d+)/, 'chat-server to listen')
-  assert.equal(host, '127.0.0.1')
-  return { ...proc, port: Number(port), url: `tcp://127.0.0.1:${port}` }
-}
-
-/** Polls `condition` until it holds; fails (and stops polling) after `ms`. */
-async function waitUntil (condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  let gaveUp = false
-  try {
-    await within((async () => { while (!gaveUp && !condition()) await sleep(5) })(), what, ms)
-  } finally {
-    gaveUp = true
-  }
-}
 
 interface Acked { index: number, text: string, id: number }
 
@@ -193,8 +114,8 @@ function assertIds (messages: ChatMessage[], from: number, to: number, what: str
  */
 async function stopMidStream (t: TestContext, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const h = new Harness(t)
-  const dir = dataDir(h)
-  const first = await startCli(h, dir)
+  const dir = h.tempDir('chat-durability-')
+  const first = await startCliServer(h, dir)
   const names = ['s0', 's1', 's2']
   const clients = await h.clientsIn(first.url, 'room', names, NO_RECONNECT)
 
@@ -205,8 +126,8 @@ async function stopMidStream (t: TestContext, signal: 'SIGKILL' | 'SIGTERM'): Pr
   await waitUntil(() => ackedCount() >= 200, 'the first 200 acks')
   await sleep(1_200)
   assert.equal(loops.flatMap(l => l.failures).length, 0, `no send failed before the ${signal}`)
-  process.kill(first.pid, signal)
-  const exit = await within(first.exited, `the server to exit on ${signal}`)
+  first.signal(signal)
+  const exit = await first.waitExit(`the server to exit on ${signal}`)
   assert.deepEqual(exit, signal === 'SIGKILL' ? { code: null, signal: 'SIGKILL' } : { code: 0, signal: null })
   stopping = true
   await within(Promise.all(loops.map(async l => await l.done)), `every in-flight send to settle after the ${signal}`)
@@ -222,8 +143,8 @@ async function stopMidStream (t: TestContext, signal: 'SIGKILL' | 'SIGTERM'): Pr
   const attempted = loops.reduce((sum, l) => sum + l.sent, 0)
 
   // The same data directory, a new process.
-  const second = await startCli(h, dir)
-  assert.match(second.stderr(), new RegExp(`data in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+  const second = await startCliServer(h, dir)
+  assert.match(second.stderr, new RegExp(`data in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
   const checker = await h.client(second.url, 'checker')
   await within(checker.join('room'), 'checker to join')
   const { messages: stored, pages } = await readAllForward(checker, 'room', 500)
@@ -260,12 +181,12 @@ async function stopMidStream (t: TestContext, signal: 'SIGKILL' | 'SIGTERM'): Pr
   // The database reopened cleanly: new messages continue the sequence.
   const ack = await within(checker.send('room', `after the ${signal}`), 'a send after the restart')
   assert.equal(ack.id, n + 1)
-  assert.doesNotMatch(second.stderr(), /WARN/)
+  assert.doesNotMatch(second.stderr, /WARN/)
 
   // And a graceful stop of the restarted server works.
   await within(checker.close(), 'checker to close')
-  second.child.kill('SIGTERM')
-  assert.deepEqual(await within(second.exited, 'the restarted server to stop on SIGTERM'), { code: 0, signal: null })
+  second.signal('SIGTERM')
+  assert.deepEqual(await second.waitExit('the restarted server to stop on SIGTERM'), { code: 0, signal: null })
 
   t.diagnostic(`${signal}: sent ${attempted}, acknowledged ${totalAcked}, stored ${n} (${n - totalAcked} committed but not acknowledged, ${attempted - n} never stored), read back in ${pages.length} page(s)`)
 }
@@ -280,13 +201,13 @@ test('graceful stop: SIGTERM while 3 clients send; after a restart exactly the a
 
 test('a second chat-server on a data directory in use exits with a clear error', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const dir = dataDir(h)
-  const first = await startCli(h, dir)
-  const second = spawnCli(h, ['--port', '0', '--data', dir, '--auth', 'open'])
+  const dir = h.tempDir('chat-durability-')
+  const first = await startCliServer(h, dir)
+  const second = h.node([SERVER_BIN, '--port', '0', '--data', dir, '--auth', 'open'])
   // SQLite's busy timeout runs first: allow for it.
-  const exit = await within(second.exited, 'the second server to give up', 30_000)
+  const exit = await second.waitExit('the second server to give up', 30_000)
   assert.deepEqual(exit, { code: 1, signal: null })
-  assert.match(second.stderr(), /chat\.db is in use by another server/)
+  assert.match(second.stderr, /chat\.db is in use by another server/)
   // The first one is unaffected.
   const alice = await h.client(first.url, 'alice')
   await alice.join('room')
@@ -295,7 +216,7 @@ test('a second chat-server on a data directory in use exits with a clear error',
 
 test('catch-up: 1,000 stored messages then live ones, with no gap and no duplicate at the seam, while a publisher keeps sending', { timeout: 120_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ dataDir: dataDir(h), authMode: 'open' })
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
 
   const bobLive = bob.messages({ room: 'room' })
@@ -365,8 +286,8 @@ test('catch-up: 1,000 stored messages then live ones, with no gap and no duplica
 
 test('restart in-process: history survives, room ids and direct conversation ids continue, offline messages wait', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const dir = dataDir(h)
-  const first = await h.server({ dataDir: dir, authMode: 'accounts' })
+  const dir = h.tempDir('chat-durability-')
+  const first = await h.serve(createServer({ dataDir: dir, authMode: 'accounts' }))
   const alice = await h.client(first.url, 'alice', { password: PASSWORD, register: true })
   const bob = await h.client(first.url, 'bob', { password: PASSWORD, register: true })
   const guest = await h.client(first.url, 'guest')
@@ -385,7 +306,7 @@ test('restart in-process: history survives, room ids and direct conversation ids
   for (const c of [alice, guest]) await within(c.close(), `${c.username} to leave`)
   await within(first.close(), 'the first server to close')
 
-  const second = await h.server({ dataDir: dir, authMode: 'accounts' })
+  const second = await h.serve(createServer({ dataDir: dir, authMode: 'accounts' }))
   const bob2 = await h.client(second.url, 'bob', { password: PASSWORD })
   // What alice sent while bob was away reaches him at his next login, after the restart.
   const [waiting] = await take(bob2.messages({ direct: true }), 1, 'bob\'s offline message')
@@ -413,7 +334,7 @@ test('restart in-process: history survives, room ids and direct conversation ids
 
 test('history: paging backwards and forwards reaches every message once; limit defaults to 50 and is clamped to 1..500; members only', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ dataDir: dataDir(h), authMode: 'open' })
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
   const [alice] = await h.clientsIn(url, 'room', ['alice'])
   const total = 1_234
   const texts = Array.from({ length: total }, (_, i) => `h${i}`)
@@ -464,7 +385,7 @@ test('history: paging backwards and forwards reaches every message once; limit d
 
 test('history: pages too big for one frame are cut, and paging still reaches every message once', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ dataDir: dataDir(h), authMode: 'open' })
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
   const [alice] = await h.clientsIn(url, 'room', ['alice'])
   const total = 60
   // 60 x 8 KB is far more than one 64 KiB frame.
@@ -481,7 +402,7 @@ test('history: pages too big for one frame are cut, and paging still reaches eve
 
 test('retention by count: the newest n are kept, older ones are gone, and asking for them says so', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { server, url } = await h.server({ dataDir: dataDir(h), authMode: 'open', retention: { maxMessagesPerStream: 10 } })
+  const { server, url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open', retention: { maxMessagesPerStream: 10 } }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
   await within(publishPipelined(alice, 'room', Array.from({ length: 30 }, (_, i) => `r${i}`)), '30 messages')
   assert.equal(server.applyRetention(), 20)
@@ -516,8 +437,8 @@ test('retention by count: the newest n are kept, older ones are gone, and asking
 
 test('retention by age: everything can go, ids still continue, and the policy also applies when a server starts', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const dir = dataDir(h)
-  const first = await h.server({ dataDir: dir, authMode: 'open', retention: { maxAgeMs: 3_600_000 } })
+  const dir = h.tempDir('chat-durability-')
+  const first = await h.serve(createServer({ dataDir: dir, authMode: 'open', retention: { maxAgeMs: 3_600_000 } }))
   const [alice] = await h.clientsIn(first.url, 'room', ['alice'])
   await within(publishPipelined(alice, 'room', ['x1', 'x2', 'x3', 'x4', 'x5']), '5 messages')
   assert.equal(first.server.applyRetention(), 0, 'nothing is an hour old yet')
@@ -533,7 +454,7 @@ test('retention by age: everything can go, ids still continue, and the policy al
   await within(alice.close(), 'alice to leave')
   await within(first.close(), 'the first server to close')
 
-  const second = await h.server({ dataDir: dir, authMode: 'open', retention: { maxMessagesPerStream: 4 } })
+  const second = await h.serve(createServer({ dataDir: dir, authMode: 'open', retention: { maxMessagesPerStream: 4 } }))
   const [bob] = await h.clientsIn(second.url, 'room', ['bob'])
   const kept = await bob.history('room')
   assert.deepEqual(kept.messages.map(m => m.id), [17, 18, 19, 20])
@@ -544,7 +465,7 @@ test('retention by age: everything can go, ids still continue, and the policy al
 test('a replay to a client that stops reading waits for it without stalling the server, and resumes when it reads', { timeout: 120_000 }, async t => {
   const h = new Harness(t)
   // A small outbound bound: the socket's own buffer (one 64 KiB write) is more than the quarter of it a replay fills.
-  const cli = await startCli(h, dataDir(h), ['--max-queued-bytes', '131072'])
+  const cli = await startCliServer(h, h.tempDir('chat-durability-'), { args: ['--max-queued-bytes', '131072'] })
   const [alice] = await h.clientsIn(cli.url, 'room', ['alice'])
   const total = 8_000
   const filler = 'x'.repeat(2_000)
@@ -592,7 +513,7 @@ test('a message accepted right at the frame limit can still be read back through
   timeout: 60_000,
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ dataDir: dataDir(h), authMode: 'open' })
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
   await alice.send('room', 'before')
   // Control characters escape to six bytes each: find the longest such text the server accepts in one frame.
@@ -636,7 +557,7 @@ test('a send after the server said goodbye rejects with the goodbye\'s reason, n
   timeout: 60_000,
 }, async t => {
   const h = new Harness(t)
-  const { server, url } = await h.server({ authMode: 'open' })
+  const { server, url } = await h.serve(createServer({ authMode: 'open' }))
   let release!: () => void
   const released = new Promise<void>(resolve => { release = resolve })
   h.defer('releasing the held stream', () => { release() })
@@ -654,8 +575,8 @@ test('a send after the server said goodbye rejects with the goodbye\'s reason, n
 
 test('idempotency keys survive a restart: a retried send is acknowledged with the original id and stored once', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const dir = dataDir(h)
-  const first = await h.server({ dataDir: dir, authMode: 'open' })
+  const dir = h.tempDir('chat-durability-')
+  const first = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
   const raw1 = await h.raw(first.port)
   await raw1.login('alice')
   await raw1.join('room')
@@ -666,7 +587,7 @@ test('idempotency keys survive a restart: a retried send is acknowledged with th
   raw1.destroy()
   await within(first.close(), 'the first server to close')
 
-  const second = await h.server({ dataDir: dir, authMode: 'open' })
+  const second = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
   const raw2 = await h.raw(second.port)
   await raw2.login('alice')
   await raw2.join('room')
@@ -684,7 +605,7 @@ test('messages({ since }) beyond the newest stored id still hands over to live m
   timeout: 60_000,
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ dataDir: dataDir(h), authMode: 'open' })
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
   await alice.send('room', 'one')
   // A client that remembers id 100 from before the server's data was reset, say.
@@ -713,22 +634,10 @@ test('a retention run that fails (a full disk, say) is reported, not fatal: the 
     const logger = { info: () => {}, warn: m => { console.error('WARN ' + m) } }
     await createServer({ store, logger, retention: { maxAgeMs: 1000 }, retentionIntervalMs: 20 }).listen({ port: 0 })
   `
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const pid = child.pid!
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
-    child.once('exit', (code, signal) => { resolve({ code, signal }) })
-  })
-  h.defer(`killing the retention child pid ${pid}`, async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(pid, 'SIGKILL')
-      await exited
-    }
-  })
-  const exit = await within(exited, 'the retention child to finish')
+  const child = h.node(['--input-type=module', '-e', script])
+  const exit = await child.waitExit('the retention child to finish')
+  const output = child.stdout + child.stderr
   assert.deepEqual(exit, { code: 0, signal: null }, output)
-  assert.match(output, /still running after a failed retention run/)
-  assert.match(output, /WARN .*disk is full/)
+  assert.match(child.stdout, /still running after a failed retention run/)
+  assert.match(child.stderr, /WARN .*disk is full/)
 })

@@ -1,17 +1,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Harness } from './support/harness.js'
-import { sleep, take } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, sleep, take } from '@chat/testing'
 
 const HEARTBEAT = { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 250 }
 
 test('an idle SDK client answers the server\'s pings and stays connected', async t => {
   const h = new Harness(t)
-  const { url, port, server } = await h.server(HEARTBEAT)
+  const { url, port, server } = await h.serve(createServer(HEARTBEAT))
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   const bobInbox = bob.messages()
-  // A raw socket that only listens shows the server really is pinging.
-  const raw = await h.raw(port)
+  // A raw socket that only listens (it never answers) shows the server really is pinging.
+  const raw = await h.raw(port, 'listener', { autoPong: false })
   await raw.login('listener')
   await raw.waitFor(m => m.type === 'ping', 'a ping from the server')
 
@@ -27,10 +27,10 @@ test('an idle SDK client answers the server\'s pings and stays connected', async
 
 test('a silent raw client is dropped with heartbeat_timeout and its rooms hear it disconnected', async t => {
   const h = new Harness(t)
-  const { url, port, server } = await h.server(HEARTBEAT)
+  const { url, port, server } = await h.serve(createServer(HEARTBEAT))
   const [alice] = await h.clientsIn(url, 'general', ['alice'])
   const events = alice.events()
-  const raw = await h.raw(port)
+  const raw = await h.raw(port, 'mute', { autoPong: false })
   await raw.login('mute')
   await raw.join('general')
   assert.equal((await take(events, 1, 'mute\'s join'))[0].user, 'mute')
@@ -51,7 +51,7 @@ test('a silent raw client is dropped with heartbeat_timeout and its rooms hear i
 
 test('an SDK client whose app pauses iterating keeps answering pings and stays connected', async t => {
   const h = new Harness(t)
-  const { url } = await h.server(HEARTBEAT)
+  const { url } = await h.serve(createServer(HEARTBEAT))
   const [pub] = await h.clientsIn(url, 'general', ['pub'])
   const paused = await h.client(url, 'paused', { highWaterMark: 4 })
   await paused.join('general')

@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, ChatError } from '@chat/client'
-import { Harness } from './support/harness.js'
-import { expectDone, nextThrows, rejectsWithCode, roundTrip, take, within } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, within } from '@chat/testing'
 
 test('close(): waiting iterators end, closed resolves undefined, later calls reject with connection_closed', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   await roundTrip(alice, bob)
   const bobEvents = bob.events()
@@ -39,7 +39,7 @@ test('close(): waiting iterators end, closed resolves undefined, later calls rej
 
 test('close() delivers what the iterators already held before ending them', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   const inbox = alice.messages()
   await bob.send('general', 'one')
@@ -53,7 +53,7 @@ test('close() delivers what the iterators already held before ending them', asyn
 
 test('client[Symbol.asyncDispose]() closes the client', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const inbox = alice.messages()
   await within(alice[Symbol.asyncDispose](), 'asyncDispose')
@@ -67,7 +67,7 @@ test('client[Symbol.asyncDispose]() closes the client', async t => {
 
 test('`await using` closes the client at the end of the block', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const bob = await h.client(url, 'bob')
   await bob.join('general')
   const events = bob.events()
@@ -83,7 +83,7 @@ test('`await using` closes the client at the end of the block', async t => {
 
 test('server.close(): clients\' closed resolves server_shutdown and their iterators throw it', async t => {
   const h = new Harness(t)
-  const { url, close } = await h.server()
+  const { url, close } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   await roundTrip(alice, bob)
   const aliceMessages = alice.messages()
@@ -116,7 +116,7 @@ test('server.close(): clients\' closed resolves server_shutdown and their iterat
 
 test('message_too_long: the SDK refuses texts over the server\'s maxTextBytes, and the connection carries on', async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ maxTextBytes: 64 })
+  const { url } = await h.serve(createServer({ maxTextBytes: 64 }))
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   assert.equal(alice.server?.maxTextBytes, 64)
   const inbox = bob.messages()
@@ -135,7 +135,7 @@ test('message_too_long: the SDK refuses texts over the server\'s maxTextBytes, a
 
 test('an aborted signal rejects a call with aborted; the connection carries on', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await rejectsWithCode(alice.join('x', { signal: AbortSignal.abort() }), 'aborted', 'join with an aborted signal')
   await rejectsWithCode(alice.send('x', 'hi', { signal: AbortSignal.abort() }), 'aborted', 'send with an aborted signal')
@@ -147,7 +147,7 @@ test('an aborted signal rejects a call with aborted; the connection carries on',
 
 test('messages({ signal }) and events({ signal }): aborting makes the iterator throw aborted', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   await roundTrip(alice, bob)
   const controller = new AbortController()
@@ -173,7 +173,7 @@ test('messages({ signal }) and events({ signal }): aborting makes the iterator t
 
 test('an iterator that was waiting when it failed throws once, then reports done', async t => {
   const h = new Harness(t)
-  const { url, close } = await h.server()
+  const { url, close } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const controller = new AbortController()
   const aborted = alice.messages({ signal: controller.signal })

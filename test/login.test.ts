@@ -4,12 +4,12 @@ import { createServer as createNetServer } from 'node:net'
 import type { Socket } from 'node:net'
 import { once } from 'node:events'
 import { connect, ChatError } from '@chat/client'
-import { Harness } from './support/harness.js'
-import { rejectsWithCode, within } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, rejectsWithCode, within } from '@chat/testing'
 
 test('connect logs in and reports the server limits', async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ maxTextBytes: 1000, maxFrameBytes: 4096, heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 20_000 })
+  const { url } = await h.serve(createServer({ maxTextBytes: 1000, maxFrameBytes: 4096, heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 20_000 }))
   const alice = await h.client(url, 'Alice')
   assert.equal(alice.username, 'Alice')
   assert.equal(alice.isClosed, false)
@@ -18,7 +18,7 @@ test('connect logs in and reports the server limits', async t => {
 
 test('a name in use is refused with name_taken, whatever its case', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   await h.client(url, 'alice')
   await rejectsWithCode(connect(url, { username: 'alice' }), 'name_taken', 'a second alice')
   await rejectsWithCode(connect(url, { username: 'ALICE' }), 'name_taken', 'ALICE while alice is logged in')
@@ -31,7 +31,7 @@ test('a name in use is refused with name_taken, whatever its case', async t => {
 
 test('a name is free again as soon as its holder has closed', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   for (let i = 0; i < 5; i++) {
     const carol = await connect(url, { username: 'carol' })
     await carol.close()
@@ -43,7 +43,7 @@ test('a name is free again as soon as its holder has closed', async t => {
 
 test('bad usernames are refused with invalid_name', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   for (const username of ['', 'has space', '-dash', '.dot', 'x'.repeat(33), 'émile', 'a/b', 'new\nline']) {
     await rejectsWithCode(connect(url, { username }), 'invalid_name', `username ${JSON.stringify(username)}`)
   }
@@ -70,7 +70,7 @@ test('an address that is not tcp:// rejects with connect_failed', async () => {
 
 test('connect with an already aborted signal rejects with aborted', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.server()
+  const { url, server } = await h.serve(createServer())
   await rejectsWithCode(connect(url, { username: 'alice', signal: AbortSignal.abort() }), 'aborted', 'connect with an aborted signal')
   // Nobody was logged in, and the name is still free.
   assert.equal(server.stats().users, 0)

@@ -1,9 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChatClient, ChatMessage, SendAck } from '@chat/client'
-import { Harness } from './support/harness.js'
-import { tempDataDir } from './support/data-dir.js'
-import { rejectsWithCode, roundTrip, take, takeUntil, within } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, rejectsWithCode, roundTrip, take, takeUntil, within } from '@chat/testing'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -35,7 +34,7 @@ async function upToMarker (from: ChatClient, to: string, inbox: AsyncIterator<Ch
 
 test('DMs to an offline registered user are stored and delivered in order at the next login, then live ones', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'Bob')
   const alice = await h.client(url, 'alice')
 
@@ -60,7 +59,7 @@ test('DMs to an offline registered user are stored and delivered in order at the
 
 test('stored DMs are delivered once: not again at the following login', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'bob')
   const alice = await h.client(url, 'alice')
   await dmAll(alice, 'bob', ['one', 'two', 'three'])
@@ -76,7 +75,7 @@ test('stored DMs are delivered once: not again at the following login', async t 
 
 test('the offline inbox keeps the order DMs were sent in, across senders and conversations', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'bob')
   const alice = await h.client(url, 'alice')
   const carol = await h.client(url, 'carol')
@@ -105,7 +104,7 @@ test('a DM to a name that is neither online nor registered is refused with no_su
   for (const authMode of ['accounts', 'required'] as const) {
     await t.test(authMode, async t => {
       const h = new Harness(t)
-      const { url } = await h.server({ authMode })
+      const { url } = await h.serve(createServer({ authMode }))
       const alice = await h.client(url, 'alice', { password: PASSWORD, register: true })
       await rejectsWithCode(alice.dm('nobody', 'hello?'), 'no_such_user', 'a DM to nobody')
       await rejectsWithCode(alice.dm('NoBody', 'hello?'), 'no_such_user', 'a DM to NoBody')
@@ -119,7 +118,7 @@ test('a DM to a name that is neither online nor registered is refused with no_su
 
 test('in open mode there is no inbox: a DM to someone not connected is refused with user_offline', async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ authMode: 'open' })
+  const { url } = await h.serve(createServer({ authMode: 'open' }))
   const alice = await h.client(url, 'alice')
   await rejectsWithCode(alice.dm('bob', 'hello?'), 'user_offline', 'a DM to absent bob')
   const bob = await h.client(url, 'bob')
@@ -132,7 +131,7 @@ test('in open mode there is no inbox: a DM to someone not connected is refused w
 
 test('a DM to an online guest is delivered live and not kept for anyone later', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const guest = await h.client(url, 'bob')
   assert.equal(guest.registered, false)
@@ -161,7 +160,7 @@ test('a DM to an online guest is delivered live and not kept for anyone later', 
 
 test('history({ with }) shows a conversation, stored and live parts, to both parties and nobody else', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'Bob')
   const alice = await h.client(url, 'alice')
   await dmAll(alice, 'bob', ['one', 'two'])
@@ -186,7 +185,7 @@ test('history({ with }) shows a conversation, stored and live parts, to both par
 
 test('a guest\'s conversations belong to that session: a later guest of the same name can\'t read them', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice', { password: PASSWORD, register: true })
   const aliceInbox = alice.messages({ direct: true })
 
@@ -212,7 +211,7 @@ test('a guest\'s conversations belong to that session: a later guest of the same
 
 test('room history is for members only: not_member before joining and after leaving', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await within(alice.join('general'), 'alice to join')
   await within(alice.send('general', 'first'), 'a room message')
@@ -231,15 +230,15 @@ test('room history is for members only: not_member before joining and after leav
 
 test('stored DMs survive a server restart on the same data directory and are delivered once', async t => {
   const h = new Harness(t)
-  const dataDir = tempDataDir(t)
-  const first = await h.server({ dataDir })
+  const dataDir = h.tempDir()
+  const first = await h.serve(createServer({ dataDir }))
   await registerAndLeave(h, first.url, 'bob')
   const alice = await h.client(first.url, 'alice', { password: PASSWORD, register: true })
   const acks = await dmAll(alice, 'BOB', ['one', 'two', 'three'])
   assert.deepEqual(acks.map(a => [a.id, a.stored]), [[1, true], [2, true], [3, true]])
   await within(first.close(), 'the first server to close')
 
-  const second = await h.server({ dataDir })
+  const second = await h.serve(createServer({ dataDir }))
   const bob = await h.client(second.url, 'bob', { password: PASSWORD })
   const inbox = bob.messages({ direct: true })
   const stored = await take(inbox, 3, 'bob\'s stored DMs after the restart')
@@ -253,7 +252,7 @@ test('stored DMs survive a server restart on the same data directory and are del
   await within(second.close(), 'the second server to close')
 
   // Delivered means taken: a third start does not deliver them again.
-  const third = await h.server({ dataDir })
+  const third = await h.serve(createServer({ dataDir }))
   const bob3 = await h.client(third.url, 'bob', { password: PASSWORD })
   const alice3 = await h.client(third.url, 'alice', { password: PASSWORD })
   await roundTrip(bob3)
@@ -262,7 +261,7 @@ test('stored DMs survive a server restart on the same data directory and are del
 
 test('a large offline inbox is delivered whole, not dropped with the login', async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ maxQueuedBytes: 16_384 })
+  const { url } = await h.serve(createServer({ maxQueuedBytes: 16_384 }))
   await registerAndLeave(h, url, 'bob')
   const alice = await h.client(url, 'alice')
   // About 40 KB of stored DMs: more than the server queues for one connection at a time.
@@ -275,7 +274,7 @@ test('a large offline inbox is delivered whole, not dropped with the login', asy
 
 test('DMs that no iterator wants do not stop a room iterator', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   // A bot that only reads its room, and never asks for direct messages.
   const bot = await h.client(url, 'bot', { highWaterMark: 4 })
   await within(bot.join('general'), 'the bot to join')

@@ -2,14 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { tcpTransport } from '@chat/client'
 import type { PullDuplex, PresenceEvent, Transport } from '@chat/client'
-import { Harness } from './support/harness.js'
-import { take, within } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, take, within } from '@chat/testing'
 
 const summary = (e: PresenceEvent): string => `${e.type} ${e.room} ${e.user}${e.reason === undefined ? '' : ` (${e.reason})`}`
 
 test('events() sees joins and leaves with reason left, and quit after close()', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('general')
   const events = alice.events()
@@ -32,7 +32,7 @@ test('events() sees joins and leaves with reason left, and quit after close()', 
 
 test('a joiner does not get its own join; events({ room }) filters; only rooms you are in are reported', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('one')
   await alice.join('two')
@@ -55,7 +55,7 @@ test('a joiner does not get its own join; events({ room }) filters; only rooms y
 
 test('a raw socket that joins and then vanishes is reported as disconnected', async t => {
   const h = new Harness(t)
-  const { url, port, server } = await h.server()
+  const { url, port, server } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('general')
   const events = alice.events()
@@ -74,7 +74,7 @@ test('a raw socket that joins and then vanishes is reported as disconnected', as
 
 test('an SDK client whose connection is cut is reported as disconnected, and its closed says connection_closed', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('general')
   const events = alice.events()

@@ -3,18 +3,17 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
-import { collectMessages, StatusLog } from './support/collect.js'
-import { Harness } from './support/harness.js'
+import { createServer } from '@chat/server'
+import { Harness, collectMessages, rejectsWithCode, roundTrip, StatusLog, within } from '@chat/testing'
 import { readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
-import { rejectsWithCode, roundTrip, within } from './support/wait.js'
 import { RECONNECT } from './support/fast-reconnect.js'
 
 
 /** alice reaches the server through a proxy the test takes down; bob is connected directly; both in `room`. */
 async function setup (t: TestContext, aliceOptions: Omit<ConnectOptions, 'username'> = {}) {
   const h = new Harness(t)
-  const test = await h.server({ authMode: 'open' })
+  const test = await h.serve(createServer({ authMode: 'open' }))
   const proxy = await TcpProxy.start(test.port)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', { ...RECONNECT, ...aliceOptions })
@@ -107,7 +106,7 @@ test('maxPendingCalls bounds the calls waiting for a connection: one more reject
 
 test('drain(): every outstanding send resolves, then the client closes cleanly; calls made after drain() started reject with connection_closed', { timeout: 30_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ authMode: 'open' })
+  const { url } = await h.serve(createServer({ authMode: 'open' }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'], RECONNECT)
   const status = new StatusLog(alice, 'alice')
   const order: string[] = []
@@ -144,7 +143,7 @@ test('drain() during an outage waits for the reconnect, then for the acks, then 
 
 test('drain() with nothing outstanding closes at once; await using closes the client at the end of the block', { timeout: 30_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ authMode: 'open' })
+  const { url } = await h.serve(createServer({ authMode: 'open' }))
   const idle = await h.client(url, 'idle', RECONNECT)
   await within(idle.drain(), 'drain() of an idle client')
   assert.equal(idle.isClosed, true)

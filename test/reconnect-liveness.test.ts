@@ -3,17 +3,16 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import type { ConnectOptions, PresenceEvent } from '@chat/client'
-import { Collected, collectMessages, StatusLog, waitUntil } from './support/collect.js'
-import { Harness } from './support/harness.js'
+import { createServer } from '@chat/server'
+import { Harness, assertChatError, Collected, collectMessages, roundTrip, sleep, StatusLog, waitUntil, within } from '@chat/testing'
 import { TcpProxy } from './support/tcp-proxy.js'
-import { assertChatError, roundTrip, sleep, within } from './support/wait.js'
 import { RECONNECT } from './support/fast-reconnect.js'
 
 
 /** A server with fast heartbeats; alice reaches it through a proxy, bob directly; both in `room`. */
 async function setup (t: TestContext) {
   const h = new Harness(t)
-  const test = await h.server({ authMode: 'open', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 })
+  const test = await h.serve(createServer({ authMode: 'open', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 }))
   const proxy = await TcpProxy.start(test.port)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', RECONNECT)

@@ -2,11 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeFrame, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ChatMessage, ClientMessage, ServerMessage, WelcomeMessage } from '@chat/protocol'
-import { waitUntil } from './support/collect.js'
-import { tempDataDir } from './support/data-dir.js'
-import { Harness } from './support/harness.js'
-import type { RawClient } from './support/raw-client.js'
-import { within } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, waitUntil, within } from '@chat/testing'
+import type { RawClient } from '@chat/testing'
 
 // Idempotency keys and session resume, frame by frame, without the SDK.
 
@@ -47,7 +45,7 @@ async function receivedUpTo (raw: RawClient, marker: string): Promise<string[]> 
 
 test('idempotency: the same key twice (one after the other, or in one write) gets the same id, is stored and delivered once; the retry\'s text is ignored', async t => {
   const h = new Harness(t)
-  const { port } = await h.server({ authMode: 'open' })
+  const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
   const { raw: bob } = await login(h, port, 'bob')
   await alice.join('room')
@@ -57,7 +55,7 @@ test('idempotency: the same key twice (one after the other, or in one write) get
   assert.equal(await ackId(alice, 'room', 'hello again?', 'k-1'), first)
   // Both in one write: the second arrives while the first is still being committed.
   const batch = new Uint8Array([...encode({ type: 'send', req: 100, room: 'room', text: 'twin', key: 'k-2' }), ...encode({ type: 'send', req: 101, room: 'room', text: 'twin', key: 'k-2' })])
-  alice.write(batch)
+  alice.sendRaw(batch)
   const [a, b] = await within(Promise.all([100, 101].map(async re => await alice.waitFor(m => 're' in m && m.re === re, `the reply to ${re}`))), 'both acks')
   assert.equal(a.type, 'ack')
   assert.equal(b.type, 'ack')
@@ -71,7 +69,7 @@ test('idempotency: the same key twice (one after the other, or in one write) get
 
 test('idempotency: a key is the sender\'s own: other users may use the same key; the same user on another connection gets the original id', async t => {
   const h = new Harness(t)
-  const { port, server } = await h.server({ authMode: 'open' })
+  const { port, server } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
   const { raw: bob } = await login(h, port, 'bob')
   await alice.join('room')
@@ -96,7 +94,7 @@ test('idempotency: a key is the sender\'s own: other users may use the same key;
 
 test('idempotency of direct messages: the same key twice is one message, delivered once', async t => {
   const h = new Harness(t)
-  const { port } = await h.server({ authMode: 'open' })
+  const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
   const { raw: bob } = await login(h, port, 'bob')
   const first = await alice.request({ type: 'dm', to: 'bob', text: 'psst', key: 'd-1' })
@@ -112,8 +110,8 @@ test('idempotency of direct messages: the same key twice is one message, deliver
 
 test('idempotency survives a restart: after the server restarts on its data directory, a key sent before gets its original id', async t => {
   const h = new Harness(t)
-  const dir = tempDataDir(t, 'chat-idempotency-')
-  const first = await h.server({ dataDir: dir, authMode: 'open' })
+  const dir = h.tempDir('chat-idempotency-')
+  const first = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
   const { raw: alice } = await login(h, first.port, 'alice')
   await alice.join('room')
   const id = await ackId(alice, 'room', 'before the restart', 'k-restart')
@@ -121,7 +119,7 @@ test('idempotency survives a restart: after the server restarts on its data dire
   alice.destroy()
   await within(first.close(), 'the first server to stop')
 
-  const second = await h.server({ dataDir: dir, authMode: 'open' })
+  const second = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
   const { raw: again } = await login(h, second.port, 'alice')
   await again.join('room')
   assert.equal(await ackId(again, 'room', 'before the restart', 'k-restart'), id)
@@ -132,7 +130,7 @@ test('idempotency survives a restart: after the server restarts on its data dire
 
 test('idempotency keys are checked: empty or longer than 128 characters is invalid_message; a send without a key is stored each time', async t => {
   const h = new Harness(t)
-  const { port } = await h.server({ authMode: 'open' })
+  const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
   await alice.join('room')
   for (const key of ['', 'k'.repeat(129)]) {
@@ -148,7 +146,7 @@ test('idempotency keys are checked: empty or longer than 128 characters is inval
 
 test('session resume: a hello with the first welcome\'s token replaces that connection (session_replaced, closed) instead of name_taken; a wrong token is name_taken', async t => {
   const h = new Harness(t)
-  const { port, server } = await h.server({ authMode: 'open' })
+  const { port, server } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: first, welcome } = await login(h, port, 'alice')
   assert.equal(typeof welcome.session, 'string')
   assert.ok(welcome.session.length >= 16, 'a token hard to guess')
@@ -180,7 +178,7 @@ test('session resume: a hello with the first welcome\'s token replaces that conn
 
 test('session resume: a token whose connection is gone is just a login; a resumed guest keeps its direct conversations, a new guest of the same name does not see them', async t => {
   const h = new Harness(t)
-  const { port, server } = await h.server({ authMode: 'accounts' })
+  const { port, server } = await h.serve(createServer({ authMode: 'accounts' }))
   const { raw: guest, welcome } = await login(h, port, 'guest')
   await login(h, port, 'bob') // a guest too: online, so the guest can write to him
   assert.equal((await guest.request({ type: 'dm', to: 'bob', text: 'hi bob' })).type, 'ack')
@@ -198,7 +196,7 @@ test('session resume: a token whose connection is gone is just a login; a resume
 
 test('session resume: the direct messages handed lately to the replaced connection come again on the new one, right after the welcome, in order', async t => {
   const h = new Harness(t)
-  const { port } = await h.server({ authMode: 'open' })
+  const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: first, welcome } = await login(h, port, 'alice')
   const { raw: bob } = await login(h, port, 'bob')
   for (const text of ['one', 'two']) assert.equal((await bob.request({ type: 'dm', to: 'alice', text })).type, 'ack')
@@ -221,14 +219,14 @@ test('session resume: the direct messages handed lately to the replaced connecti
 for (const pipelined of [true, false]) {
   test(`session resume: room members see no leave and no join for the replaced session (the new connection joins ${pipelined ? 'in the same write as its hello' : 'after its welcome, as the SDK does'})`, async t => {
     const h = new Harness(t)
-    const { port, server } = await h.server({ authMode: 'open' })
+    const { port, server } = await h.serve(createServer({ authMode: 'open' }))
     const { raw: first, welcome } = await login(h, port, 'alice')
     await first.join('room')
     const { raw: bob } = await login(h, port, 'bob')
     await bob.join('room')
     const second = await h.raw(port)
     if (pipelined) {
-      second.write(new Uint8Array([
+      second.sendRaw(new Uint8Array([
         ...encode({ type: 'hello', req: 1001, v: PROTOCOL_VERSION, username: 'alice', resume: welcome.session }),
         ...encode({ type: 'join', req: 1002, room: 'room' })
       ]))

@@ -3,14 +3,12 @@ import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import { ChatError } from '@chat/client'
 import type { ChatMessage, ConnectOptions } from '@chat/client'
+import { createServer } from '@chat/server'
+import { Harness, assertChatError, Collected, collectMessages, nextThrows, rejectsWithCode, roundTrip, StatusLog, waitUntil, within } from '@chat/testing'
 import { startCliServer } from './support/cli-server.js'
-import { Collected, collectMessages, StatusLog, waitUntil } from './support/collect.js'
 import { CuttableTransport } from './support/cuttable-transport.js'
-import { tempDataDir } from './support/data-dir.js'
-import { Harness } from './support/harness.js'
 import { assertConsecutive, byText, readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
-import { assertChatError, nextThrows, rejectsWithCode, roundTrip, within } from './support/wait.js'
 import { WindowedSender } from './support/windowed-sender.js'
 import { RECONNECT } from './support/fast-reconnect.js'
 
@@ -60,7 +58,7 @@ function assertSawAll (inbox: Collected<ChatMessage>, total: number, idOf: Map<s
 
 test('kill -9 and restart the real server twice while two clients chat: each send resolves once, each member sees every message once, in order, with no gap', { timeout: 180_000 }, async t => {
   const h = new Harness(t)
-  const dir = tempDataDir(t, 'chat-reconnect-')
+  const dir = h.tempDir('chat-reconnect-')
   let server = await startCliServer(h, dir)
   const port = server.port
   const names = ['alice', 'bob']
@@ -106,7 +104,7 @@ test('kill -9 and restart the real server twice while two clients chat: each sen
 
 test('destroying the client\'s socket three times while it sends 1,000 messages: each stored once, each send resolved with its stored id, the other member sees each once in order', { timeout: 120_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.server({ authMode: 'open' })
+  const { url } = await h.serve(createServer({ authMode: 'open' }))
   const cuttable = new CuttableTransport()
   const alice = await h.client(url, 'alice', { ...RECONNECT, transport: cuttable.transport })
   const bob = await h.client(url, 'bob')
@@ -144,7 +142,7 @@ test('destroying the client\'s socket three times while it sends 1,000 messages:
 
 test('a half-open connection (the proxy goes silent): liveness notices, status says disconnect and reconnecting, and the client gets back in through a new connection, replacing the session the server still had', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url, port, server } = await h.server({ authMode: 'open', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 })
+  const { url, port, server } = await h.serve(createServer({ authMode: 'open', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 }))
   const proxy = await TcpProxy.start(port)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', RECONNECT)
@@ -183,7 +181,7 @@ test('a half-open connection (the proxy goes silent): liveness notices, status s
 
 test('the server down for longer than the retry budget: iterators throw reconnect_failed, closed says why, status ends with close', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url, close } = await h.server({ authMode: 'open' })
+  const { url, close } = await h.serve(createServer({ authMode: 'open' }))
   const alice = await h.client(url, 'alice', { ...RECONNECT, maxReconnectAttempts: 3 })
   const bob = await h.client(url, 'bob')
   for (const c of [alice, bob]) await within(c.join('room'), `${c.username} to join`)
@@ -233,7 +231,7 @@ test('the server down for longer than the retry budget: iterators throw reconnec
 
 test('a name taken by someone else during the outage: the attempts are refused with name_taken and the client gives up with reconnect_failed caused by it', { timeout: 30_000 }, async t => {
   const h = new Harness(t)
-  const { port, server } = await h.server({ authMode: 'open' })
+  const { port, server } = await h.serve(createServer({ authMode: 'open' }))
   const proxy = await TcpProxy.start(port)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', { ...RECONNECT, maxReconnectAttempts: 3 })

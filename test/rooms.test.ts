@@ -4,14 +4,14 @@ import { tcpTransport } from '@chat/client'
 import type { ChatMessage, Transport } from '@chat/client'
 import { FrameDecoder } from '@chat/protocol'
 import { readSend } from '@chat/protocol/fast'
-import { Harness } from './support/harness.js'
-import { rejectsWithCode, take, takeUntil, within } from './support/wait.js'
+import { createServer } from '@chat/server'
+import { Harness, rejectsWithCode, take, takeUntil, within } from '@chat/testing'
 
 const summary = (m: ChatMessage): string => `${m.room ?? `@${m.to ?? '?'}`}:${m.from}:${m.text}`
 
 test('members of a room get its messages, the sender included, and nothing from other rooms', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'alpha', ['alice', 'bob'])
   const [carol, dave] = await h.clientsIn(url, 'beta', ['carol', 'dave'])
   // alice is in both rooms; bob only in alpha; carol and dave only in beta.
@@ -46,7 +46,7 @@ test('members of a room get its messages, the sender included, and nothing from 
 
 test('messages({ room }) and messages({ from }) only yield what matches', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'alpha', ['alice', 'bob'])
   await alice.join('beta')
   await bob.join('beta')
@@ -64,7 +64,7 @@ test('messages({ room }) and messages({ from }) only yield what matches', async 
 
 test('rooms(), members() and leave()', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const bob = await h.client(url, 'bob')
   assert.deepEqual(await alice.rooms(), [])
@@ -89,7 +89,7 @@ test('rooms(), members() and leave()', async t => {
 
 test('room errors: no_such_room, not_member, invalid_name; the connection carries on', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const bob = await h.client(url, 'bob')
   await bob.join('general')
@@ -116,7 +116,7 @@ test('room errors: no_such_room, not_member, invalid_name; the connection carrie
 
 test('after leave() a client gets no more of the room\'s messages', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   await bob.join('side')
   await alice.join('side')
@@ -131,7 +131,7 @@ test('after leave() a client gets no more of the room\'s messages', async t => {
 
 test('the SDK writes sends in the shape the server reads on its fast path', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const written: Uint8Array[] = []
   // The real TCP transport, with what the client writes copied aside.
   const tapping: Transport = async (address, options) => {

@@ -3,9 +3,11 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { ChatError } from '@chat/client'
 import type { ChatClient, ChatMessage } from '@chat/client'
-import { Harness } from './support/harness.js'
+import { createServer } from '@chat/server'
+import type { ChatServer } from '@chat/server'
+import { Harness, take, within } from '@chat/testing'
+import type { Served } from '@chat/testing'
 import { publishPipelined } from './support/publish.js'
-import { take, within } from './support/wait.js'
 
 const MAX_QUEUED_BYTES = 256 * 1024
 const TEXT = 'x'.repeat(1000)
@@ -13,7 +15,7 @@ const TEXT = 'x'.repeat(1000)
 const MAX_MESSAGES = 100_000
 
 interface Scenario {
-  server: Harness extends never ? never : Awaited<ReturnType<Harness['server']>>
+  server: Served<ChatServer>
   stalled: ChatClient
   /** The stalled client's iterator, never iterated by the scenario. */
   stalledInbox: AsyncIterator<ChatMessage>
@@ -31,7 +33,7 @@ interface Scenario {
  */
 async function stallOneConsumer (t: TestContext): Promise<Scenario> {
   const h = new Harness(t)
-  const server = await h.server({ maxQueuedBytes: MAX_QUEUED_BYTES, closeTimeoutMs: 300 })
+  const server = await h.serve(createServer({ maxQueuedBytes: MAX_QUEUED_BYTES, closeTimeoutMs: 300 }))
   const [pub, good] = await h.clientsIn(server.url, 'general', ['pub', 'good'])
   const stalled = await h.client(server.url, 'stalled', { highWaterMark: 16 })
   await stalled.join('general')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import type { ChatClient, ChatMessage, HistoryPage } from '@chat/client'
-import { within } from './wait.js'
+import { within } from '@chat/testing'
 
 /** Every stored message of a room from the start, paging forward with `after`; checks that pages don't overlap. */
 export async function readAllHistory (client: ChatClient, room: string, limit = 500): Promise<ChatMessage[]> {

@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net'
 import { once } from 'node:events'
 import { decodeServerMessage, encodeFrame, FrameDecoder } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
-import { within } from './wait.js'
+import { within } from '@chat/testing'
 
 /**
  * What the proxy does with a new client connection:
