@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
 import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
-import { createServer } from '@chat/server'
-import type { ChatServer } from '@chat/server'
+import { createServer, MemoryStore } from '@chat/server'
+import type { Account, ChatServer } from '@chat/server'
 import { Harness, rejectsWithCode, within } from '@chat/testing'
 import { boundTransport } from './support/bound-transport.js'
 
@@ -284,18 +284,37 @@ test('throttling also holds for attempts made at the same time on parallel conne
   assert.ok(took >= 1500, `4 parallel guesses after 3 failures should be delayed 250, 500, 1000 and 2000 ms, as if made one after another (asserting the last took >= 1.5 s); took ${took.toFixed(0)} ms`)
 })
 
+/** The memory store, telling when an account is looked up: a registration does it right before hashing the password. */
+class WatchedStore extends MemoryStore {
+  private readonly watched = new Map<string, () => void>()
+
+  /** Settles at the next lookup of `userKey`. */
+  async lookup (userKey: string): Promise<void> {
+    await new Promise<void>(resolve => { this.watched.set(userKey, resolve) })
+  }
+
+  override getAccount (userKey: string): Account | undefined {
+    this.watched.get(userKey)?.()
+    this.watched.delete(userKey)
+    return super.getAccount(userKey)
+  }
+}
+
 test('a registration racing a guest login for the same name does not leave both', async t => {
   const h = new Harness(t)
-  const { url, server } = await h.serve(createServer())
-  await raceRegistrationAndGuest(h, url, server)
+  const store = new WatchedStore()
+  const { url, server } = await h.serve(createServer({ store }))
+  await raceRegistrationAndGuest(h, url, server, store)
 })
 
-async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatServer): Promise<void> {
+async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatServer, store: WatchedStore): Promise<void> {
   // The registration hashes the password (tens of ms); the guest's login meanwhile is synchronous.
+  const hashing = store.lookup('dave')
   const registering = connect(url, { username: 'dave', password: PASSWORD, register: true }).then(
     client => { h.defer('closing registered dave', async () => { await client.close() }); return 'welcomed' },
     (err: { code?: string }) => err.code ?? String(err))
-  await new Promise(resolve => setTimeout(resolve, 15))
+  // The guest comes once the registration has checked the name is free and started hashing: inside the window.
+  await within(hashing, 'the registration to look dave up before hashing')
   const guest = await connect(url, { username: 'dave' }).then(
     client => { h.defer('closing guest dave', async () => { await client.close() }); return 'welcomed' },
     (err: { code?: string }) => err.code ?? String(err))

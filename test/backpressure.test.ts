@@ -23,6 +23,7 @@ test('with highWaterMark 8, a consumer that iterates slowly still gets every mes
   const consuming = within((async () => {
     for await (const m of slow.messages()) {
       received.push(m)
+      // Slow on purpose (time passing is the point): now and then the app takes a while, as a real one does.
       if (received.length % 100 === 0) await sleep(5)
       if (received.length === count) break
     }
@@ -67,12 +68,13 @@ test('returning an iterator nobody reads lets the client read on for the others'
   const bob = await h.client(url, 'bob', { highWaterMark: 8 })
   await bob.join('general')
   const count = 500
+  const status = new StatusLog(bob, 'bob')
   const ignored = bob.messages()
   const read = bob.messages()
   const reading = take(read, count, 'the read iterator\'s messages', 60_000)
   await publishPipelined(pub, 'general', texts(count), 100)
-  // `ignored` filled up and paused the connection (bob is far behind, but the server holds the rest); let it go.
-  await sleep(50)
+  // `ignored` fills up and pauses the connection (bob is far behind, but the server holds the rest); then it goes.
+  await status.next('slow_consumer', 'the ignored iterator to pause the connection')
   await ignored.return?.()
   assertInOrder(await reading, count, 'read')
 })

@@ -9,7 +9,7 @@ import type { ChatClient, ChatMessage, HistoryPage, PullDuplex, Transport } from
 import { decodeServerMessage, encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
 import { createServer } from '@chat/server'
-import { Harness, nextThrows, rejectsWithCode, sleep, take, waitUntil, within } from '@chat/testing'
+import { Harness, nextThrows, rejectsWithCode, roundTrip, sleep, take, waitUntil, within } from '@chat/testing'
 import { SERVER_BIN, startCliServer } from './support/cli-server.js'
 import { publishPipelined } from './support/publish.js'
 
@@ -122,9 +122,10 @@ async function stopMidStream (t: TestContext, signal: 'SIGKILL' | 'SIGTERM'): Pr
   let stopping = false
   const loops = clients.map((c, i) => new SendLoop(c, 'room', names[i], 20, () => stopping))
   const ackedCount = (): number => loops.reduce((sum, l) => sum + l.acked.length, 0)
-  // Some acknowledged traffic first, then about a second more of it; the signal lands mid-stream.
+  // Some acknowledged traffic first, then more of it (by count, not by time: the same on any machine);
+  // the loops keep 60 sends in flight throughout, so the signal lands mid-stream.
   await waitUntil(() => ackedCount() >= 200, 'the first 200 acks')
-  await sleep(1_200)
+  await waitUntil(() => ackedCount() >= 1_000, '1,000 acks')
   assert.equal(loops.flatMap(l => l.failures).length, 0, `no send failed before the ${signal}`)
   first.signal(signal)
   const exit = await first.waitExit(`the server to exit on ${signal}`)
@@ -482,7 +483,9 @@ test('a replay to a client that stops reading waits for it without stalling the 
   socket.write(encodeFrame({ type: 'join', req: 2, room: 'room' }))
   socket.write(encodeFrame({ type: 'replay', req: 3, room: 'room', after: 0 }))
 
-  // Meanwhile the server keeps answering everyone else (a stalled event loop would time these out).
+  // Meanwhile the server keeps answering everyone else (a stalled event loop would time these out). Time
+  // passing is the point here: for two seconds the replay has a reader that does not read, and all along
+  // the server answers (the server is another process: how far its replay got can't be seen from here).
   for (let round = 0; round < 20; round++) {
     await within(alice.rooms(), `the server to answer alice (round ${round}) while a replay waits for a reader`)
     await sleep(100)
@@ -610,7 +613,9 @@ test('messages({ since }) beyond the newest stored id still hands over to live m
   await alice.send('room', 'one')
   // A client that remembers id 100 from before the server's data was reset, say.
   const iterator = bob.messages({ room: 'room', since: 100 })
-  await sleep(50) // let the replay finish (nothing to replay)
+  // The replay is done before alice sends: the server answers bob's requests in order, and a replay with
+  // nothing to replay at once, so once this round trip is back bob's client has had replay_done too.
+  await roundTrip(bob)
   await alice.send('room', 'two')
   const [next] = await take(iterator, 1, 'the next live message', 3_000)
   assert.deepEqual([next.id, next.text], [2, 'two'])

@@ -15,7 +15,8 @@ test('an idle SDK client answers the server\'s pings and stays connected', async
   await raw.login('listener')
   await raw.waitFor(m => m.type === 'ping', 'a ping from the server')
 
-  // Several timeouts' worth of silence from the apps: the SDK's pongs keep both connected.
+  // Several timeouts' worth of silence from the apps: the SDK's pongs keep both connected. Time passing is
+  // the point (the SDK's pongs can't be seen from here; the silent raw socket is dropped meanwhile).
   await sleep(1_500)
   assert.equal(alice.isClosed, false)
   assert.equal(bob.isClosed, false)
@@ -57,7 +58,8 @@ test('an SDK client whose app pauses iterating keeps answering pings and stays c
   await paused.join('general')
   const inbox = paused.messages()
   for (let i = 0; i < 20; i++) await pub.send('general', `m${i}`)
-  // The app is busy with something else for several heartbeat timeouts (far below the slow-consumer bound).
+  // The app is busy with something else for several heartbeat timeouts (far below the slow-consumer bound):
+  // time passing is the point.
   await sleep(1_500)
   assert.deepEqual((await take(inbox, 20, 'the paused client\'s messages')).map(m => m.text), Array.from({ length: 20 }, (_, i) => `m${i}`))
   await paused.send('general', 'back')

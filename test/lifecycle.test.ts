@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, ChatError } from '@chat/client'
 import { createServer } from '@chat/server'
-import { Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, within } from '@chat/testing'
+import { Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, waitUntil, within } from '@chat/testing'
 
 test('close(): waiting iterators end, closed resolves undefined, later calls reject with connection_closed', async t => {
   const h = new Harness(t)
@@ -62,7 +62,7 @@ test('client[Symbol.asyncDispose]() closes the client', async t => {
   await expectDone(inbox, 'the inbox after dispose')
   await rejectsWithCode(alice.rooms(), 'connection_closed', 'a call after dispose')
   // The server saw a clean quit; the name is free once the server has seen the connection close.
-  await within((async () => { while (server.stats().users !== 0) await new Promise(resolve => setTimeout(resolve, 10)) })(), 'the server to forget alice')
+  await waitUntil(() => server.stats().users === 0, 'the server to forget alice')
 })
 
 test('`await using` closes the client at the end of the block', async t => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import type { ConnectOptions, PresenceEvent } from '@chat/client'
 import { createServer } from '@chat/server'
-import { Harness, assertChatError, Collected, collectMessages, roundTrip, sleep, StatusLog, waitUntil, within } from '@chat/testing'
+import { Harness, assertChatError, Collected, collectMessages, roundTrip, StatusLog, waitUntil, within } from '@chat/testing'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { RECONNECT } from './support/fast-reconnect.js'
 
@@ -32,8 +32,9 @@ test('a login the server never answers (it accepted the connection, then went si
   const disconnect = await aliceStatus.next('disconnect', 'alice to notice the silence')
   assertChatError(disconnect.error, 'heartbeat_timeout', 'the disconnect')
   await waitUntil(() => proxy.pairs.length >= 2, 'a reconnect attempt to reach the black hole')
-  // Several heartbeat timeouts pass with the attempt unanswered; then the network is back.
-  await sleep(1_000)
+  // The attempt goes unanswered until alice gives it up (its login timeout) and gets ready for the next
+  // one; then the network is back.
+  await aliceStatus.until(events => events.some(e => e.type === 'reconnecting' && e.attempt >= 2), 'alice to give up the unanswered login and try again')
   proxy.mode = 'forward'
   await aliceStatus.next('reconnect', 'alice to get back in once the network is', 0, 5_000)
   assert.equal(alice.isConnected, true)
