@@ -304,10 +304,11 @@ test('a registration racing a guest login for the same name does not leave both'
   const h = new Harness(t)
   const store = new WatchedStore()
   const { url, server } = await h.serve(createServer({ store }))
-  await raceRegistrationAndGuest(h, url, server, store)
+  t.diagnostic(await raceRegistrationAndGuest(h, url, server, store))
 })
 
-async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatServer, store: WatchedStore): Promise<void> {
+/** Returns who won. */
+async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatServer, store: WatchedStore): Promise<string> {
   // The registration hashes the password (tens of ms); the guest's login meanwhile is synchronous.
   const hashing = store.lookup('dave')
   const registering = connect(url, { username: 'dave', password: PASSWORD, register: true }).then(
@@ -324,8 +325,10 @@ async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatSe
   if (guest === 'welcomed') {
     assert.notEqual(registration, 'welcomed', 'guest dave and registered dave are not both online')
     assert.equal(accountExists, false, `the registration was answered ${registration}, yet an account for dave exists (with a password its owner was told was not taken)`)
+    return `the guest won; the registration was answered ${registration}`
   } else {
     assert.equal(registration, 'welcomed')
     assert.equal(accountExists, true)
+    return `the registration won; the guest was answered ${guest}`
   }
 }
