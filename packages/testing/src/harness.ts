@@ -13,7 +13,7 @@ import type { NodeProcessOptions } from './node-process.js'
 import { ObservedDuplex } from './observed-duplex.js'
 import { RawClient } from './raw-client.js'
 import type { RawClientOptions } from './raw-client.js'
-import { sleep, within, WAIT_MS } from './wait.js'
+import { sleep, within } from './wait.js'
 
 /**
  * What the harness needs of a server, taken structurally (this package
