@@ -1,14 +1,14 @@
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { Harness } from './support/harness.js'
+import { createServer } from '@chat/server'
+import { Harness, rejectsWithCode, roundTrip, take, within } from '@chat/testing'
 import { TcpProxy } from './support/tcp-proxy.js'
-import { rejectsWithCode, roundTrip, take, within } from './support/wait.js'
 
 /** alice reaches the server through a proxy that the test can freeze (nothing forwarded, nothing closed); bob directly. */
 async function setup (t: TestContext) {
   const h = new Harness(t)
-  const test = await h.server()
+  const test = await h.serve(createServer())
   const proxy = await TcpProxy.start(test.port)
   h.defer('closing the proxy', async () => { await proxy.close() })
   // A long close timeout: a close() that is not aborted would wait that long for the server's goodbye.

@@ -193,7 +193,7 @@ test('an iterator that was waiting when it failed throws once, then reports done
 
 test('iterators: closed settles with the reason the client ended (undefined after close()), delivered and pending count', async t => {
   const h = new Harness(t)
-  const { url, close } = await h.server()
+  const { url, close } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
   await roundTrip(alice, bob)
   const inbox = alice.messages({ room: 'general' })

@@ -100,7 +100,7 @@ test('aborting connect while the server has not answered rejects with aborted an
 
 test('username, registered and server are read-only', async t => {
   const h = new Harness(t)
-  const { url } = await h.server()
+  const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   const writable = alice as unknown as Record<string, unknown>
   assert.throws(() => { writable.username = 'mallory' }, TypeError)
