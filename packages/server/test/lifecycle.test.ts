@@ -152,6 +152,31 @@ describe('connection lifecycle', () => {
     }))
   })
 
+  it('close({ signal }): aborting cuts the clients that are still taking their goodbye at once, and rejects once closed', async t => {
+    const h = new Harness(t)
+    // A long close timeout: only the abort can end this close soon.
+    const server = createServer({ closeTimeoutMs: 600_000 })
+    const stubborn = await h.connect(server, 'stubborn', { allowHalfOpen: true })
+    await stubborn.login('stubborn')
+    const controller = new AbortController()
+    const closing = server.close({ signal: controller.signal })
+    assert.equal((await stubborn.nextOfType('bye')).code, 'server_shutdown')
+    assert.equal(server.stats().connections, 1, 'the stubborn client keeps its side open')
+    controller.abort(new Error('enough waiting'))
+    await assert.rejects(within(closing, 'the aborted close'), /enough waiting/)
+    assert.deepEqual(server.stats(), { connections: 0, users: 0, maxQueuedBytes: 0 })
+    await stubborn.waitClosed()
+    // The shutdown itself is complete: a later close resolves at once.
+    await within(server.close(), 'a later close()')
+  })
+
+  it('listen({ signal }): an aborted signal refuses to listen, and nothing is left listening', async t => {
+    const server = createServer()
+    await assert.rejects(server.listen({ port: 0, signal: AbortSignal.abort() }), { name: 'AbortError' })
+    assert.equal(server.address(), undefined)
+    await within(server.close(), 'server.close()')
+  })
+
   it('close() resolves only once every connection is gone from the server', async t => {
     const h = new Harness(t)
     const server = createServer({ closeTimeoutMs: 2_000 })
