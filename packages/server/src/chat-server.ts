@@ -91,7 +91,7 @@ export class ChatServer {
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
-    this.tcp = new TcpListener(duplex => { this.accept(duplex) })
+    this.tcp = new TcpListener(duplex => { this.accept(duplex) }, err => { opts.logger.warn(`listener: ${err.message}`) })
   }
 
   /** Starts accepting TCP connections; resolves with the bound address. */

@@ -1,6 +1,5 @@
 import { createServer } from 'node:net'
 import type { AddressInfo, Server } from 'node:net'
-import { once } from 'node:events'
 import { tcpDuplex } from '@chat/transport'
 import type { AbortOptions, Duplex } from '@chat/transport'
 
@@ -19,18 +18,34 @@ export interface ListenOptions extends AbortOptions {
 export class TcpListener {
   private readonly server: Server
 
-  constructor (accept: (duplex: Duplex) => void) {
+  constructor (accept: (duplex: Duplex) => void, onError: (err: Error) => void) {
     this.server = createServer({ noDelay: true, allowHalfOpen: true }, socket => { accept(tcpDuplex(socket)) })
+    // Once listening, an error of the listener (an accept failing for want of file descriptors) is reported, not fatal.
+    this.server.on('error', err => { if (this.server.listening) onError(err) })
   }
 
+  /** Resolves once listening; rejects if the address can't be bound, or with the signal's reason (nothing is left listening). */
   async listen (options: ListenOptions = {}): Promise<AddressInfo> {
     const { signal } = options
     signal?.throwIfAborted()
-    this.server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7777, signal })
-    await Promise.race([
-      once(this.server, 'listening', { signal }),
-      once(this.server, 'error', { signal }).then(([err]) => { throw err })
-    ])
+    const server = this.server
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown): void => {
+        server.off('listening', done)
+        server.off('error', done)
+        signal?.removeEventListener('abort', aborted)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const aborted = (): void => {
+        server.close()
+        done(signal!.reason)
+      }
+      server.once('listening', done)
+      server.once('error', done)
+      signal?.addEventListener('abort', aborted, { once: true })
+      server.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7777 })
+    })
     return this.address()!
   }
 
