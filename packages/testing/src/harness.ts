@@ -175,6 +175,22 @@ export class Harness {
   }
 
   /**
+   * Raw clients logged in (as `user` does) one after the other, then each
+   * joined to every room of `rooms` in order, all of a user's rooms before
+   * the next user joins any: with `('general', 'alice', 'bob')`, alice logs
+   * in, bob logs in, alice joins, bob joins, so alice has bob's presence
+   * event waiting and bob has none. The clients come back in the order named.
+   */
+  async usersIn (target: ServerLike | number, rooms: string | string[], ...usernames: string[]): Promise<RawClient[]> {
+    const clients: RawClient[] = []
+    for (const username of usernames) clients.push(await this.user(target, username))
+    for (const client of clients) {
+      for (const room of typeof rooms === 'string' ? [rooms] : rooms) await client.join(room)
+    }
+    return clients
+  }
+
+  /**
    * A logged-in SDK client, closed after the test. It does not reconnect
    * unless asked to: most tests are about one connection and what ends it;
    * reconnection tests opt in with `reconnect: true`.

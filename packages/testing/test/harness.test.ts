@@ -58,6 +58,43 @@ describe('Harness', () => {
     assert.equal(server.closed, true)
   })
 
+  it('usersIn logs every user in, then joins each to all the rooms in order, one user after the other', async t => {
+    const h = new Harness(t)
+    const server = new FakeServer()
+    const log: string[] = []
+    server.script = (message, _reply, duplex) => {
+      const who = `#${server.duplexes.indexOf(duplex) + 1}`
+      log.push(message.type === 'hello' ? `${who} hello ${message.username}` : message.type === 'join' ? `${who} join ${message.room}` : `${who} ${message.type}`)
+      return false
+    }
+    const clients = await h.usersIn(server, ['one', 'two'], 'alice', 'Bob', 'carol')
+    assert.deepEqual(clients.map(c => c.name), ['alice', 'Bob', 'carol'])
+    assert.deepEqual(log, [
+      '#1 hello alice', '#2 hello Bob', '#3 hello carol',
+      '#1 join one', '#1 join two', '#2 join one', '#2 join two', '#3 join one', '#3 join two'
+    ])
+    assert.ok(clients.every(c => c.serverSide !== undefined && !c.isClosed), 'in memory, as h.user')
+
+    log.length = 0
+    const [dave] = await h.usersIn(server, 'general', 'dave')
+    assert.equal(dave.name, 'dave')
+    assert.deepEqual(log, ['#4 hello dave', '#4 join general'])
+    log.length = 0
+    await h.usersIn(server, [], 'erin', 'frank')
+    assert.deepEqual(log, ['#5 hello erin', '#6 hello frank'], 'no rooms: only logged in')
+  })
+
+  it('usersIn fails, naming the client and the room, when a join is refused', async t => {
+    const h = new Harness(t)
+    const server = new FakeServer()
+    server.script = (message, reply) => {
+      if (message.type !== 'join' || message.room !== 'closed') return false
+      reply({ type: 'error', re: message.req, code: 'forbidden', message: 'no' })
+      return true
+    }
+    await assert.rejects(h.usersIn(server, ['open', 'closed'], 'alice', 'bob'), /alice: join closed got .*forbidden/)
+  })
+
   it('runs node processes and kills them after the test, by pid', async () => {
     const { t, runAfter } = fakeContext()
     const h = new Harness(t)
