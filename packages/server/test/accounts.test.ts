@@ -21,6 +21,13 @@ function replies (client: RawClient): Array<[string, number | undefined]> {
     .map(m => [m.type, (m as { re?: number }).re])
 }
 
+/** A new connection as alice whose registering hello (req 1) has `then` pipelined behind it, all in one write. */
+function registeringAlice (h: Harness, server: ChatServer, then: ClientMessage[]): RawClient {
+  const client = h.connect(server, 'alice')
+  client.sendRaw(oneWrite([{ type: 'hello', v: PROTOCOL_VERSION, req: 1, username: 'alice', password: PASSWORD, register: true }, ...then]))
+  return client
+}
+
 async function registerAndLeave (h: Harness, server: ChatServer, username: string): Promise<void> {
   const client = h.connect(server, `${username} registering`)
   const welcome = await client.request({ type: 'hello', v: PROTOCOL_VERSION, username, password: PASSWORD, register: true })
@@ -69,12 +76,10 @@ describe('accounts over the raw protocol', () => {
   it('requests pipelined in one write after a hello that registers are answered in order, after the welcome', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const client = h.connect(server, 'alice')
-    client.sendRaw(oneWrite([
-      { type: 'hello', v: PROTOCOL_VERSION, req: 1, username: 'alice', password: PASSWORD, register: true },
+    const client = registeringAlice(h, server, [
       { type: 'join', req: 2, room: 'general' },
       { type: 'send', req: 3, room: 'general', text: 'first words' }
-    ]))
+    ])
     await client.next(m => 're' in m && m.re === 3, 'the ack of the pipelined send')
     assert.deepEqual(replies(client), [['welcome', 1], ['joined', 2], ['ack', 3]])
     const welcome = client.received.find(m => m.type === 'welcome')
@@ -88,14 +93,12 @@ describe('accounts over the raw protocol', () => {
   it('reads pipelined after a registering hello are answered after the welcome too', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const client = h.connect(server, 'alice')
-    client.sendRaw(oneWrite([
-      { type: 'hello', v: PROTOCOL_VERSION, req: 1, username: 'alice', password: PASSWORD, register: true },
+    const client = registeringAlice(h, server, [
       { type: 'join', req: 2, room: 'general' },
       { type: 'rooms', req: 3 },
       { type: 'members', req: 4, room: 'general' },
       { type: 'history', req: 5, room: 'general' }
-    ]))
+    ])
     await client.next(m => 're' in m && m.re === 5, 'the history page')
     assert.deepEqual(replies(client), [['welcome', 1], ['joined', 2], ['room_list', 3], ['member_list', 4], ['history_page', 5]])
   })
@@ -154,11 +157,7 @@ describe('accounts over the raw protocol', () => {
   it('a second hello pipelined after a registering hello is refused with already_logged_in', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const client = h.connect(server)
-    client.sendRaw(oneWrite([
-      { type: 'hello', v: PROTOCOL_VERSION, req: 1, username: 'alice', password: PASSWORD, register: true },
-      { type: 'hello', v: PROTOCOL_VERSION, req: 2, username: 'bob' }
-    ]))
+    const client = registeringAlice(h, server, [{ type: 'hello', v: PROTOCOL_VERSION, req: 2, username: 'bob' }])
     const second = await client.next(m => 're' in m && m.re === 2, 'the reply to the second hello')
     assert.equal(second.type === 'error' && second.code, 'already_logged_in')
     assert.deepEqual(replies(client), [['welcome', 1], ['error', 2]])

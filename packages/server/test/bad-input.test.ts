@@ -36,10 +36,7 @@ function varint (n: number): Uint8Array {
 
 /** Two good clients chatting in a room, and a third logged in and joined, about to misbehave. */
 async function roomWithBadPeer (h: Harness, server: ChatServer): Promise<{ alice: RawClient, bob: RawClient, bad: RawClient }> {
-  const alice = await h.user(server, 'alice')
-  const bob = await h.user(server, 'bob')
-  const bad = await h.user(server, 'mallory')
-  for (const client of [alice, bob, bad]) await client.join('general')
+  const [alice, bob, bad] = await h.usersIn(server, 'general', 'alice', 'bob', 'mallory')
   return { alice, bob, bad }
 }
 

@@ -8,11 +8,8 @@ describe('direct messages', () => {
   it('reach only the target, with to set and no room', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'Bob')
-    const carol = await h.user(server, 'carol')
     // Rooms in common don't matter: a DM is not a room message.
-    for (const client of [alice, bob, carol]) await client.join('general')
+    const [alice, bob, carol] = await h.usersIn(server, 'general', 'alice', 'Bob', 'carol')
 
     const ack = await alice.request({ type: 'dm', to: 'bob', text: 'psst' })
     assert.equal(ack.type, 'ack')

@@ -23,12 +23,7 @@ describe('connection lifecycle', () => {
   it('answers a client bye with bye, closes, and tells its rooms it quit', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('general')
-    await alice.join('other')
-    await bob.join('general')
-    await bob.join('other')
+    const [alice, bob] = await h.usersIn(server, ['general', 'other'], 'alice', 'bob')
 
     bob.send({ type: 'bye' })
     assert.equal((await bob.nextOfType('bye')).type, 'bye')
@@ -47,10 +42,7 @@ describe('connection lifecycle', () => {
   it('tells the rooms of a client whose socket vanished that it disconnected', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('general')
-    await bob.join('general')
+    const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
     await alice.nextOfType('presence', m => m.event === 'join')
 
     bob.destroy()
@@ -126,13 +118,8 @@ describe('connection lifecycle', () => {
     const server = createServer({ closeTimeoutMs: 2_000 })
     // Over TCP: the listener must stop too.
     const { port } = await h.serve(server)
-    const alice = await h.raw(port, 'alice')
-    const bob = await h.raw(port, 'bob')
+    const [alice, bob] = await h.usersIn(port, 'general', 'alice', 'bob')
     const anonymous = await h.raw(port, 'anonymous')
-    await alice.login('alice')
-    await bob.login('bob')
-    await alice.join('general')
-    await bob.join('general')
     await anonymous.sync()
     assert.equal(server.stats().connections, 3)
 
@@ -180,10 +167,7 @@ describe('connection lifecycle', () => {
   it('close() resolves only once every connection is gone from the server', async t => {
     const h = new Harness(t)
     const server = createServer({ closeTimeoutMs: 2_000 })
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('general')
-    await bob.join('general')
+    const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
     await within(server.close(), 'server.close()')
     // "Resolves once every connection has closed": nothing of them is left to count.
     assert.deepEqual(server.stats(), { connections: 0, users: 0, maxQueuedBytes: 0 })

@@ -8,10 +8,7 @@ describe('message size limits', () => {
   it('refuses a room text over maxTextBytes (counted in UTF-8 bytes) and carries on without a gap in ids', async t => {
     const h = new Harness(t)
     const server = createServer({ maxTextBytes: 10 })
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('general')
-    await bob.join('general')
+    const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
 
     const ok1 = await alice.request({ type: 'send', room: 'general', text: 'x'.repeat(10) })
     assert.equal(ok1.type === 'ack' && ok1.id, 1)

@@ -63,14 +63,8 @@ describe('rooms', () => {
       const h = new Harness(t)
       const server = createServer()
       const target = over === 'TCP' ? (await h.serve(server)).port : server
-      const alice = await h.user(target, 'alice')
-      const bob = await h.user(target, 'bob')
-      const carol = await h.user(target, 'carol')
-      const dave = await h.user(target, 'dave')
-      await alice.join('general')
-      await bob.join('general')
-      await carol.join('general')
-      await dave.join('random')
+      const [alice, bob, carol] = await h.usersIn(target, 'general', 'alice', 'bob', 'carol')
+      const [dave] = await h.usersIn(target, 'random', 'dave')
 
       const req = alice.req()
       alice.send({ type: 'send', req, room: 'general', text: 'hello, world' })
@@ -96,10 +90,7 @@ describe('rooms', () => {
   it('sends pipelined in one write are all acknowledged, in order, each after its message', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('general')
-    await bob.join('general')
+    const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
     const count = 300 // one commit's worth: their acks go out together
     const reqs = new Map<typeof alice, number[]>()
     for (const client of [alice, bob]) {
@@ -127,12 +118,7 @@ describe('rooms', () => {
   it('numbers messages 1, 2, 3 per room, independently', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('one')
-    await alice.join('two')
-    await bob.join('one')
-    await bob.join('two')
+    const [alice, bob] = await h.usersIn(server, ['one', 'two'], 'alice', 'bob')
 
     const acks: Array<[string, number]> = []
     for (const [client, room] of [[alice, 'one'], [bob, 'one'], [alice, 'two'], [alice, 'one'], [bob, 'two']] as const) {
@@ -153,10 +139,7 @@ describe('rooms', () => {
   it('leave replies left and tells the others with reason left', async t => {
     const h = new Harness(t)
     const server = createServer()
-    const alice = await h.user(server, 'alice')
-    const bob = await h.user(server, 'bob')
-    await alice.join('general')
-    await bob.join('general')
+    const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
     await alice.nextOfType('presence')
 
     assert.deepEqual(await bob.request({ type: 'leave', room: 'general' }), { type: 'left', re: 3, room: 'general' })
