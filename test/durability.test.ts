@@ -5,12 +5,13 @@ import { connect as netConnect } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { ChatError, tcpTransport } from '@chat/client'
-import type { ChatClient, ChatMessage, HistoryPage, PullDuplex, Transport } from '@chat/client'
+import type { ChatClient, ChatMessage, PullDuplex, Transport } from '@chat/client'
 import { decodeServerMessage, encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
 import { createServer } from '@chat/server'
 import { Harness, nextThrows, rejectsWithCode, roundTrip, sleep, take, waitUntil, within } from '@chat/testing'
 import { SERVER_BIN, startCliServer } from './support/cli-server.js'
+import { assertIds, readAllBackward, readAllForward } from './support/history.js'
 import { publishPipelined } from './support/publish.js'
 
 const PASSWORD = 'correct horse battery staple'
@@ -56,53 +57,8 @@ class SendLoop {
   }
 }
 
-/** Every stored message of a room from the start, a page at a time (`after`), checking that pages don't overlap. */
-async function readAllForward (client: ChatClient, room: string, limit = 500): Promise<{ messages: ChatMessage[], pages: HistoryPage[] }> {
-  const messages: ChatMessage[] = []
-  const pages: HistoryPage[] = []
-  let options: { after: number } | undefined = { after: 0 }
-  while (options !== undefined) {
-    const page: HistoryPage = await within(client.history(room, { ...options, limit }), `a history page after ${options.after}`)
-    pages.push(page)
-    if (page.messages.length > 0) assert.ok(page.messages[0].id > options.after, `page after ${options.after} starts at ${page.messages[0].id}`)
-    messages.push(...page.messages)
-    const next = page.next
-    assert.ok(next === undefined || 'after' in next, 'a forward page continues forward')
-    options = next as { after: number } | undefined
-    assert.ok(pages.length < 100_000, 'paging ends')
-  }
-  return { messages, pages }
-}
-
-/** Every stored message of a conversation or room from the newest back, a page at a time (`before`). */
-async function readAllBackward (client: ChatClient, of: string | { with: string }, limit: number): Promise<{ messages: ChatMessage[], pages: HistoryPage[] }> {
-  const messages: ChatMessage[] = []
-  const pages: HistoryPage[] = []
-  let options: { before?: number } | undefined = {}
-  while (options !== undefined) {
-    const page: HistoryPage = await within(client.history(of, { ...options, limit }), `a history page before ${options.before ?? 'the newest'}`)
-    pages.push(page)
-    const last = page.messages.at(-1)
-    if (options.before !== undefined && last !== undefined) assert.ok(last.id < options.before, `page before ${options.before} ends at ${last.id}`)
-    messages.unshift(...page.messages)
-    const next = page.next
-    assert.ok(next === undefined || 'before' in next, 'a backward page continues backward')
-    options = next as { before: number } | undefined
-    assert.ok(pages.length < 100_000, 'paging ends')
-  }
-  return { messages, pages }
-}
-
 function range (from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
-}
-
-/** Asserts ids are exactly from..to, failing at the first one out of place (not with a huge diff). */
-function assertIds (messages: ChatMessage[], from: number, to: number, what: string): void {
-  for (let i = 0; i < messages.length; i++) {
-    if (messages[i].id !== from + i) assert.fail(`${what}: message ${i} has id ${messages[i].id}, expected ${from + i} (previous ${messages[i - 1]?.id})`)
-  }
-  assert.equal(messages.length, to - from + 1, `${what}: ${messages.length} messages, expected ids ${from}..${to}`)
 }
 
 // ---------------------------------------------------------------------------------------------
