@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeFrame } from '@chat/protocol'
 import type { ClientMessage, LeaveReason, ServerMessage } from '@chat/protocol'
-import { Harness } from '@chat/testing'
+import { Harness, waitUntil } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
 import type { Delivery } from '../src/commit/delivery.js'
 import type { Engine, EngineContext, MaybePromise, OnlineUser } from '../src/engine/engine.js'
@@ -23,6 +23,10 @@ async function later<T> (answer: () => T): Promise<T> {
 class DeferredEngine implements Engine {
   /** How many answers came as promises: proof the handlers took the asynchronous path. */
   deferred = 0
+  /** Set: name claims wait for it to settle (a test holds a claim in flight). */
+  claimGate: Promise<void> | undefined
+  /** Name claims asked for so far. */
+  claims = 0
   private readonly inner: LocalEngine
 
   constructor (context: EngineContext) {
@@ -32,7 +36,10 @@ class DeferredEngine implements Engine {
   get userCount (): number { return this.inner.userCount }
   findUser (userKey: string): MaybePromise<OnlineUser | undefined> { return this.defer(() => this.inner.findUser(userKey)) }
   claimName (userKey: string, resume: string | undefined, create: (replacing: OnlineUser | undefined) => Session): ReturnType<Engine['claimName']> {
-    return this.defer(() => this.inner.claimName(userKey, resume, create))
+    this.claims++
+    const gate = this.claimGate
+    if (gate === undefined) return this.defer(() => this.inner.claimName(userKey, resume, create))
+    return gate.then(async () => await this.defer(() => this.inner.claimName(userKey, resume, create)))
   }
 
   releaseName (session: Session): void { this.inner.releaseName(session) }
@@ -155,5 +162,35 @@ describe('an engine that answers asynchronously (as a shared one would)', () => 
     assert.deepEqual((local.alice.other as Array<{ code?: string }>).map(m => m.code), ['session_replaced'])
     assert.deepEqual((local.resumed['msg side'] as Array<{ text: string }>).map(m => m.text), ['back'])
     assert.deepEqual((local.resumed.presence as Array<{ event: string, user: string }>).map(m => `${m.event} ${m.user}`), ['join bob', 'leave bob'])
+  })
+
+  it('a login whose name claim is answered after its connection closed leaves the name free', async t => {
+    const h = new Harness(t)
+    let engine: DeferredEngine | undefined
+    let release!: () => void
+    // A short heartbeat: the server drops the silent connection (and sees it close) while its claim is held.
+    const server = createServer({
+      heartbeatIntervalMs: 50,
+      heartbeatTimeoutMs: 200,
+      engine: context => {
+        engine = new DeferredEngine(context)
+        engine.claimGate = new Promise(resolve => { release = resolve })
+        return engine
+      }
+    })
+    const gone = await h.connect(server, 'gone')
+    gone.send({ type: 'hello', v: 1, req: 1, username: 'alice' })
+    await waitUntil(() => engine !== undefined && engine.claims === 1, 'the login to ask for its name')
+    // The claim is in flight: the connection vanishes (the server's reading of it is paused meanwhile, so
+    // the heartbeat is what ends it), and only then does the claim succeed.
+    gone.destroy()
+    await waitUntil(() => server.stats().connections === 0, 'the server to drop the connection')
+    engine!.claimGate = undefined
+    release()
+    await waitUntil(() => engine!.deferred >= 2, 'the claim to be answered')
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(server.stats().users, 0, 'no one holds the name')
+    const alice = await h.connect(server, 'alice')
+    assert.equal((await alice.login('alice')).type, 'welcome')
   })
 })
