@@ -12,7 +12,7 @@ export interface ResumeConnection {
 /** Where the tracker sends what it lets through (the SubscriptionRouter). */
 export interface MessageSink {
   /** A room message, once, in order. */
-  deliver: (message: ChatMessage) => void
+  deliver: (message: ChatMessage) => unknown
   /** A direct message, once. */
   deliverDirect: (message: ChatMessage) => void
 }

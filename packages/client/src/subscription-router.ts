@@ -53,13 +53,8 @@ export class SubscriptionRouter {
     return this.subscribe(this.statusSubscriptions, () => true, signal)
   }
 
-  /** A room message (or a direct message taken by some iterator already): to every iterator that accepts it. */
-  deliver (message: ChatMessage): void {
-    for (const s of this.messageSubscriptions) if (s.accepts(message)) s.offer(message)
-  }
-
-  /** A direct message: to every iterator that accepts it, or kept until one does. */
-  deliverDirect (message: ChatMessage): void {
+  /** A room message: to every iterator that accepts it. True if one did. */
+  deliver (message: ChatMessage): boolean {
     let claimed = false
     for (const s of this.messageSubscriptions) {
       if (s.accepts(message)) {
@@ -67,10 +62,14 @@ export class SubscriptionRouter {
         claimed = true
       }
     }
-    if (!claimed) {
-      this.unclaimed.push(message)
-      if (this.unclaimed.length > this.highWaterMark) this.unclaimed.shift()
-    }
+    return claimed
+  }
+
+  /** A direct message: to every iterator that accepts it, or kept until one does. */
+  deliverDirect (message: ChatMessage): void {
+    if (this.deliver(message)) return
+    this.unclaimed.push(message)
+    if (this.unclaimed.length > this.highWaterMark) this.unclaimed.shift()
   }
 
   /** A new message iterator takes the direct messages waiting for one it accepts. */
