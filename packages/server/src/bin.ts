@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
 import { parseArgs } from 'node:util'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
@@ -111,7 +110,8 @@ try {
   consoleLogger.info(values.memory === true ? 'keeping messages in memory only' : `data in ${server.store instanceof SqliteStore ? server.store.path : values.data}`)
   await server.listen(listenOn)
 } catch (err) {
-  console.error(`chat-server: ${(err as Error).message}`)
+  const { message, code } = err as Error & { code?: unknown }
+  console.error(`chat-server: ${typeof code === 'string' && /^[a-z_]+$/.test(code) ? `${code}: ` : ''}${message}`)
   process.exit(1)
 }
 
