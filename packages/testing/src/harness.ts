@@ -3,7 +3,6 @@ import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo, Server as TcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestContext } from 'node:test'
 import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
 import { duplexPair, tcpDuplex } from '@chat/transport'
@@ -98,6 +97,11 @@ class ObservedListener {
  * })
  * ```
  */
+/** Where the harness registers its cleanup: a test's context, or a suite's `after` (`new Harness({ after })`). */
+export interface CleanupScope {
+  after: (fn: () => Promise<void>) => void
+}
+
 export class Harness {
   private readonly cleanups: Array<{ what: string, run: () => Promise<void> | void }> = []
   private readonly tempDirs: string[] = []
@@ -106,7 +110,7 @@ export class Harness {
   private readonly cleanupMs: number
   private connections = 0
 
-  constructor (t: Pick<TestContext, 'after'>, options: HarnessOptions = {}) {
+  constructor (t: CleanupScope, options: HarnessOptions = {}) {
     this.cleanupMs = options.cleanupMs ?? 15_000
     t.after(async () => { await this.dispose() })
   }

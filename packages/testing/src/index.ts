@@ -1,5 +1,5 @@
 export { Harness } from './harness.js'
-export type { HarnessOptions, ListeningServer, Served, ServeOptions, ServerLike } from './harness.js'
+export type { CleanupScope, HarnessOptions, ListeningServer, Served, ServeOptions, ServerLike } from './harness.js'
 export { RawClient } from './raw-client.js'
 export type { LooseRequest, RawClientOptions, RequestWithoutId } from './raw-client.js'
 export { ObservedDuplex } from './observed-duplex.js'

@@ -8,6 +8,8 @@ export interface NodeProcessOptions {
   /** Added to this process's environment. */
   env?: Record<string, string>
   cwd?: string
+  /** The program to run instead of this Node (`node` then is not put before `args`): an installed bin, which execs Node itself. */
+  command?: string
 }
 
 /**
@@ -23,7 +25,7 @@ export class NodeProcess {
   private err = ''
 
   constructor (readonly args: string[], options: NodeProcessOptions = {}) {
-    this.child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: 'pipe' })
+    this.child = spawn(options.command ?? process.execPath, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: 'pipe' })
     if (this.child.pid === undefined) throw new Error(`could not start node ${args.join(' ')}`)
     this.pid = this.child.pid
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => { this.out += chunk })
