@@ -22,3 +22,20 @@ export async function abortable<T> (promise: Promise<T>, signal: AbortSignal | u
     signal.removeEventListener('abort', onAbort)
   }
 }
+
+/** Resolves after `ms`, or rejects once `signal` aborts. A timer, not `node:timers/promises`: this runs in browsers too. */
+export async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', aborted)
+      resolve()
+    }
+    const aborted = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', aborted, { once: true })
+  })
+}

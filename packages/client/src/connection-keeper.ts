@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage, WelcomeMessage } from '@chat/protocol'
 import type { RequestBody } from './call-table.js'
+import { sleep } from './abortable.js'
 import { ChatError } from './chat-error.js'
 import { ClientConnection } from './client-connection.js'
 import type { ConnectionHandler } from './client-connection.js'
@@ -215,7 +215,7 @@ export class ConnectionKeeper {
       const delayMs = reconnectDelay(this.reconnectOptions, attempt)
       this.hooks.emit({ type: 'reconnecting', attempt, delayMs })
       try {
-        await sleep(delayMs, undefined, { signal: this.stopReconnecting.signal })
+        await sleep(delayMs, this.stopReconnecting.signal)
       } catch {
         return // closed meanwhile
       }

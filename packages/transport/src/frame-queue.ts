@@ -25,6 +25,14 @@ export interface FrameQueueOptions {
 }
 
 /**
+ * Runs `fn` once the current event-loop turn is over: `setImmediate` in Node;
+ * browsers have none, and a zero timeout is their nearest equivalent.
+ */
+const afterThisTurn: (fn: () => void) => void = typeof setImmediate === 'function'
+  ? fn => { setImmediate(fn) }
+  : fn => { setTimeout(fn, 0) }
+
+/**
  * A bounded outbound queue of already-framed bytes, iterated by a transport's sink.
  *
  * Pushes never block and never grow memory past `maxQueuedBytes`: past it
@@ -50,7 +58,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   constructor (options: FrameQueueOptions) {
     this.maxQueuedBytes = options.maxQueuedBytes
     this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES
-    this.schedule = options.wake === 'microtask' ? queueMicrotask : setImmediate
+    this.schedule = options.wake === 'microtask' ? queueMicrotask : afterThisTurn
     this.writer = options.writer
   }
 
