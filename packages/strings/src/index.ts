@@ -1,0 +1,7 @@
+export { LANGUAGES, LANGUAGE_NAMES, isLanguage, pickLanguage } from './languages.js'
+export type { Language } from './languages.js'
+export { translator } from './translate.js'
+export type { Params, Translator } from './translate.js'
+export { en, enErrors } from './en.js'
+export type { StringKey } from './en.js'
+export { zh, zhErrors } from './zh.js'
