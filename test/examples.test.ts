@@ -35,22 +35,3 @@ test('the bot answers commands in its room and in direct messages', async t => {
   await alice.dm('helper', '!who')
   assert.match((await direct).text, /^in lobby: .*helper.*alice|^in lobby: .*alice.*helper/)
 })
-
-test('two terminal clients chat through the server', async t => {
-  const h = new Harness(t)
-  const { url } = await h.serve(createServer())
-  const alice = h.node([examples + 'chat.js', 'alice', url, 'general'])
-  const bob = h.node([examples + 'chat.js', 'bob', url, 'general'])
-  await alice.waitFor('* you are in #general', 'alice to be in #general', onStdout)
-  await bob.waitFor('* you are in #general', 'bob to be in #general', onStdout)
-  alice.write('hi bob\n')
-  await bob.waitFor('<alice> hi bob', 'bob to see alice\'s line', onStdout)
-
-  bob.write('/dm alice psst\n')
-  await alice.waitFor('(dm to alice) <bob> psst', 'alice to see bob\'s direct message', onStdout)
-
-  alice.write('/quit\n')
-  const { code } = await alice.waitExit('alice\'s client to quit')
-  assert.equal(code, 0)
-  await bob.waitFor('alice left (quit) #general', 'bob to see alice quit', onStdout)
-})

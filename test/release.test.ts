@@ -29,8 +29,8 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
     for (const tarball of tarballs) await registry.publish(tarball.file)
   })
 
-  it('publishes protocol, transport, client and server, each with what a registry page and an install need', t => {
-    assert.deepEqual(tarballs.map(p => p.manifest.name).sort(), ['@chat/client', '@chat/protocol', '@chat/server', '@chat/transport'])
+  it('publishes protocol, transport, client, server, strings and cli, each with what a registry page and an install need', t => {
+    assert.deepEqual(tarballs.map(p => p.manifest.name).sort(), ['@chat/cli', '@chat/client', '@chat/protocol', '@chat/server', '@chat/strings', '@chat/transport'])
     const versions = new Map(tarballs.map(p => [p.manifest.name, p.manifest.version]))
     for (const { manifest, files } of tarballs) {
       const name = manifest.name
@@ -82,7 +82,7 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
       }
       for (const required of ['package.json', 'README.md', 'LICENSE']) assert.ok(files.includes(required), `${name} ships ${required}`)
       const readme = readFileSync(join(unpacked, 'README.md'), 'utf8')
-      assert.match(readme, new RegExp(`^# ${name}\\n\\n\`\`\`sh\\npnpm add ${name}[ \\n]`), `${name}'s README starts with its install line`)
+      assert.match(readme, new RegExp(`^# ${name}\\n\\n\`\`\`sh\\npnpm add (?:-\\S+ )*${name}[ \\n]`), `${name}'s README starts with its install line`)
     }
   })
 
