@@ -32,7 +32,8 @@ const ASCII_SEND = sendPattern(ASCII)
  * same (the property tests check this).
  */
 export function readSend (json: string): SendMessage | undefined {
-  return sendOf(PLAIN_SEND.exec(json))
+  // Text decoded from UTF-8 is always well-formed; a string made otherwise may hold a lone surrogate, which the general path refuses.
+  return json.isWellFormed() ? sendOf(PLAIN_SEND.exec(json)) : undefined
 }
 
 /**
@@ -65,7 +66,7 @@ const ASCII_MSG = msgPattern(ASCII)
  * the text...), which then takes the general path with the same result.
  */
 export function readMsg (json: string): ChatMessage | undefined {
-  return msgOf(PLAIN_MSG.exec(json))
+  return json.isWellFormed() ? msgOf(PLAIN_MSG.exec(json)) : undefined
 }
 
 /** `readMsg` over a body decoded as latin1, answering only for ASCII (see `readSendAscii`). */

@@ -21,6 +21,22 @@ function matches (kind: FieldKind, value: unknown): boolean {
   }
 }
 
+/**
+ * Every string is well-formed Unicode. JSON can carry a lone surrogate as an
+ * escape (`"\ud800"`); it has no UTF-8 form, so it could be neither stored
+ * nor sent on as it came (it would turn into U+FFFD).
+ */
+function wellFormed (kind: FieldKind, value: any): boolean {
+  switch (kind) {
+    case 'string': return (value as string).isWellFormed()
+    case 'strings': return (value as string[]).every(s => s.isWellFormed())
+    case 'rooms': return (value as Array<{ room: string }>).every(r => r.room.isWellFormed())
+    case 'messages': return (value as Array<Record<string, unknown>>).every(m =>
+      Object.values(m).every(field => typeof field !== 'string' || field.isWellFormed()))
+    default: return true
+  }
+}
+
 /** A schema's field specs parsed once, not on every message. */
 interface FieldCheck { name: string, kind: FieldKind, optional: boolean }
 type CompiledSchema = Map<string, FieldCheck[]>
@@ -55,6 +71,9 @@ function validate (value: unknown, schema: CompiledSchema): any {
     if (field === undefined && optional) continue
     if (!matches(kind, field)) {
       throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, `"${obj.type}" needs "${name}" to be ${optional ? 'absent or ' : ''}${kind}`, req)
+    }
+    if (!wellFormed(kind, field)) {
+      throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, `"${obj.type}" has a lone surrogate in "${name}": strings must be well-formed Unicode`, req)
     }
   }
   return obj

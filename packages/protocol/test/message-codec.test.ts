@@ -5,7 +5,7 @@ import {
   CLIENT_FIELDS, decodeClientMessage, decodeServerMessage, ErrorCodes, FATAL_CODES, ProtocolError,
   SERVER_FIELDS, validateClientMessage, validateServerMessage
 } from '../src/index.js'
-import type { ClientMessage, FieldKind, FieldSpec, ServerMessage } from '../src/index.js'
+import type { ClientMessage, FieldKind, FieldSpec, SendMessage, ServerMessage } from '../src/index.js'
 
 const utf8 = new TextEncoder()
 
@@ -113,6 +113,24 @@ const WRONG_VALUES: Record<FieldKind, unknown[]> = {
   ]
 }
 
+/**
+ * Values of each kind holding a lone surrogate: right in type, but not
+ * well-formed Unicode. JSON.stringify writes each as an escape (`"\ud800"`),
+ * as a client would have to.
+ */
+const LONE_SURROGATES: Record<FieldKind, unknown[]> = {
+  uint: [],
+  bool: [],
+  string: ['lone\ud800x', '\udfff', 'end\ud83d', 'swapped \ude00\ud83d'],
+  strings: [['alice', 'b\ud800b']],
+  rooms: [[{ room: 'general', members: 1 }, { room: '\udc00', members: 1 }]],
+  messages: [
+    [{ type: 'msg', id: 1, room: 'general', from: 'alice', text: 'lone\ud800x', ts: 1 }],
+    [{ type: 'msg', id: 1, room: 'general\ud800', from: 'alice', text: 'hi', ts: 1 }],
+    [{ type: 'msg', id: 1, to: 'bob', from: '\udbff', text: 'hi', ts: 1 }]
+  ]
+}
+
 function parseSpec (spec: FieldSpec): { kind: FieldKind, optional: boolean } {
   const optional = spec.endsWith('?')
   return { kind: (optional ? spec.slice(0, -1) : spec) as FieldKind, optional }
@@ -177,6 +195,27 @@ function fieldTests (side: string, decode: Decode, valid: Array<{ type: string }
           }
         }
       })
+
+      it(`"${type}": a lone surrogate in any string is invalid_message, carrying req; a surrogate pair is fine`, () => {
+        for (const [name, spec] of Object.entries(fields)) {
+          for (const lone of LONE_SURROGATES[parseSpec(spec).kind]) {
+            const json = JSON.stringify({ ...withReq, [name]: lone })
+            assert.match(json, /\\ud[89a-f]/i, 'sent as a JSON escape')
+            const err = refusal(() => decode(body(json)))
+            assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type}.${name} = ${json}`)
+            assert.equal(err.fatal, false)
+            assert.equal(err.req, name === 'req' ? undefined : expectedReq)
+            assert.match(err.message, new RegExp(`"${name}".*well-formed Unicode`))
+          }
+          if (parseSpec(spec).kind === 'string') {
+            // A pair is one character (U+1F600), whether escaped or written as UTF-8.
+            const raw = JSON.stringify({ ...withReq, [name]: '😀' })
+            for (const json of [raw, raw.replace('😀', '\\ud83d\\ude00')]) {
+              assert.equal((decode(body(json)) as Record<string, unknown>)[name], '😀', json)
+            }
+          }
+        }
+      })
     }
 
     it('refuses the other side\'s message types and made-up ones with unknown_type, carrying req', () => {
@@ -197,6 +236,19 @@ describe('decodeClientMessage', () => {
 
   it('keeps unknown extra fields (forward compatibility)', () => {
     assert.deepEqual(decodeClientMessage(body({ type: 'join', req: 1, room: 'a', since: 5 })), { type: 'join', req: 1, room: 'a', since: 5 })
+  })
+
+  it('refuses a plain ASCII send whose text escapes a lone surrogate (the fast path leaves escapes to the checked path)', () => {
+    for (const json of [
+      '{"type":"send","req":5,"room":"general","text":"lone\\ud800x"}',
+      '{"type":"send","req":5,"room":"general","text":"hi","key":"k\\udc00"}',
+      '{"type":"send","req":5,"room":"gen\\udbffl","text":"hi"}'
+    ]) {
+      const err = refusal(() => decodeClientMessage(body(json)))
+      assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, json)
+      assert.equal(err.req, 5)
+    }
+    assert.equal((decodeClientMessage(body('{"type":"send","req":5,"room":"general","text":"pair \\ud83d\\ude00"}')) as SendMessage).text, 'pair 😀')
   })
 
   it('refuses a missing or non-string type with invalid_message, carrying a readable req', () => {

@@ -66,7 +66,9 @@ describe('readSend', () => {
       '{"type":"send","req":"1","room":"r","text":"t"}',
       '{"type":"send","req":1,"room":7,"text":"t"}',
       '{"type":"dm","req":1,"to":"bob","text":"t"}',
-      '{"type":"send","room":"r","text":"t","req":1}' // another order: the general path reads it
+      '{"type":"send","room":"r","text":"t","req":1}', // another order: the general path reads it
+      '{"type":"send","req":1,"room":"r","text":"lone\\ud800x"}', // a lone surrogate as an escape: the general path refuses it
+      '{"type":"send","req":1,"room":"r","text":"lone\ud800x"}' // a lone surrogate in the string itself (never from UTF-8)
     ]
     for (const json of cases) assert.equal(readSend(json), undefined, json)
     const valid = '{"type":"send","req":12,"room":"general","text":"hello","key":"k"}'

@@ -15,12 +15,20 @@ const NUM_RUNS = 300
 // Records get ordinary prototypes, so decoded JSON compares deep-equal to what was generated.
 const plain = { noNullPrototype: true }
 
-/** Any text: full Unicode, control characters, and lone surrogates (JSON escapes them). */
+/** Surrogate code units, paired or not. */
+const surrogates = fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map(c => String.fromCharCode(c)), maxLength: 4 })
+
+/** Any text: full Unicode, control characters, surrogate pairs. Always well-formed: a lone surrogate is refused (below). */
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'binary-ascii', maxLength: 40 }),
-  fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map(c => String.fromCharCode(c)), maxLength: 4 })
-)
+  surrogates
+).filter(s => s.isWellFormed())
+
+/** Text with at least one lone surrogate (JSON escapes it: `\ud800`). */
+const malformedText = fc.tuple(fc.string({ unit: 'binary', maxLength: 10 }), surrogates, fc.string({ unit: 'binary', maxLength: 10 }))
+  .map(parts => parts.join(''))
+  .filter(s => !s.isWellFormed())
 const uint = fc.oneof(fc.nat(1000), fc.maxSafeNat())
 const names = fc.array(text, { maxLength: 5 })
 
@@ -80,6 +88,11 @@ function roundTrip<T extends Message> (messages: T[], at: number[], decode: (b: 
   assert.deepEqual(decoded, messages)
 }
 
+/** The names of a message's string fields. */
+function stringFields (message: Message): string[] {
+  return Object.entries(message).filter(([name, value]) => name !== 'type' && typeof value === 'string').map(([name]) => name)
+}
+
 // ---- properties ----
 
 describe('properties', () => {
@@ -92,6 +105,27 @@ describe('properties', () => {
   it('server messages round-trip through encodeFrame -> random chunks -> FrameDecoder -> decodeServerMessage', () => {
     fc.assert(fc.property(fc.array(serverMessage, { maxLength: 10 }), cuts, (messages, at) => {
       roundTrip(messages, at, b => decodeServerMessage(b))
+    }), { numRuns: NUM_RUNS })
+  })
+
+  it('a message with a lone surrogate in any of its strings is refused with invalid_message, carrying req', () => {
+    // One string field of a valid message replaced by a malformed text.
+    const withLoneSurrogate = fc.tuple(clientMessage, malformedText, fc.nat()).filter(([m]) => stringFields(m).length > 0)
+    fc.assert(fc.property(withLoneSurrogate, ([message, lone, pick]) => {
+      const fields = stringFields(message)
+      const spoiled = { ...message, [fields[pick % fields.length]]: lone }
+      const frames = new FrameDecoder()
+      const [bytes] = frames.push(encodeFrame(spoiled as ClientMessage))
+      try {
+        decodeClientMessage(bytes.subarray())
+        assert.fail(`accepted ${JSON.stringify(spoiled)}`)
+      } catch (err) {
+        assert.ok(err instanceof ProtocolError, String(err))
+        // A hello is checked for its version first.
+        if (message.type === 'hello' && message.v !== 1) return
+        assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, err.message)
+        assert.equal(err.req, 'req' in message ? message.req : undefined)
+      }
     }), { numRuns: NUM_RUNS })
   })
 

@@ -207,6 +207,38 @@ describe('bad input', () => {
     assert.equal(alice.isClosed, false)
   })
 
+  it('refuses a lone surrogate in a text, name, key or password with invalid_message: nothing is delivered or stored', async t => {
+    const h = new Harness(t)
+    const server = createServer({ dataDir: h.tempDir('chat-unicode-') })
+    const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
+    // JSON escapes, as a client writes them: every byte is ASCII, so this is the send fast path's input.
+    const refused = [
+      '{"type":"send","req":101,"room":"general","text":"lone\\ud800x"}',
+      '{"type":"send","req":102,"room":"general","text":"ok","key":"k\\udfff"}',
+      '{"type":"dm","req":103,"to":"bob","text":"end\\ud83d"}',
+      '{"type":"join","req":104,"room":"gen\\udc00"}',
+      '{"type":"history","req":105,"with":"b\\ud800b"}'
+    ]
+    for (const json of refused) {
+      alice.sendRaw(frameBytes(new TextEncoder().encode(json)))
+      const error = await alice.nextOfType('error')
+      assert.deepEqual([error.code, error.re, error.fatal], ['invalid_message', JSON.parse(json).req, undefined], json)
+    }
+    const newcomer = h.connect(server, 'newcomer')
+    newcomer.sendRaw(frameBytes(new TextEncoder().encode('{"type":"hello","v":1,"req":1,"username":"carol","password":"pass\\ud800word","register":true}')))
+    const error = await newcomer.nextOfType('error')
+    assert.deepEqual([error.code, error.re], ['invalid_message', 1])
+
+    // A surrogate pair, escaped or not, is one character: sent, stored and read back as it was.
+    alice.sendRaw(frameBytes(new TextEncoder().encode('{"type":"send","req":106,"room":"general","text":"pair \\ud83d\\ude00 and 😀"}')))
+    assert.equal((await alice.next(m => 're' in m && m.re === 106)).type, 'ack')
+    await bob.sync()
+    assert.deepEqual(bob.received.filter(m => m.type === 'msg').map(m => m.type === 'msg' && m.text), ['pair 😀 and 😀'])
+    const page = await bob.request({ type: 'history', room: 'general' })
+    assert.deepEqual(page.type === 'history_page' && page.messages.map(m => m.text), ['pair 😀 and 😀'])
+    assert.equal(alice.isClosed, false)
+  })
+
   it('treats a stream that ends inside a frame as malformed', async t => {
     const h = new Harness(t)
     const server = createServer()
