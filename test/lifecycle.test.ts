@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, ChatError } from '@chat/client'
+import { connect, ChatError, tcpTransport } from '@chat/client'
+import type { Transport } from '@chat/client'
 import { createServer } from '@chat/server'
 import { Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, waitUntil, within } from '@chat/testing'
 
@@ -130,6 +131,50 @@ test('message_too_long: the SDK refuses texts over the server\'s maxTextBytes, a
   await alice.send('general', 'é'.repeat(32))
   await alice.send('general', '😀'.repeat(16))
   assert.deepEqual((await take(inbox, 3, 'bob\'s messages')).map(m => m.text), ['a'.repeat(64), 'é'.repeat(32), '😀'.repeat(16)])
+  assert.equal(alice.isClosed, false)
+})
+
+test('invalid_message: the SDK refuses a lone surrogate in a text, name, key or password without sending it', async t => {
+  const h = new Harness(t)
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-unicode-') }))
+  // TCP, counting the bytes the client writes.
+  let bytesSent = 0
+  const counting: Transport = async (address, options) => {
+    const inner = await tcpTransport(address, options)
+    async function * counted (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const chunk of source) {
+        bytesSent += chunk.byteLength
+        yield chunk
+      }
+    }
+    return {
+      source: inner.source,
+      sink: async source => { await inner.sink(counted(source)) },
+      destroy: () => { inner.destroy() },
+      get writableLength () { return inner.writableLength },
+      closed: inner.closed,
+      remoteAddress: inner.remoteAddress
+    }
+  }
+  const alice = await h.client(url, 'alice', { transport: counting })
+  await alice.join('general')
+  const bytesBefore = bytesSent
+  const refusals: Array<[Promise<unknown>, string]> = [
+    [alice.send('general', 'lone\ud800x'), 'send text'],
+    [alice.dm('alice', 'end\ud83d'), 'dm text'],
+    [alice.join('gen\udc00'), 'join room'],
+    [alice.members('\udfff'), 'members room'],
+    [alice.history({ with: 'b\ud800b' }), 'history with']
+  ]
+  for (const [call, what] of refusals) {
+    await rejectsWithCode(call, 'invalid_message', what)
+    await assert.rejects(call, /lone surrogate/)
+  }
+  await rejectsWithCode(connect(url, { username: 'carol', password: 'pass\ud800word', register: true }), 'invalid_message', 'a password')
+  assert.equal(bytesSent, bytesBefore, 'nothing was sent')
+  // A surrogate pair is one character: sent, stored and read back as it was.
+  await alice.send('general', 'pair \ud83d\ude00')
+  assert.deepEqual((await alice.history('general')).messages.map(m => m.text), ['pair 😀'])
   assert.equal(alice.isClosed, false)
 })
 

@@ -17,6 +17,7 @@ import type { StatusEvent } from './status.js'
 import type { ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
 import type { Transport } from './transports.js'
+import { checkWellFormed } from './well-formed.js'
 
 const DEFAULT_HIGH_WATER_MARK = 1024
 const textEncoder = new TextEncoder()
@@ -247,6 +248,11 @@ export class ChatClient implements AsyncDisposable {
   private call<R extends ServerReply = ServerReply> (body: RequestBody, { signal }: AbortOptions): Promise<R> {
     const state = this.keeper.state
     if (state === 'closing' || state === 'closed') return Promise.reject(new ChatError(ErrorCodes.CONNECTION_CLOSED, 'the client is closed'))
+    try {
+      checkWellFormed(body, body.type)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     return this.calls.call(body, this.keeper.writableConnection, signal) as Promise<R>
   }
 

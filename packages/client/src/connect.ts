@@ -3,6 +3,7 @@ import { ChatClient } from './chat-client.js'
 import { ChatError } from './chat-error.js'
 import type { ConnectOptions } from './options.js'
 import { transportFor } from './transports.js'
+import { checkWellFormed } from './well-formed.js'
 
 /**
  * Connects to a chat server and logs in.
@@ -14,7 +15,8 @@ import { transportFor } from './transports.js'
  * `options.transport` is given. Rejects with a `ChatError`: `connect_failed`
  * (also for a scheme with no transport), `aborted`, or the server's
  * refusal (`name_taken`, `invalid_name`, `auth_failed`, `weak_password`,
- * `registration_closed`, `unsupported_version`). Only this first connection
+ * `registration_closed`, `unsupported_version`); `invalid_message`, without
+ * connecting, for a username or password with a lone surrogate. Only this first connection
  * is not retried; after it, the client reconnects by itself.
  */
 export async function connect (address: string | URL, options: ConnectOptions): Promise<ChatClient> {
@@ -24,6 +26,7 @@ export async function connect (address: string | URL, options: ConnectOptions): 
   } catch (err) {
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port)`, { cause: err })
   }
+  checkWellFormed({ username: options.username, password: options.password }, 'connect')
   const client = new ChatClient(url, options, options.transport ?? transportFor(url))
   await client.start(options.signal)
   return client
