@@ -1,4 +1,5 @@
 import { ErrorCodes, ProtocolError } from './errors.js'
+import { PROTOCOL_VERSION } from './limits.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 import { CLIENT_FIELDS, SERVER_FIELDS } from './schema.js'
 import type { FieldKind, FieldSpec } from './schema.js'
@@ -52,7 +53,18 @@ function compile (schema: Readonly<Record<string, Readonly<Record<string, FieldS
   return compiled
 }
 
-function validate (value: unknown, schema: CompiledSchema): any {
+/**
+ * A hello's version is checked before anything else in it (PROTOCOL.md §4):
+ * a hello of another version, or with no version a receiver can read, may
+ * have other fields, and is `unsupported_version`, not `invalid_message`.
+ */
+function checkVersion (obj: Record<string, unknown>, req: number | undefined): void {
+  if (obj.v === PROTOCOL_VERSION) return
+  const v = obj.v === undefined ? 'no "v"' : `"v" ${String(JSON.stringify(obj.v)).slice(0, 20)}`
+  throw new ProtocolError(ErrorCodes.UNSUPPORTED_VERSION, `this side speaks protocol version ${PROTOCOL_VERSION}; the hello has ${v}`, req)
+}
+
+function validate (value: unknown, schema: CompiledSchema, versioned?: string): any {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, 'a message must be a JSON object')
   }
@@ -66,6 +78,7 @@ function validate (value: unknown, schema: CompiledSchema): any {
   if (fields === undefined) {
     throw new ProtocolError(ErrorCodes.UNKNOWN_TYPE, `unknown message type "${obj.type.slice(0, 32)}"`, req)
   }
+  if (obj.type === versioned) checkVersion(obj, req)
   for (const { name, kind, optional } of fields) {
     const field = obj[name]
     if (field === undefined && optional) continue
@@ -82,9 +95,13 @@ function validate (value: unknown, schema: CompiledSchema): any {
 const CLIENT_CHECKS = compile(CLIENT_FIELDS)
 const SERVER_CHECKS = compile(SERVER_FIELDS)
 
-/** Checks that a parsed value is a well-formed client message. Unknown extra fields are kept (forward compatibility). */
+/**
+ * Checks that a parsed value is a well-formed client message. Unknown extra
+ * fields are kept (forward compatibility). A hello whose `v` is not this
+ * package's version is `unsupported_version` (fatal).
+ */
 export function validateClientMessage (value: unknown): ClientMessage {
-  return validate(value, CLIENT_CHECKS)
+  return validate(value, CLIENT_CHECKS, 'hello')
 }
 
 /** Checks that a parsed value is a well-formed server message. */

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Uint8ArrayList } from 'uint8arraylist'
 import {
-  CLIENT_FIELDS, decodeClientMessage, decodeServerMessage, ErrorCodes, FATAL_CODES, ProtocolError,
+  CLIENT_FIELDS, decodeClientMessage, decodeServerMessage, ErrorCodes, FATAL_CODES, PROTOCOL_VERSION, ProtocolError,
   SERVER_FIELDS, validateClientMessage, validateServerMessage
 } from '../src/index.js'
 import type { ClientMessage, FieldKind, FieldSpec, SendMessage, ServerMessage } from '../src/index.js'
@@ -136,12 +136,20 @@ function parseSpec (spec: FieldSpec): { kind: FieldKind, optional: boolean } {
   return { kind: (optional ? spec.slice(0, -1) : spec) as FieldKind, optional }
 }
 
+/** Fields whose value is fixed, not only typed: a hello's version. */
+const FIXED_VALUE: Record<string, Record<string, unknown>> = { hello: { v: PROTOCOL_VERSION } }
+
+/** The code refusing a message whose field `name` is missing or wrong: a hello without its version is unsupported_version (fatal). */
+function refusalCode (type: string, name: string): string {
+  return type === 'hello' && name === 'v' ? ErrorCodes.UNSUPPORTED_VERSION : ErrorCodes.INVALID_MESSAGE
+}
+
 /** A message of `type` built from the schema: every field, or the required ones only. */
 function messageOf (type: string, fields: Readonly<Record<string, FieldSpec>>, optionalToo: boolean): Record<string, unknown> {
   const message: Record<string, unknown> = { type }
   for (const [name, spec] of Object.entries(fields)) {
     const { kind, optional } = parseSpec(spec)
-    if (optionalToo || !optional) message[name] = GOOD_VALUE[kind]
+    if (optionalToo || !optional) message[name] = FIXED_VALUE[type]?.[name] ?? GOOD_VALUE[kind]
   }
   return message
 }
@@ -177,8 +185,9 @@ function fieldTests (side: string, decode: Decode, valid: Array<{ type: string }
             continue
           }
           const err = refusal(() => decode(body(missing)))
-          assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type} without ${name}`)
-          assert.equal(err.fatal, false)
+          const code = schema === CLIENT_FIELDS ? refusalCode(type, name) : ErrorCodes.INVALID_MESSAGE
+          assert.equal(err.code, code, `${type} without ${name}`)
+          assert.equal(err.fatal, code !== ErrorCodes.INVALID_MESSAGE)
           assert.equal(err.req, name === 'req' ? undefined : expectedReq, `${type} without ${name} carries req`)
           assert.match(err.message, new RegExp(`"${name}"`))
         }
@@ -188,8 +197,9 @@ function fieldTests (side: string, decode: Decode, valid: Array<{ type: string }
         for (const [name, spec] of Object.entries(fields)) {
           for (const wrong of WRONG_VALUES[parseSpec(spec).kind]) {
             const err = refusal(() => decode(body({ ...withReq, [name]: wrong })))
-            assert.equal(err.code, ErrorCodes.INVALID_MESSAGE, `${type}.${name} = ${JSON.stringify(wrong)}`)
-            assert.equal(err.fatal, false)
+            const code = schema === CLIENT_FIELDS ? refusalCode(type, name) : ErrorCodes.INVALID_MESSAGE
+            assert.equal(err.code, code, `${type}.${name} = ${JSON.stringify(wrong)}`)
+            assert.equal(err.fatal, code !== ErrorCodes.INVALID_MESSAGE)
             assert.equal(err.req, name === 'req' ? undefined : expectedReq, `${type}.${name} = ${JSON.stringify(wrong)} carries req`)
             assert.match(err.message, new RegExp(`"${name}"`))
           }
@@ -236,6 +246,27 @@ describe('decodeClientMessage', () => {
 
   it('keeps unknown extra fields (forward compatibility)', () => {
     assert.deepEqual(decodeClientMessage(body({ type: 'join', req: 1, room: 'a', since: 5 })), { type: 'join', req: 1, room: 'a', since: 5 })
+  })
+
+  it('refuses a hello whose v is not 1 (or is missing) with unsupported_version, fatal, carrying req: checked before its other fields', () => {
+    for (const hello of [
+      { type: 'hello', req: 3, v: 2, username: 'alice' },
+      { type: 'hello', req: 3, v: 0 },
+      { type: 'hello', req: 3, username: 'alice' },
+      { type: 'hello', req: 3, v: '1', username: 'alice' },
+      { type: 'hello', req: 3, v: null, username: 42 },
+      { type: 'hello', req: 3, v: 1.5, username: 'alice' },
+      { type: 'hello', req: 3, v: 'x'.repeat(1000), username: 'alice' }
+    ]) {
+      const err = refusal(() => decodeClientMessage(body(hello)))
+      assert.equal(err.code, ErrorCodes.UNSUPPORTED_VERSION, JSON.stringify(hello))
+      assert.equal(err.fatal, true)
+      assert.equal(err.req, 3)
+      assert.ok(err.message.length < 120, err.message)
+    }
+    // Without a readable req there is nothing to carry back; the server's own messages have no version to check.
+    assert.equal(refusal(() => decodeClientMessage(body({ type: 'hello', v: 2 }))).req, undefined)
+    assert.deepEqual(decodeServerMessage(body({ ...VALID_SERVER[0], v: 2 })), { ...VALID_SERVER[0], v: 2 })
   })
 
   it('refuses a plain ASCII send whose text escapes a lone surrogate (the fast path leaves escapes to the checked path)', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { PROTOCOL_VERSION } from '@chat/protocol'
+import { encodeFrame, frameBytes, PROTOCOL_VERSION } from '@chat/protocol'
 import { Harness, waitUntil } from '@chat/testing'
 import { createServer } from '../src/index.js'
 
@@ -39,6 +39,27 @@ describe('login', () => {
     assert.equal(error.fatal, true)
     assert.equal(error.re, 3)
     await client.waitClosed()
+    assert.equal(server.stats().users, 0)
+  })
+
+  it('refuses a hello without a valid v (missing, a string, a fraction) as unsupported_version, fatal, with re, after answering what came before', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    for (const [n, hello] of [
+      { type: 'hello', req: 3, username: 'alice' },
+      { type: 'hello', req: 3, v: '1', username: 'alice' },
+      { type: 'hello', req: 3, v: 1.5 },
+      { type: 'hello', req: 3, v: null, username: 'alice', password: 7 }
+    ].entries()) {
+      const client = h.connect(server, `client${n}`)
+      // In one chunk: the ping before it is answered; nothing after it is read.
+      client.sendRaw(new Uint8Array([...encodeFrame({ type: 'ping', n: 1 }), ...frameBytes(new TextEncoder().encode(JSON.stringify(hello))), ...encodeFrame({ type: 'rooms', req: 4 })]))
+      assert.deepEqual(await client.next(), { type: 'pong', n: 1 })
+      const error = await client.nextOfType('error')
+      assert.deepEqual([error.code, error.fatal, error.re], ['unsupported_version', true, 3], JSON.stringify(hello))
+      await client.waitClosed()
+      assert.deepEqual(client.unread, [], 'nothing after the fatal error')
+    }
     assert.equal(server.stats().users, 0)
   })
 

@@ -116,12 +116,12 @@ export class Connection implements DuplexEvents {
     const { batch, fatal } = decoded
     const pending = batch.length > 0 ? this.handleBatch(batch) : undefined
     if (pending === undefined) {
-      if (fatal !== undefined) this.fail(fatal.code, fatal.message)
+      if (fatal !== undefined) this.failOn(fatal)
       return
     }
     this.duplex.pause()
     void pending.then(() => {
-      if (fatal !== undefined) this.fail(fatal.code, fatal.message)
+      if (fatal !== undefined) this.failOn(fatal)
       this.duplex.resume()
     })
   }
@@ -177,6 +177,11 @@ export class Connection implements DuplexEvents {
   private internalError (err: unknown): void {
     this.options.logger.warn(`internal error on connection ${this.id} (${this.name}): ${(err as Error).stack ?? String(err)}`)
     this.fail(ErrorCodes.INTERNAL_ERROR, 'the server failed to handle a request')
+  }
+
+  /** A fatal decoding error: its request id, if it had one (a hello of another version), goes back as `re`. */
+  private failOn (fatal: ProtocolError): void {
+    this.fail(fatal.code, fatal.message, false, fatal.req)
   }
 
   /** Resolves once everything queued so far has been handed to the transport. */
