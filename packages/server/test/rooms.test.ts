@@ -216,7 +216,7 @@ describe('rooms', () => {
     assert.deepEqual(members.type === 'member_list' && members.members, ['alice'])
   })
 
-  it('refuses invalid room names with invalid_name and carries on', async t => {
+  it('refuses invalid room names with invalid_name in every request that names a room, and carries on', async t => {
     const h = new Harness(t)
     const server = createServer()
     const alice = await h.user(server, 'alice')
@@ -226,7 +226,10 @@ describe('rooms', () => {
         { type: 'join', room },
         { type: 'leave', room },
         { type: 'send', room, text: 'hi' },
-        { type: 'members', room }
+        { type: 'members', room },
+        // A bad name is a bad name, not a room you are not in.
+        { type: 'history', room },
+        { type: 'replay', room, after: 0 }
       ] as const) {
         const reply = await alice.request(request)
         const label = `${request.type} ${JSON.stringify(room)}`

@@ -1,4 +1,4 @@
-import { encodeFrame, ErrorCodes, isValidUsername } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername } from '@chat/protocol'
 import type { HistoryRequest, ReplayRequest } from '@chat/protocol'
 import { andThen } from '../engine/engine.js'
 import type { Engine } from '../engine/engine.js'
@@ -59,6 +59,7 @@ export class HistoryHandler {
   }
 
   replay (session: Session, request: ReplayRequest): void {
+    if (!this.checkRoomName(session, request.req, request.room)) return
     if (!session.rooms.has(request.room)) {
       session.connection.refuse(request.req, ErrorCodes.NOT_MEMBER, `join ${request.room} before replaying it`)
       return
@@ -95,6 +96,13 @@ export class HistoryHandler {
     })
   }
 
+  /** A bad name is refused as one, before membership (which it could never have). */
+  private checkRoomName (session: Session, req: number, room: string): boolean {
+    if (isValidRoomName(room)) return true
+    session.connection.refuse(req, ErrorCodes.INVALID_NAME, `${JSON.stringify(room.slice(0, 70))} is not a valid room name`)
+    return false
+  }
+
   /** Retention may have removed what the client asks for: say so rather than skip it. */
   private checkFloor (session: Session, request: ReplayRequest, stream: StreamKey, after: number): boolean {
     const floor = this.store.floor(stream)
@@ -110,6 +118,7 @@ export class HistoryHandler {
       return undefined
     }
     if (request.room !== undefined) {
+      if (!this.checkRoomName(session, request.req, request.room)) return undefined
       if (!session.rooms.has(request.room)) {
         session.connection.refuse(request.req, ErrorCodes.NOT_MEMBER, `only members of ${request.room} may read its history`)
         return undefined
