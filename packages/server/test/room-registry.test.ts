@@ -24,19 +24,20 @@ function sessions (): Session[] {
 type Op =
   | { op: 'join', room: string, who: number }
   | { op: 'leave', room: string, who: number }
-  | { op: 'transfer', old: number, replacement: number }
+  | { op: 'transfer', who: number }
+  | { op: 'leave replaced', room: string, who: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('join' as const), room: fc.constantFrom(...ROOMS), who: fc.nat(USERS - 1) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('leave' as const), room: fc.constantFrom(...ROOMS), who: fc.nat(USERS - 1) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('transfer' as const), old: fc.nat(USERS - 1), replacement: fc.nat(USERS - 1) }) }
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('transfer' as const), who: fc.nat(USERS - 1) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('leave replaced' as const), room: fc.constantFrom(...ROOMS), who: fc.nat(USERS - 1) }) }
 )
 
 /**
- * The model: each room's members in join order. `transfer` puts the
- * replacement in each room of the old session, as the room's newest member
- * (after the members already there), unless it was a member already (then
- * it keeps its place); the old session leaves each.
+ * The model: each room's members (users, by number) in join order. A
+ * `transfer` (a resume: a new session of the same user) changes nothing
+ * here: the new session is in the same rooms, in the same places.
  */
 class Model {
   readonly rooms = new Map<string, number[]>()
@@ -57,14 +58,6 @@ class Model {
     return true
   }
 
-  transfer (old: number, replacement: number): void {
-    for (const [room, members] of [...this.rooms]) {
-      if (!members.includes(old)) continue
-      this.leave(room, old)
-      this.join(room, replacement)
-    }
-  }
-
   roomsOf (who: number): Set<string> {
     return new Set([...this.rooms].filter(([, members]) => members.includes(who)).map(([room]) => room))
   }
@@ -82,7 +75,7 @@ function assertAgrees (registry: RoomRegistry, model: Model, people: Session[], 
     }
     assert.ok(room !== undefined, `${name} should exist`)
     assert.equal(room.stream, roomStream(name))
-    assert.deepEqual([...room.members], members.map(i => people[i]), `${name}: members in join order`)
+    assert.deepEqual([...room.members.values()], members.map(i => people[i]), `${name}: members in join order`)
     assert.deepEqual(memberNames(room, limit), members.slice(0, limit).map(i => `u${i}`))
   }
   people.forEach((session, i) => {
@@ -95,7 +88,9 @@ describe('RoomRegistry', () => {
     fc.assert(fc.property(fc.array(opArb, { maxLength: 60 }), fc.nat(USERS + 1), (ops, limit) => {
       const registry = new RoomRegistry()
       const model = new Model()
+      // Each user's current session, and the sessions a transfer replaced.
       const people = sessions()
+      const replaced: Session[][] = people.map(() => [])
       for (const op of ops) {
         if (op.op === 'join') {
           const added = model.join(op.room, op.who)
@@ -107,28 +102,34 @@ describe('RoomRegistry', () => {
           const room = registry.leave(op.room, people[op.who])
           assert.equal(room !== undefined, wasMember, 'leave returns the room only if it was a member')
           if (room !== undefined) assert.equal(room.name, op.room)
+        } else if (op.op === 'transfer') {
+          const fresh = makeSession(links[op.who].connection, `u${op.who}`, options)
+          registry.transfer(people[op.who], fresh)
+          assert.deepEqual(people[op.who].rooms, new Set(), 'the replaced session is in no room')
+          replaced[op.who].push(people[op.who])
+          people[op.who] = fresh
         } else {
-          model.transfer(op.old, op.replacement)
-          registry.transfer(people[op.old], people[op.replacement])
+          // A replaced session leaving (its connection closing) takes no one out.
+          for (const stale of replaced[op.who]) assert.equal(registry.leave(op.room, stale), undefined)
         }
         assertAgrees(registry, model, people, limit)
       }
     }), { numRuns: 300 })
   })
 
-  it('transfer: the replacement takes the old session\'s place in each of its rooms as the newest member; nobody else moves', () => {
+  it('transfer: the replacement (a session of the same user) takes the old session\'s place in each of its rooms; nobody moves', () => {
     const registry = new RoomRegistry()
-    const [u0, u1, u2, old, fresh] = sessions()
+    const [u0, u1, u2, old] = sessions()
+    const fresh = makeSession(links[3].connection, 'u3', options)
     for (const s of [u0, old, u1]) registry.join('general', s)
     registry.join('solo', old)
     registry.join('other', u2)
     const solo = registry.get('solo')
     registry.transfer(old, fresh)
-    assert.deepEqual([...registry.get('general')!.members], [u0, u1, fresh])
-    assert.deepEqual([...registry.get('other')!.members], [u2], 'rooms the old session was not in are untouched')
-    assert.deepEqual([...registry.get('solo')!.members], [fresh])
-    assert.notEqual(registry.get('solo'), solo, 'a room the old session was alone in is made again (same name and stream)')
-    assert.equal(registry.get('solo')!.stream, roomStream('solo'))
+    assert.deepEqual([...registry.get('general')!.members.values()], [u0, fresh, u1], 'in its place: the join order stays')
+    assert.deepEqual([...registry.get('other')!.members.values()], [u2], 'rooms the old session was not in are untouched')
+    assert.deepEqual([...registry.get('solo')!.members.values()], [fresh])
+    assert.equal(registry.get('solo'), solo, 'a room the old session was alone in stays the same room')
     assert.deepEqual(old.rooms, new Set())
     assert.deepEqual(fresh.rooms, new Set(['general', 'solo']))
   })

@@ -63,6 +63,24 @@ describe('login', () => {
     assert.equal(server.stats().users, 0)
   })
 
+  it('a resumed session keeps its place in its rooms: members are still listed in join order', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    const [alice] = await h.usersIn(server, ['general', 'dev'], 'alice', 'bob', 'carol')
+    const welcome = alice.received.find(m => m.type === 'welcome')
+    assert.ok(welcome?.type === 'welcome')
+    const again = h.connect(server, 'alice again')
+    const reply = await again.request({ type: 'hello', v: 1, username: 'alice', resume: welcome.session })
+    assert.equal(reply.type, 'welcome')
+    for (const room of ['general', 'dev']) {
+      const members = await again.request({ type: 'members', room })
+      assert.deepEqual(members.type === 'member_list' && members.members, ['alice', 'bob', 'carol'], room)
+    }
+    const dave = await h.user(server, 'dave')
+    const joined = await dave.request({ type: 'join', room: 'general' })
+    assert.deepEqual(joined.type === 'joined' && joined.members, ['alice', 'bob', 'carol', 'dave'])
+  })
+
   it('refuses invalid usernames and lets the client try again', async t => {
     const h = new Harness(t)
     const client = h.connect(createServer())

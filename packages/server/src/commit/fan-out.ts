@@ -42,7 +42,7 @@ export class FanOut implements NodeDelivery {
       const room = this.rooms.get(name)
       if (room === undefined) continue
       const bytes = wire.bytes()
-      for (const member of room.members) member.send(bytes)
+      for (const member of room.members.values()) member.send(bytes)
     }
     const acks = new AckBatch()
     for (const d of batch) {
@@ -67,6 +67,6 @@ export class FanOut implements NodeDelivery {
     const room = this.rooms.get(name)
     if (room === undefined || room.members.size === 0) return
     const frame = encodeFrame(event, this.options.maxFrameBytes)
-    for (const member of room.members) if (member !== except) member.send(frame)
+    for (const member of room.members.values()) if (member !== except) member.send(frame)
   }
 }

@@ -6,8 +6,11 @@ export interface Room {
   readonly name: string
   /** Its stream of messages (ids, history). */
   readonly stream: StreamKey
-  /** In join order. */
-  readonly members: Set<Session>
+  /**
+   * Its members here, in join order, by user key: a resumed session takes
+   * its predecessor's entry (`Map.set` on a key keeps its place).
+   */
+  readonly members: Map<string, Session>
 }
 
 /**
@@ -26,11 +29,11 @@ export class RoomRegistry {
   join (name: string, member: Session): { room: Room, added: boolean } {
     let room = this.rooms.get(name)
     if (room === undefined) {
-      room = { name, stream: roomStream(name), members: new Set() }
+      room = { name, stream: roomStream(name), members: new Map() }
       this.rooms.set(name, room)
     }
-    const added = !room.members.has(member)
-    room.members.add(member)
+    const added = room.members.get(member.userKey) !== member
+    room.members.set(member.userKey, member)
     member.rooms.add(name)
     return { room, added }
   }
@@ -39,17 +42,22 @@ export class RoomRegistry {
   leave (name: string, member: Session): Room | undefined {
     const room = this.rooms.get(name)
     member.rooms.delete(name)
-    if (room === undefined || !room.members.delete(member)) return undefined
+    // Another session of the name (the one that resumed this one) is not this member.
+    if (room === undefined || room.members.get(member.userKey) !== member) return undefined
+    room.members.delete(member.userKey)
     if (room.members.size === 0) this.rooms.delete(name)
     return room
   }
 
-  /** Puts `replacement` in every room of `old`, in its place (a resumed session: nobody leaves or joins). */
+  /** Puts `replacement` (a session of the same name) in every room of `old`, in its place: nobody leaves or joins, the join order stays. */
   transfer (old: Session, replacement: Session): void {
-    for (const name of [...old.rooms]) {
-      this.leave(name, old)
-      this.join(name, replacement)
+    for (const name of old.rooms) {
+      const room = this.rooms.get(name)
+      if (room?.members.get(old.userKey) !== old) continue
+      room.members.set(replacement.userKey, replacement)
+      replacement.rooms.add(name)
     }
+    old.rooms.clear()
   }
 
   /** Rooms by name. */
@@ -61,7 +69,7 @@ export class RoomRegistry {
 /** The first members' names of a room, at most `limit`. */
 export function memberNames (room: Room, limit: number): string[] {
   const names: string[] = []
-  for (const member of room.members) {
+  for (const member of room.members.values()) {
     if (names.length === limit) break
     names.push(member.username)
   }
