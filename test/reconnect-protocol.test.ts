@@ -67,10 +67,10 @@ test('idempotency: the same key twice (one after the other, or in one write) get
   assert.deepEqual(await receivedUpTo(alice, 'marker'), ['hello', 'twin', 'marker'], 'and so did alice')
 })
 
-test('idempotency: a key is the sender\'s own: other users may use the same key; the same user on another connection gets the original id', async t => {
+test('idempotency: a key is the sender\'s own: other users may use the same key; the same session on another connection gets the original id, its old connection there or gone', async t => {
   const h = new Harness(t)
   const { port, server } = await h.serve(createServer({ authMode: 'open' }))
-  const { raw: alice } = await login(h, port, 'alice')
+  const { raw: alice, welcome } = await login(h, port, 'alice')
   const { raw: bob } = await login(h, port, 'bob')
   await alice.join('room')
   await bob.join('room')
@@ -78,18 +78,63 @@ test('idempotency: a key is the sender\'s own: other users may use the same key;
   const fromBob = await ackId(bob, 'room', 'from bob', 'shared')
   assert.notEqual(fromAlice, fromBob)
 
-  // alice's connection goes; a new one (a reconnect) sends the same key again.
+  // alice's connection goes; a new one (a reconnect, with the session's token) sends the same key again.
   alice.destroy()
   await waitUntil(() => server.stats().users === 1, 'the server to see alice gone')
-  const { raw: alice2 } = await login(h, port, 'alice')
+  const { raw: alice2, welcome: welcome2 } = await login(h, port, 'alice', welcome.session)
   await alice2.join('room')
   assert.equal(await ackId(alice2, 'room', 'from alice (retry)', 'shared'), fromAlice)
-  // And with a session resume while the first connection is still there.
-  const welcome = alice2.received.find(m => m.type === 'welcome') as WelcomeMessage
-  const { raw: alice3 } = await login(h, port, 'alice', welcome.session)
+  // And with a session resume while the previous connection is still there.
+  const { raw: alice3 } = await login(h, port, 'alice', welcome2.session)
   await alice3.join('room')
   assert.equal(await ackId(alice3, 'room', 'from alice (again)', 'shared'), fromAlice)
   assert.deepEqual(await storedTexts(bob, { room: 'room' }), [[fromAlice, 'alice', 'from alice'], [fromBob, 'bob', 'from bob']])
+})
+
+test('idempotency: a later guest of the same name is someone else: the same key is a new message, not the earlier guest\'s ack', async t => {
+  const h = new Harness(t)
+  const { port, server } = await h.serve(createServer({ authMode: 'accounts' }))
+  const { raw: bob } = await login(h, port, 'bob')
+  await bob.join('room')
+  const { raw: first, welcome } = await login(h, port, 'guest')
+  await first.join('room')
+  const earlier = await ackId(first, 'room', 'from the first guest', 'k-1')
+  first.destroy()
+  await waitUntil(() => server.stats().users === 1, 'the server to see the first guest gone')
+
+  // The first guest's token under another name is that name's own session: its keys are not the guest's.
+  const { raw: other } = await login(h, port, 'other', welcome.session)
+  await other.join('room')
+  assert.notEqual(await ackId(other, 'room', 'from other', 'k-1'), earlier)
+
+  // Same name, same key, no token: another person (a client counting its keys from 1, say).
+  const { raw: later } = await login(h, port, 'guest')
+  await later.join('room')
+  const reply = await send(later, 'room', 'from the later guest', 'k-1')
+  assert.equal(reply.type, 'ack', JSON.stringify(reply))
+  assert.notEqual((reply as { id: number }).id, earlier)
+  await later.waitFor(m => m.type === 'msg' && m.text === 'from the later guest', 'the later guest\'s message, delivered')
+  assert.deepEqual((await storedTexts(bob, { room: 'room' })).map(([, , text]) => text), ['from the first guest', 'from other', 'from the later guest'])
+})
+
+test('idempotency: a send and a dm with the same key are two messages', async t => {
+  const h = new Harness(t)
+  const { port } = await h.serve(createServer({ authMode: 'open' }))
+  const { raw: alice } = await login(h, port, 'alice')
+  const { raw: bob } = await login(h, port, 'bob')
+  await alice.join('room')
+  await bob.join('room')
+  // One after the other, and both in one write (the second while the first is being written).
+  const sent = await ackId(alice, 'room', 'to the room', 'same')
+  const dm = await alice.request({ type: 'dm', to: 'bob', text: 'to bob', key: 'same' })
+  assert.equal(dm.type, 'ack', JSON.stringify(dm))
+  alice.sendRaw(new Uint8Array([
+    ...encode({ type: 'dm', req: 200, to: 'bob', text: 'to bob, twin', key: 'twin' }),
+    ...encode({ type: 'send', req: 201, room: 'room', text: 'to the room, twin', key: 'twin' })
+  ]))
+  for (const re of [200, 201]) assert.equal((await alice.waitFor(m => 're' in m && m.re === re, `the reply to ${re}`)).type, 'ack')
+  assert.deepEqual((await storedTexts(bob, { room: 'room' })).map(([id, , text]) => [id, text]), [[sent, 'to the room'], [sent + 1, 'to the room, twin']])
+  assert.deepEqual((await storedTexts(bob, { with: 'alice' })).map(([, , text]) => text), ['to bob', 'to bob, twin'])
 })
 
 test('idempotency of direct messages: the same key twice is one message, delivered once', async t => {
@@ -112,15 +157,16 @@ test('idempotency survives a restart: after the server restarts on its data dire
   const h = new Harness(t)
   const dir = h.tempDir('chat-idempotency-')
   const first = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
-  const { raw: alice } = await login(h, first.port, 'alice')
+  const { raw: alice, welcome } = await login(h, first.port, 'alice')
   await alice.join('room')
   const id = await ackId(alice, 'room', 'before the restart', 'k-restart')
   await ackId(alice, 'room', 'another', 'k-other')
   alice.destroy()
   await within(first.close(), 'the first server to stop')
 
+  // The guest's session goes on with its token, as the SDK reconnects.
   const second = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
-  const { raw: again } = await login(h, second.port, 'alice')
+  const { raw: again } = await login(h, second.port, 'alice', welcome.session)
   await again.join('room')
   assert.equal(await ackId(again, 'room', 'before the restart', 'k-restart'), id)
   const next = await ackId(again, 'room', 'new', 'k-new')

@@ -15,7 +15,7 @@ function world (t: TestContext): World {
 
 /** A room send as RoomHandler makes it: a retry is answered by the keys, anything else goes through the intake. */
 function send (w: World, from: Client, req: number, text: string, key?: string): void {
-  if (w.keys.answered(from.session, req, key)) return
+  if (w.keys.answered(from.session, req, key, 'send')) return
   w.intake.accept(from.session, req, key, text, { stream: roomStream('general'), room: 'general' })
 }
 
@@ -29,8 +29,8 @@ describe('IdempotencyKeys', () => {
   it('refuses an empty key and one over 128 characters with invalid_message; 1 to 128 characters are fine', async t => {
     const w = world(t)
     const [alice] = await w.roomOf('general', 'alice')
-    assert.equal(w.keys.answered(alice.session, 1, ''), true)
-    assert.equal(w.keys.answered(alice.session, 2, 'k'.repeat(129)), true)
+    assert.equal(w.keys.answered(alice.session, 1, '', 'send'), true)
+    assert.equal(w.keys.answered(alice.session, 2, 'k'.repeat(129), 'send'), true)
     for (const re of [1, 2]) {
       const reply = await alice.peer.reply(re) as ErrorMessage
       assert.equal(reply.type, 'error')
@@ -38,9 +38,9 @@ describe('IdempotencyKeys', () => {
       assert.equal(reply.fatal, undefined)
       assert.match(reply.message, /128/)
     }
-    assert.equal(w.keys.answered(alice.session, 3, 'k'.repeat(128)), false)
-    assert.equal(w.keys.answered(alice.session, 4, 'k'), false)
-    assert.equal(w.keys.answered(alice.session, 5, undefined), false)
+    assert.equal(w.keys.answered(alice.session, 3, 'k'.repeat(128), 'send'), false)
+    assert.equal(w.keys.answered(alice.session, 4, 'k', 'send'), false)
+    assert.equal(w.keys.answered(alice.session, 5, undefined, 'send'), false)
     await barrier(alice)
     assert.deepEqual(alice.peer.messages.filter(m => 're' in m && (m.re as number) >= 3), [], 'a valid new key is not answered here')
   })
@@ -70,7 +70,7 @@ describe('IdempotencyKeys', () => {
     const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
     send(w, alice, 1, 'once', 'key-1')
     const original = await ackOf(alice, 1)
-    assert.equal(w.keys.answered(alice.session, 2, 'key-1'), true)
+    assert.equal(w.keys.answered(alice.session, 2, 'key-1', 'send'), true)
     assert.deepEqual(await ackOf(alice, 2), { type: 'ack', re: 2, id: original.id, ts: original.ts })
     w.engine.flush()
     assert.equal(w.store.appends.length, 1, 'nothing written again')
@@ -93,14 +93,14 @@ describe('IdempotencyKeys', () => {
     const [alice] = await w.roomOf('general', 'alice')
     const d = delivery(alice.session, 1, 'tracked', { room: 'general' }, 1)
     w.keys.track(d, 'key-1')
-    assert.deepEqual(d.idempotency, { userKey: 'alice', key: 'key-1' })
-    assert.equal(w.keys.answered(alice.session, 2, 'key-1'), true, 'pending: held for the commit')
+    assert.deepEqual(d.idempotency, { scope: alice.session.keyScope, key: 'key-1' })
+    assert.equal(w.keys.answered(alice.session, 2, 'key-1', 'send'), true, 'pending: held for the commit')
     assert.deepEqual(d.retries?.map(r => r.req), [2])
     w.keys.settle(d)
-    assert.equal(w.keys.answered(alice.session, 3, 'key-1'), false, 'settled and not in the store: a new send')
+    assert.equal(w.keys.answered(alice.session, 3, 'key-1', 'send'), false, 'settled and not in the store: a new send')
     assert.deepEqual(d.retries?.map(r => r.req), [2])
     w.store.append([d])
-    assert.equal(w.keys.answered(alice.session, 4, 'key-1'), true, 'settled and stored: answered from the store')
+    assert.equal(w.keys.answered(alice.session, 4, 'key-1', 'send'), true, 'settled and stored: answered from the store')
     assert.deepEqual(await ackOf(alice, 4), { type: 'ack', re: 4, id: 1, ts: d.message.ts })
   })
 
@@ -116,7 +116,7 @@ describe('IdempotencyKeys', () => {
     }
     send(w, alice, 3, 'again', 'key-1')
     const ack = await ackOf(alice, 3)
-    assert.equal(w.store.findByKey({ userKey: 'alice', key: 'key-1' })?.id, ack.id)
-    assert.equal(w.store.findByKey({ userKey: 'alice', key: 'key-1' })?.text, 'again')
+    assert.equal(w.store.findByKey({ scope: alice.session.keyScope, key: 'key-1' })?.id, ack.id)
+    assert.equal(w.store.findByKey({ scope: alice.session.keyScope, key: 'key-1' })?.text, 'again')
   })
 })

@@ -147,8 +147,8 @@ describe('MessageIntake', () => {
     const writes = w.store.appends.flat()
     assert.deepEqual(writes.map(write => [write.message.text, write.idempotency]), [
       ['plain', undefined],
-      ['keyed', { userKey: 'alice', key: 'key-1' }]
+      ['keyed', { scope: alice.session.keyScope, key: 'key-1' }]
     ])
-    assert.equal(w.store.findByKey({ userKey: 'alice', key: 'key-1' })?.text, 'keyed')
+    assert.equal(w.store.findByKey({ scope: alice.session.keyScope, key: 'key-1' })?.text, 'keyed')
   })
 })

@@ -258,17 +258,17 @@ for (const subject of subjects) {
       const first = roomMessage(ROOM, 1, 1_000)
       const second = roomMessage(ROOM, 2, 9_000, 'bob')
       store.append([
-        { message: first, idempotency: { userKey: 'alice', key: 'k-1' } },
-        { message: second, idempotency: { userKey: 'bob', key: 'k-1' } },
+        { message: first, idempotency: { scope: 'alice', key: 'k-1' } },
+        { message: second, idempotency: { scope: 'bob', key: 'k-1' } },
         { message: roomMessage(ROOM, 3, 9_500) }
       ])
-      assert.deepEqual(store.findByKey({ userKey: 'alice', key: 'k-1' }), first)
-      assert.deepEqual(store.findByKey({ userKey: 'bob', key: 'k-1' }), second, 'keys are per sender')
-      assert.equal(store.findByKey({ userKey: 'alice', key: 'k-2' }), undefined)
-      assert.equal(store.findByKey({ userKey: 'carol', key: 'k-1' }), undefined)
+      assert.deepEqual(store.findByKey({ scope: 'alice', key: 'k-1' }), first)
+      assert.deepEqual(store.findByKey({ scope: 'bob', key: 'k-1' }), second, 'keys are per scope')
+      assert.equal(store.findByKey({ scope: 'alice', key: 'k-2' }), undefined)
+      assert.equal(store.findByKey({ scope: 'carol', key: 'k-1' }), undefined)
       assert.equal(store.prune({ maxAgeMs: 5_000 }, 10_000), 1)
-      assert.equal(store.findByKey({ userKey: 'alice', key: 'k-1' }), undefined, 'a removed message is not found')
-      assert.deepEqual(store.findByKey({ userKey: 'bob', key: 'k-1' }), second)
+      assert.equal(store.findByKey({ scope: 'alice', key: 'k-1' }), undefined, 'a removed message is not found')
+      assert.deepEqual(store.findByKey({ scope: 'bob', key: 'k-1' }), second)
     })
 
     it('createAccount refuses a user key registered already, keeping the first account', t => {
@@ -308,7 +308,7 @@ describe('SqliteStore: the file', () => {
     const { dir, keep } = tempDir(t)
     const first = keep(new SqliteStore(dir))
     fill(first, ROOM, 30)
-    first.append([{ message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), inboxFor: 'bob', idempotency: { userKey: 'alice', key: 'k' } }])
+    first.append([{ message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), inboxFor: 'bob', idempotency: { scope: 'alice', key: 'k' } }])
     first.createAccount('bob', { name: 'Bob', passwordHash: 'h', createdAt: 5 })
     first.prune({ maxMessagesPerStream: 20 }, Date.now())
     first.close()
@@ -321,7 +321,7 @@ describe('SqliteStore: the file', () => {
     assert.deepEqual(ids(second.readAfter(ROOM, 0, 100)), range(11, 30))
     assert.deepEqual(second.readAfter(ROOM, 10, 1)[0], roomMessage(ROOM, 11))
     assert.deepEqual(second.getAccount('bob'), { name: 'Bob', passwordHash: 'h', createdAt: 5 })
-    assert.deepEqual(second.findByKey({ userKey: 'alice', key: 'k' }), directMessage(ALICE_BOB, 1, 'alice', 'bob'))
+    assert.deepEqual(second.findByKey({ scope: 'alice', key: 'k' }), directMessage(ALICE_BOB, 1, 'alice', 'bob'))
     assert.deepEqual(takeInbox(second, 'bob'), [directMessage(ALICE_BOB, 1, 'alice', 'bob')])
     second.close()
     // What was removed from the inbox stays removed.
@@ -350,9 +350,9 @@ describe('SqliteStore: the file', () => {
       assert.deepEqual(store.readAfter(ROOM, 0, 10), [{ stream: ROOM, id: 1, room: 'general', from: 'alice', text: 'from an old server', ts: 1_000 }])
       assert.equal(store.lastId(ROOM), 1)
       assert.deepEqual(store.getAccount('alice'), { name: 'Alice', passwordHash: 'h', createdAt: 7 })
-      store.append([{ message: roomMessage(ROOM, 2), idempotency: { userKey: 'alice', key: 'k' } }])
+      store.append([{ message: roomMessage(ROOM, 2), idempotency: { scope: 'alice', key: 'k' } }])
       assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1, 2])
-      assert.equal(store.findByKey({ userKey: 'alice', key: 'k' })?.id, 2)
+      assert.equal(store.findByKey({ scope: 'alice', key: 'k' })?.id, 2)
       store.close()
       assert.equal(keep(new SqliteStore(dir)).schemaVersion, MIGRATIONS.length, 'and reopens at the current version')
     }

@@ -215,8 +215,8 @@ export async function barrier (...links: Link[]): Promise<void> {
   }))
 }
 
-/** A session for a connection, as a login makes one (`identity` defaults as for a guest). */
-export function makeSession (connection: Connection, username: string, options: ResolvedServerOptions, who: { registered?: boolean, identity?: string, token?: string } = {}): Session {
+/** A session for a connection, as a login makes one (`identity` and `keyScope` default as for a guest). */
+export function makeSession (connection: Connection, username: string, options: ResolvedServerOptions, who: { registered?: boolean, identity?: string, token?: string, keyScope?: string } = {}): Session {
   const userKey = username.toLowerCase()
   const registered = who.registered ?? false
   return new Session(connection, {
@@ -224,6 +224,7 @@ export function makeSession (connection: Connection, username: string, options: 
     userKey,
     registered,
     identity: who.identity ?? (registered ? userKey : `${userKey}~guest${nextSession}`),
+    keyScope: who.keyScope ?? (registered ? userKey : `${userKey}~lineage${nextSession}`),
     token: who.token ?? `token-${nextSession++}`
   }, options.heartbeatTimeoutMs + options.heartbeatIntervalMs)
 }

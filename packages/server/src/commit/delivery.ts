@@ -17,7 +17,7 @@ export interface Delivery extends MessageWrite {
   room?: string
   /** Direct messages to someone online: handed to them. (Someone offline and registered: `inboxFor`.) */
   target?: Session
-  /** Its idempotency key (`<user key> <key>`), while it is being written. */
+  /** Its idempotency key (`<scope> <key>`), while it is being written. */
   pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Session, req: number }>

@@ -6,32 +6,43 @@ import type { Delivery } from './delivery.js'
 /** Longest idempotency key accepted (a UUID is 36). */
 const MAX_KEY_LENGTH = 128
 
+/** `send` and `dm` keys are apart: the same key in both names two messages. */
+export type KeyedRequest = 'send' | 'dm'
+
+/** Where a key is looked for: the sender's key scope, and `/dm` for direct messages. Never holds a space. */
+function scopeOf (session: Session, kind: KeyedRequest): string {
+  return kind === 'dm' ? `${session.keyScope}/dm` : session.keyScope
+}
+
 /**
  * Exactly-once sends: a send whose key was seen already is acknowledged with
  * the original message's id and timestamp, and not stored or delivered
  * again. A key is found in the store once committed (also after a restart),
  * or among the sends being written right now (the retry is then answered
- * with the same commit).
+ * with the same commit). Keys are the sender's own (`Session.keyScope`: a
+ * registered user's account, a guest's session), apart for sends and dms.
  */
 export class IdempotencyKeys {
-  /** Sends being written, by `<user key> <key>`. */
+  /** Sends being written, by `<scope> <key>`. */
   private readonly pending = new Map<string, Delivery>()
 
   constructor (private readonly store: Store) {}
 
-  /** True if the send was answered here: an invalid key refused, or a retry acknowledged (now or with its commit). */
-  answered (session: Session, req: number, key: string | undefined): boolean {
+  /** True if the request was answered here: an invalid key refused, or a retry acknowledged (now or with its commit). */
+  answered (session: Session, req: number, key: string | undefined, kind: KeyedRequest): boolean {
     if (key === undefined) return false
+    // UTF-16 code units, as PROTOCOL.md says.
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       session.connection.refuse(req, ErrorCodes.INVALID_MESSAGE, `an idempotency key is 1-${MAX_KEY_LENGTH} characters`)
       return true
     }
-    const pending = this.pending.get(`${session.userKey} ${key}`)
+    const scope = scopeOf(session, kind)
+    const pending = this.pending.get(`${scope} ${key}`)
     if (pending !== undefined) {
       (pending.retries ??= []).push({ sender: session, req })
       return true
     }
-    const stored = this.store.findByKey({ userKey: session.userKey, key })
+    const stored = this.store.findByKey({ scope, key })
     if (stored === undefined) return false
     session.connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })
     return true
@@ -39,8 +50,9 @@ export class IdempotencyKeys {
 
   /** The delivery carries this key: stored with it, and pending until its commit settles. */
   track (delivery: Delivery, key: string): void {
-    delivery.idempotency = { userKey: delivery.sender.userKey, key }
-    delivery.pendingKey = `${delivery.sender.userKey} ${key}`
+    const scope = scopeOf(delivery.sender, delivery.room === undefined ? 'dm' : 'send')
+    delivery.idempotency = { scope, key }
+    delivery.pendingKey = `${scope} ${key}`
     this.pending.set(delivery.pendingKey, delivery)
   }
 

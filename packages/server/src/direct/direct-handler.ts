@@ -29,7 +29,7 @@ export class DirectHandler {
       session.connection.refuse(message.req, ErrorCodes.INVALID_NAME, `${JSON.stringify(message.to.slice(0, 40))} is not a valid username`)
       return
     }
-    if (this.keys.answered(session, message.req, message.key)) return
+    if (this.keys.answered(session, message.req, message.key, 'dm')) return
     const targetKey = message.to.toLowerCase()
     return andThen(this.engine.findUser(targetKey), online => {
       // Someone still receiving their offline inbox gets new messages through it, in order.

@@ -49,7 +49,7 @@ export class RoomHandler {
       session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
-    if (this.keys.answered(session, message.req, message.key)) return
+    if (this.keys.answered(session, message.req, message.key, 'send')) return
     this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room })
   }
 

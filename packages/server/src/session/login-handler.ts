@@ -11,6 +11,7 @@ import { LoginThrottle } from './login-throttle.js'
 import { logout } from './logout.js'
 import { hashPassword, verifyPassword } from './password-hasher.js'
 import { Session } from './session.js'
+import { lineageOf, newLineage, newSessionToken } from './session-token.js'
 
 const MIN_PASSWORD_LENGTH = 8
 const MAX_PASSWORD_LENGTH = 1024
@@ -131,13 +132,17 @@ export class LoginHandler {
     if (connection.closing) return
     const key = name.toLowerCase()
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options
+    // The token presented carries the session's lineage on, whether or not its connection is still here.
+    const lineage = lineageOf(hello.resume) ?? newLineage()
+    const token = newSessionToken(lineage)
     const create = (replacing: OnlineUser | undefined): Session => new Session(connection, {
       username: name,
       userKey: key,
       registered,
       // A guest that resumes keeps its session's identity, so its direct conversations carry on.
       identity: registered ? key : (replacing?.identity ?? `${key}~${randomBytes(6).toString('base64url')}`),
-      token: randomBytes(16).toString('base64url')
+      token,
+      keyScope: registered ? key : `${key}~${lineage}`
     }, heartbeatTimeoutMs + heartbeatIntervalMs)
     // Someone may have taken the name while the password was being checked.
     return andThen(this.engine.claimName(key, hello.resume, create), claim => {

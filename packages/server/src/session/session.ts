@@ -17,6 +17,12 @@ export interface SessionIdentity {
   identity: string
   /** Token a reconnecting client presents (`hello.resume`) to take this session over. */
   token: string
+  /**
+   * Whose idempotency keys these are: a registered user's are the account's
+   * (its user key); a guest's are its session's, carried across reconnects
+   * and restarts by the token (`session-token.ts`), never a later guest's.
+   */
+  keyScope: string
 }
 
 /**
@@ -30,6 +36,7 @@ export class Session implements OnlineUser {
   readonly registered: boolean
   readonly identity: string
   readonly token: string
+  readonly keyScope: string
   /** Rooms this session is a member of. */
   readonly rooms = new Set<string>()
   /** Its offline inbox is being delivered: new direct messages join the inbox, to keep their order. */
@@ -45,6 +52,7 @@ export class Session implements OnlineUser {
     this.registered = who.registered
     this.identity = who.identity
     this.token = who.token
+    this.keyScope = who.keyScope
   }
 
   /** False once its connection is ending: nothing more should be routed to it. */

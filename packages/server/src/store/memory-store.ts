@@ -29,7 +29,7 @@ export class MemoryStore implements Store {
 
   append (writes: readonly MessageWrite[]): void {
     for (const { message, inboxFor, idempotency } of writes) {
-      if (idempotency !== undefined) this.byKey.set(`${idempotency.userKey} ${idempotency.key}`, message)
+      if (idempotency !== undefined) this.byKey.set(`${idempotency.scope} ${idempotency.key}`, message)
       let stream = this.streams.get(message.stream)
       if (stream === undefined) {
         stream = { messages: [], lastId: 0, floor: 0 }
@@ -57,8 +57,9 @@ export class MemoryStore implements Store {
     return messages.slice(Math.max(0, end - limit), end)
   }
 
-  findByKey ({ userKey, key }: IdempotencyKey): StoredMessage | undefined {
-    const message = this.byKey.get(`${userKey} ${key}`)
+  findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
+    // A scope has no space: the first one ends it.
+    const message = this.byKey.get(`${scope} ${key}`)
     // Like the SQLite store: a message removed by retention is not found.
     return message !== undefined && message.id > this.floor(message.stream) ? message : undefined
   }

@@ -128,7 +128,7 @@ export class SqliteStore implements Store {
     this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
       const lastIds = new Map<StreamKey, number>()
       for (const { message: m, inboxFor, idempotency } of writes) {
-        this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency?.userKey ?? null, idempotency?.key ?? null)
+        this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency?.scope ?? null, idempotency?.key ?? null)
         if (inboxFor !== undefined) this.statements.insertInbox.run(inboxFor, m.stream, m.id)
         lastIds.set(m.stream, m.id)
       }
@@ -164,8 +164,9 @@ export class SqliteStore implements Store {
     return (rows as MessageRow[]).map(toMessage)
   }
 
-  findByKey ({ userKey, key }: IdempotencyKey): StoredMessage | undefined {
-    const row = this.statements.findByKey.get(userKey, key) as MessageRow | undefined
+  findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
+    // The column sender_key holds the scope (it was the sender's user key before scopes had kinds and sessions).
+    const row = this.statements.findByKey.get(scope, key) as MessageRow | undefined
     return row === undefined ? undefined : toMessage(row)
   }
 

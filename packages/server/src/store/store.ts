@@ -29,9 +29,14 @@ export interface InboxEntry {
   message: StoredMessage
 }
 
-/** An idempotency key, as the sender's lower-cased name and the key the client chose. */
+/** An idempotency key: whose keys it is among, and the key the client chose. */
 export interface IdempotencyKey {
-  userKey: string
+  /**
+   * The sender's key scope (`Session.keyScope`: a registered user's account,
+   * a guest's session) and the kind of request (`/dm` for direct messages):
+   * the same key in two scopes names two messages.
+   */
+  scope: string
   key: string
 }
 
