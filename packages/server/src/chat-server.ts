@@ -79,7 +79,7 @@ export class ChatServer {
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
       history: new HistoryHandler(opts, this.store, this.engine)
-    })
+    }, opts.logger)
     this.heartbeat = new HeartbeatMonitor(this.connections, opts)
     this.connectionEvents = {
       onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
@@ -152,8 +152,8 @@ export class ChatServer {
       try {
         this.applyRetention()
       } catch (err) {
-        // A failed run (a full disk) is reported; the next one tries again.
-        this.options.logger.warn(`retention failed: ${(err as Error).message}`)
+        // A failed run (a full disk, a damaged page) is reported; the next one tries again.
+        this.options.logger.error(`retention failed: ${(err as Error).message}`)
       }
     }
     run()

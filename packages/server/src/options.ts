@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
 import type { EngineFactory } from './engine/engine.js'
-import type { Logger } from './logger.js'
+import { fullLogger } from './logger.js'
+import type { FullLogger, Logger } from './logger.js'
 import type { Durability } from './store/sqlite-store.js'
 import type { RetentionPolicy, Store } from './store/store.js'
 
@@ -71,7 +72,7 @@ export interface ResolvedServerOptions {
   retention: RetentionPolicy
   retentionIntervalMs: number
   presenceLimit: number
-  logger: Logger
+  logger: FullLogger
   engine: EngineFactory | undefined
 }
 
@@ -95,7 +96,7 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     retention: options.retention ?? {},
     retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
     presenceLimit: options.presenceLimit ?? 1_000,
-    logger: options.logger ?? silent,
+    logger: fullLogger(options.logger ?? silent),
     engine: options.engine
   }
   for (const name of POSITIVE_INTEGERS) {

@@ -54,7 +54,8 @@ export class FanOut implements NodeDelivery {
   }
 
   failed (batch: Delivery[], error: Error): void {
-    this.options.logger.warn(`storing ${batch.length} message(s) failed: ${error.message}`)
+    // Loud: nothing of this commit was stored or delivered, and its senders are refused.
+    this.options.logger.error(`storing ${batch.length} message(s) failed, refused with storage_error: ${error.message}`)
     for (const d of batch) {
       this.keys.settle(d)
       for (const { sender, req } of [d, ...d.retries ?? []]) {

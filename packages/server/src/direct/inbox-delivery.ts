@@ -56,7 +56,8 @@ export class InboxDelivery {
         return false
       }
     })
-      .catch(err => { this.options.logger.warn(`delivering ${session.username}'s inbox failed: ${String(err)}`) })
+      // What was not handed over stays in the inbox for the next login.
+      .catch(err => { this.options.logger.error(`delivering ${session.username}'s inbox failed: ${String(err)}`) })
       .finally(() => { session.drainingInbox = false })
   }
 }

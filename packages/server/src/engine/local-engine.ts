@@ -4,6 +4,7 @@ import { GroupCommitLog } from '../commit/group-commit-log.js'
 import { memberNames } from '../rooms/room-registry.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
+import { roomStream } from '../store/store.js'
 import type { Store } from '../store/store.js'
 import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RoomJoin } from './engine.js'
 import { IdSequences } from './id-sequences.js'
@@ -68,6 +69,8 @@ export class LocalEngine implements Engine {
   }
 
   join (name: string, session: Session): RoomJoin {
+    // Read first: a store that fails refuses the join before anything changed (nobody told of it).
+    const lastId = this.store.lastId(roomStream(name))
     const { room, added } = this.rooms.join(name, session)
     const size = room.members.size
     // Past the presence limit no one is told of joins and leaves, so a list would go stale at once;
@@ -79,7 +82,7 @@ export class LocalEngine implements Engine {
       size,
       names: quiet ? [] : memberNames(room, this.options.maxListedMembers),
       // Committed messages only: those still being written reach this member when they commit.
-      lastId: this.store.lastId(room.stream)
+      lastId
     }
   }
 

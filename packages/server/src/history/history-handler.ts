@@ -67,7 +67,7 @@ export class HistoryHandler {
     const stream = roomStream(request.room)
     if (!this.checkFloor(session, request, stream, request.after)) return
     this.runReplay(session, request, stream).catch(err => {
-      this.options.logger.warn(`replay of ${request.room} for ${session.username} failed: ${String(err)}`)
+      this.options.logger.error(`replay of ${request.room} for ${session.username} failed, refused with storage_error: ${String(err)}`)
       session.connection.refuse(request.req, ErrorCodes.STORAGE_ERROR, 'the replay failed')
     })
   }

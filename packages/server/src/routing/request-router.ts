@@ -1,6 +1,8 @@
 import { ErrorCodes, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, DecodedBatch } from '@chat/protocol'
 import type { Connection } from '../connection/connection.js'
+import type { FullLogger } from '../logger.js'
+import { isStorageError } from '../store/store-error.js'
 import type { DirectHandler } from '../direct/direct-handler.js'
 import type { HistoryHandler } from '../history/history-handler.js'
 import type { RoomHandler } from '../rooms/room-handler.js'
@@ -18,9 +20,11 @@ export interface RequestHandlers {
  * in order. A handler that must wait (a password check, a shared engine's
  * round trip) returns a promise: the rest of the batch, and the
  * connection's reading, wait for it, so requests are answered in order.
+ * A request whose read or write of the store fails is answered
+ * `storage_error`, and the connection carries on.
  */
 export class RequestRouter {
-  constructor (private readonly handlers: RequestHandlers) {}
+  constructor (private readonly handlers: RequestHandlers, private readonly logger: FullLogger) {}
 
   handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0): Promise<void> | undefined {
     for (let i = start; i < batch.length; i++) {
@@ -30,9 +34,25 @@ export class RequestRouter {
         connection.refuse(item.req, item.code, item.message)
         continue
       }
-      const pending = this.handle(connection, item)
+      const pending = this.handleOrRefuse(connection, item)
       if (pending !== undefined) return pending.then(() => this.handleBatch(connection, batch, i + 1))
     }
+  }
+
+  /** `handle`, with a failure of the store (now or later) made the request's `storage_error`; any other failure goes on up. */
+  private handleOrRefuse (connection: Connection, message: ClientMessage): Promise<void> | undefined {
+    try {
+      return this.handle(connection, message)?.catch(err => { this.storageFailed(connection, message, err) })
+    } catch (err) {
+      this.storageFailed(connection, message, err)
+    }
+  }
+
+  private storageFailed (connection: Connection, message: ClientMessage, err: unknown): void {
+    if (!isStorageError(err)) throw err
+    // Loud: a damaged file or a full disk needs an operator, and every request that touches it fails alike.
+    this.logger.error(`${message.type} from ${connection.name} (${connection.remoteAddress}) refused: ${err.message}`)
+    connection.refuse('req' in message ? message.req : undefined, ErrorCodes.STORAGE_ERROR, 'the server could not read or write its store; try again later')
   }
 
   private handle (connection: Connection, message: ClientMessage): void | Promise<void> {

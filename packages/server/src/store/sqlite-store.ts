@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3'
 import { MIGRATIONS } from './sqlite-migrations.js'
+import { storageError } from './store-error.js'
 import type { Account, IdempotencyKey, InboxEntry, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
 
 /**
@@ -58,7 +59,11 @@ function toMessage (row: MessageRow): StoredMessage {
   return message
 }
 
-/** The embedded default store: one SQLite file in WAL mode under the data directory. */
+/**
+ * The embedded default store: one SQLite file in WAL mode under the data
+ * directory. Once open, a read or a write that fails throws a `StoreError`
+ * `storage_error`.
+ */
 export class SqliteStore implements Store {
   readonly path: string
   private readonly db: DatabaseHandle
@@ -141,53 +146,82 @@ export class SqliteStore implements Store {
     return this.db.pragma('user_version', { simple: true }) as number
   }
 
+  // Every read and write below: a failure of SQLite (a damaged page, an I/O error, a full disk) is a
+  // StoreError storage_error, which the server answers as such for the request that needed it.
+
   lastId (stream: StreamKey): number {
-    return (this.statements.lastId.get(stream) as number | undefined) ?? 0
+    try {
+      return (this.statements.lastId.get(stream) as number | undefined) ?? 0
+    } catch (err) { throw storageError('reading a last id', err) }
   }
 
   floor (stream: StreamKey): number {
-    return (this.statements.floor.get(stream) as number | undefined) ?? 0
+    try {
+      return (this.statements.floor.get(stream) as number | undefined) ?? 0
+    } catch (err) { throw storageError('reading a retention floor', err) }
   }
 
   append (writes: readonly MessageWrite[]): void {
-    if (writes.length > 0) this.appendAll(writes)
+    try {
+      if (writes.length > 0) this.appendAll(writes)
+    } catch (err) { throw storageError(`storing ${writes.length} message(s)`, err) }
   }
 
   readAfter (stream: StreamKey, after: number, limit: number): StoredMessage[] {
-    return (this.statements.readAfter.all(stream, after, limit) as MessageRow[]).map(toMessage)
+    try {
+      return (this.statements.readAfter.all(stream, after, limit) as MessageRow[]).map(toMessage)
+    } catch (err) { throw storageError('reading messages', err) }
   }
 
   readBefore (stream: StreamKey, before: number | undefined, limit: number): StoredMessage[] {
-    const rows = before === undefined
-      ? this.statements.readLatest.all(stream, limit)
-      : this.statements.readBefore.all(stream, before, limit)
-    return (rows as MessageRow[]).map(toMessage)
+    try {
+      const rows = before === undefined
+        ? this.statements.readLatest.all(stream, limit)
+        : this.statements.readBefore.all(stream, before, limit)
+      return (rows as MessageRow[]).map(toMessage)
+    } catch (err) { throw storageError('reading messages', err) }
   }
 
   findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
-    // The column sender_key holds the scope (it was the sender's user key before scopes had kinds and sessions).
-    const row = this.statements.findByKey.get(scope, key) as MessageRow | undefined
-    return row === undefined ? undefined : toMessage(row)
+    try {
+      // The column sender_key holds the scope (it was the sender's user key before scopes had kinds and sessions).
+      const row = this.statements.findByKey.get(scope, key) as MessageRow | undefined
+      return row === undefined ? undefined : toMessage(row)
+    } catch (err) { throw storageError('reading an idempotency key', err) }
   }
 
   readInbox (userKey: string, limit: number): InboxEntry[] {
-    return (this.statements.inbox.all(userKey, limit) as Array<MessageRow & { inbox_seq: number }>)
-      .map(row => ({ seq: row.inbox_seq, message: toMessage(row) }))
+    try {
+      return (this.statements.inbox.all(userKey, limit) as Array<MessageRow & { inbox_seq: number }>)
+        .map(row => ({ seq: row.inbox_seq, message: toMessage(row) }))
+    } catch (err) { throw storageError('reading an inbox', err) }
   }
 
   removeInbox (userKey: string, seq: number): void {
-    this.statements.clearInbox.run(userKey, seq)
+    try {
+      this.statements.clearInbox.run(userKey, seq)
+    } catch (err) { throw storageError('clearing an inbox', err) }
   }
 
   getAccount (userKey: string): Account | undefined {
-    return this.statements.getAccount.get(userKey) as Account | undefined
+    try {
+      return this.statements.getAccount.get(userKey) as Account | undefined
+    } catch (err) { throw storageError('reading an account', err) }
   }
 
   createAccount (userKey: string, account: Account): boolean {
-    return this.statements.createAccount.run(userKey, account.name, account.passwordHash, account.createdAt).changes === 1
+    try {
+      return this.statements.createAccount.run(userKey, account.name, account.passwordHash, account.createdAt).changes === 1
+    } catch (err) { throw storageError('creating an account', err) }
   }
 
   prune (policy: RetentionPolicy, now: number): number {
+    try {
+      return this.pruneNow(policy, now)
+    } catch (err) { throw storageError('applying retention', err) }
+  }
+
+  private pruneNow (policy: RetentionPolicy, now: number): number {
     return this.db.transaction(() => {
       let removed = 0
       const removeUpTo = (stream: string, upTo: number): void => {
