@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { runCheckCommand } from './check-command.js'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import { consoleLogger } from './logger.js'
@@ -6,11 +7,13 @@ import { AUTH_MODES } from './options.js'
 import type { ServerOptions } from './options.js'
 
 const USAGE = `Usage: chat-server [options]
+       chat-server check [--data <dir>]   check the database (see chat-server check --help)
 
   --host <addr>                 address to listen on (default 127.0.0.1)
   --port <n>                    port to listen on, 0 for any free one (default 7777)
   --data <dir>                  data directory: the SQLite database chat.db lives here (default ./data)
   --memory                      keep everything in memory instead (gone at exit)
+  --init                        allow a new, empty database where one existed and is gone (default: refuse)
   --auth <mode>                 open | accounts | required (default accounts)
   --durability <mode>           full: fsync every commit | normal: fsync at checkpoints (default full)
   --retention-max-age <time>    remove messages older than this: 90d, 12h, 30m, 45s or ms (default: keep)
@@ -23,6 +26,8 @@ const USAGE = `Usage: chat-server [options]
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
   -h, --help                    show this help`
+
+if (process.argv[2] === 'check') process.exit(runCheckCommand(process.argv.slice(3)))
 
 function usageError (message: string): never {
   console.error(`chat-server: ${message}\n\n${USAGE}`)
@@ -37,6 +42,7 @@ try {
       port: { type: 'string', default: '7777' },
       data: { type: 'string', default: './data' },
       memory: { type: 'boolean' },
+      init: { type: 'boolean' },
       auth: { type: 'string' },
       durability: { type: 'string' },
       'retention-max-age': { type: 'string' },
@@ -87,6 +93,7 @@ function oneOf<T extends string> (flag: string, value: string | undefined, allow
 // Every flag is checked before the store is opened: a typo never touches the data directory.
 const options: ServerOptions = {
   dataDir: values.memory === true ? undefined : values.data,
+  init: values.init,
   authMode: oneOf('auth', values.auth, AUTH_MODES),
   durability: oneOf('durability', values.durability, ['full', 'normal'] as const),
   retention: {

@@ -65,8 +65,7 @@ export class ChatServer {
   constructor (options: ServerOptions = {}) {
     this.options = resolveOptions(options, silentLogger)
     const opts = this.options
-    this.store = opts.store ??
-      (opts.dataDir !== undefined ? new SqliteStore(opts.dataDir, { durability: opts.durability }) : new MemoryStore())
+    this.store = opts.store ?? (opts.dataDir !== undefined ? this.openSqlite(opts.dataDir) : new MemoryStore())
     const rooms = new RoomRegistry()
     const keys = new IdempotencyKeys(this.store)
     const fanOut = new FanOut(opts, rooms, keys)
@@ -92,6 +91,15 @@ export class ChatServer {
       }
     }
     this.tcp = new TcpListener(duplex => { this.accept(duplex) }, err => { opts.logger.warn(`listener: ${err.message}`) })
+  }
+
+  /** The data directory's database, checked (see `SqliteStore`), saying what it found. */
+  private openSqlite (dataDir: string): SqliteStore {
+    const { durability, init, logger } = this.options
+    const store = new SqliteStore(dataDir, { durability, init })
+    if (store.movedAside.length > 0) logger.warn(`--init: a new database in ${dataDir}; moved aside what was left of the old one: ${store.movedAside.join(', ')}`)
+    logger.info(store.checkMs === undefined ? `created ${store.path}` : `${store.path} checked (quick_check) in ${Math.round(store.checkMs)} ms`)
+    return store
   }
 
   /** Starts accepting TCP connections; resolves with the bound address. */

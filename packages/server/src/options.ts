@@ -32,6 +32,13 @@ export interface ServerOptions {
    * without `store`) everything lives in memory and is gone at exit.
    */
   dataDir?: string
+  /**
+   * Allow creating a new, empty database in `dataDir` where one existed and
+   * is gone (its `chat.db` deleted, its `-wal` or marker file left). Without
+   * it the server refuses to start (`store_missing`). Not needed for a new or
+   * empty directory.
+   */
+  init?: boolean
   /** A store of your own instead of `dataDir`. The server closes it on `close()`. */
   store?: Store
   /** `full` (default): each commit is synced to disk before acks. `normal`: synced at checkpoints. */
@@ -66,6 +73,7 @@ export interface ResolvedServerOptions {
   maxQueuedBytes: number
   closeTimeoutMs: number
   dataDir: string | undefined
+  init: boolean
   store: Store | undefined
   durability: Durability
   authMode: AuthMode
@@ -90,6 +98,7 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * 1024 * 1024,
     closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
     dataDir: options.dataDir,
+    init: options.init ?? false,
     store: options.store,
     durability: options.durability ?? 'full',
     authMode: options.authMode ?? 'accounts',

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Harness } from '@chat/testing'
 import { DATABASE_FILE } from '../src/index.js'
+import { damage, databaseWith, PAGE } from './damaged-files.fixture.js'
 
 /** The compiled CLI, next to this compiled test: dist/test/cli.test.js -> dist/src/bin.js. */
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
@@ -85,5 +86,73 @@ describe('chat-server CLI', () => {
     const { code } = await proc.waitExit('the CLI to exit')
     assert.equal(code, 1)
     assert.match(proc.stderr, /heartbeatTimeoutMs must be longer than heartbeatIntervalMs/)
+  })
+
+  it('refuses to start (exit 1, store_missing) where chat.db was deleted after a crash left its -wal; --init starts an empty store', async t => {
+    const h = new Harness(t)
+    const data = h.tempDir('chat-cli-')
+    const first = await h.serverProcess([BIN, '--data', data, '--port', '0', '--auth', 'open'])
+    const client = await h.raw(first.port, 'alice')
+    await client.login('alice')
+    await client.join('general')
+    for (const text of ['one', 'two']) assert.equal((await client.request({ type: 'send', room: 'general', text })).type, 'ack')
+    await first.kill() // a crash: the WAL is not merged
+    assert.ok(existsSync(join(data, `${DATABASE_FILE}-wal`)), 'the crash left chat.db-wal')
+    rmSync(join(data, DATABASE_FILE))
+
+    const refused = h.node([BIN, '--data', data, '--port', '0'])
+    assert.equal((await refused.waitExit()).code, 1, refused.stderr)
+    assert.match(refused.stderr, /chat-server: store_missing: .*chat\.db is missing, but a database existed/)
+    assert.match(refused.stderr, /--init/)
+    assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace')
+    assert.ok(!existsSync(join(data, DATABASE_FILE)), 'no empty database was made')
+
+    const fresh = await h.serverProcess([BIN, '--data', data, '--port', '0', '--auth', 'open', '--init'])
+    assert.match(fresh.stderr, /WARN --init: a new database .*moved aside .*chat\.db-wal/)
+    assert.ok(readdirSync(data).some(name => name.startsWith(`${DATABASE_FILE}-wal.orphaned-`)), 'the old -wal is kept aside')
+    const again = await h.raw(fresh.port, 'alice again')
+    await again.login('alice')
+    await again.join('general')
+    const page = await again.request({ type: 'history', room: 'general' })
+    assert.deepEqual(page.type === 'history_page' && page.messages, [], 'a new, empty store')
+  })
+
+  it('refuses to start (exit 1, store_corrupt) on a damaged chat.db; check lists the problems and exits 1', async t => {
+    const h = new Harness(t)
+    const data = h.tempDir('chat-cli-')
+    databaseWith(data, 300)
+    damage(join(data, DATABASE_FILE), 2 * PAGE, 8 * 1024)
+
+    const refused = h.node([BIN, '--data', data, '--port', '0'])
+    assert.equal((await refused.waitExit()).code, 1, refused.stderr)
+    assert.match(refused.stderr, /chat-server: store_corrupt: .*chat\.db is damaged: .+chat-server check --data/)
+    assert.doesNotMatch(refused.stderr, /listening on/)
+
+    const check = h.node([BIN, 'check', '--data', data])
+    assert.equal((await check.waitExit()).code, 1, check.stdout + check.stderr)
+    assert.match(check.stdout, /chat\.db is damaged: \d+ problem\(s\) found by integrity_check\n {2}\S/)
+  })
+
+  it('check: ok and exit 0 on a sound database; exit 1 on none, or on one a server holds', async t => {
+    const h = new Harness(t)
+    const data = h.tempDir('chat-cli-')
+    databaseWith(data, 10)
+    const ok = h.node([BIN, 'check', '--data', data])
+    assert.equal((await ok.waitExit()).code, 0, ok.stderr)
+    assert.match(ok.stdout, /^ok: .*chat\.db \(integrity_check, \d+ ms\)\n$/)
+
+    const none = h.node([BIN, 'check', '--data', join(data, 'nothing-here')])
+    assert.equal((await none.waitExit()).code, 1)
+    assert.match(none.stderr, /store_missing: there is no .*chat\.db/)
+
+    const server = await h.serverProcess([BIN, '--data', data, '--port', '0'])
+    assert.match(server.stderr, /chat\.db checked \(quick_check\) in \d+ ms/)
+    const busy = h.node([BIN, 'check', '--data', data])
+    assert.equal((await busy.waitExit()).code, 1)
+    assert.match(busy.stderr, /store_in_use: .*in use by a running server/)
+
+    const help = h.node([BIN, 'check', '--help'])
+    assert.equal((await help.waitExit()).code, 0)
+    assert.match(help.stdout, /Usage: chat-server check/)
   })
 })

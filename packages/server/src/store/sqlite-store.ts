@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3'
+import { prepareDataDir, writeMarker } from './data-dir.js'
+import { checkBeforeOpen } from './sqlite-integrity.js'
 import { MIGRATIONS } from './sqlite-migrations.js'
-import { storageError } from './store-error.js'
+import { openDatabase } from './sqlite-open.js'
+import { isSqliteError, storageError, StoreError, StoreErrorCodes } from './store-error.js'
 import type { Account, IdempotencyKey, InboxEntry, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
 
 /**
@@ -15,32 +17,17 @@ export type Durability = 'full' | 'normal'
 
 export interface SqliteStoreOptions {
   durability?: Durability
+  /**
+   * Allow creating a new, empty database where one existed (its file is
+   * gone, its `-wal` or the directory's marker remains). Without it, that
+   * is refused with `store_missing`: ids would restart at 1, accounts would
+   * be gone. A new or empty directory needs no `init`.
+   */
+  init?: boolean
 }
 
 export const DATABASE_FILE = 'chat.db'
-
-/** The code of the error thrown when better-sqlite3's native module is missing or built for another Node. */
-export const SQLITE_BINDING_MISSING = 'sqlite_binding_missing'
-
-/**
- * Opens the database file. pnpm 10 skips dependency build scripts unless
- * allowed, which leaves better-sqlite3 without its native module: that
- * failure says how to fix it instead of listing the paths it tried.
- */
-function openDatabase (path: string): DatabaseHandle {
-  try {
-    // timeout 0: a directory another server holds is refused at once, not after a 5 s wait.
-    return new Database(path, { timeout: 0 })
-  } catch (err) {
-    const { code, message } = err as { code?: string, message?: string }
-    if (code !== 'ERR_DLOPEN_FAILED' && message?.includes('Could not locate the bindings file') !== true) throw err
-    throw Object.assign(new Error(
-      'the SQLite store needs better-sqlite3\'s native module, which is not built for this Node.js. ' +
-      'With pnpm 10, allow its build: `pnpm add @chat/server --allow-build=better-sqlite3` ' +
-      '(or `pnpm approve-builds`, then `pnpm rebuild better-sqlite3`); with npm: `npm rebuild better-sqlite3`. ' +
-      'Or run with --memory.', { cause: err }), { code: SQLITE_BINDING_MISSING })
-  }
-}
+export { SQLITE_BINDING_MISSING } from './sqlite-open.js'
 
 interface MessageRow {
   stream: string
@@ -61,11 +48,17 @@ function toMessage (row: MessageRow): StoredMessage {
 
 /**
  * The embedded default store: one SQLite file in WAL mode under the data
- * directory. Once open, a read or a write that fails throws a `StoreError`
- * `storage_error`.
+ * directory. Opening it refuses a directory whose database went missing
+ * (`store_missing`), a damaged file (`store_corrupt`, from `PRAGMA
+ * quick_check`) and a file another server holds (`store_in_use`). Once open,
+ * a read or a write that fails throws a `StoreError` `storage_error`.
  */
 export class SqliteStore implements Store {
   readonly path: string
+  /** How long the startup check of an existing database took (ms); undefined for a database just created. */
+  readonly checkMs: number | undefined
+  /** Files left from a database that was gone, moved aside by `init`. */
+  readonly movedAside: readonly string[]
   private readonly db: DatabaseHandle
   private readonly statements: {
     insertMessage: Statement
@@ -92,8 +85,10 @@ export class SqliteStore implements Store {
   private readonly appendAll: (writes: readonly MessageWrite[]) => void
 
   constructor (dataDir: string, options: SqliteStoreOptions = {}) {
-    mkdirSync(dataDir, { recursive: true })
+    this.movedAside = prepareDataDir(dataDir, DATABASE_FILE, options.init === true)
     this.path = join(dataDir, DATABASE_FILE)
+    const created = !existsSync(this.path)
+    this.checkMs = created ? undefined : checkBeforeOpen(this.path, dataDir)
     this.db = openDatabase(this.path)
     try {
       this.db.pragma('journal_mode = WAL')
@@ -103,11 +98,12 @@ export class SqliteStore implements Store {
       this.migrate()
     } catch (err) {
       this.db.close()
-      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new Error(`${this.path} is in use by another server`, { cause: err })
+      if (isSqliteError(err) && err.code === 'SQLITE_BUSY') {
+        throw new StoreError(StoreErrorCodes.STORE_IN_USE, `${this.path} is in use by another server`, { cause: err })
       }
       throw err
     }
+    writeMarker(dataDir, created)
     const db = this.db
     this.statements = {
       insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),

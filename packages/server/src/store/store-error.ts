@@ -3,11 +3,18 @@ import { ErrorCodes } from '@chat/protocol'
 /**
  * Stable codes of what can go wrong with the store. `storage_error` is a read
  * or a write that failed while the server runs (the request that needed it
- * is refused with that code, on the wire too).
+ * is refused with that code, on the wire too); the others stop the server
+ * from starting.
  */
 export const StoreErrorCodes = {
   /** A read or a write failed (a damaged file, an I/O error, a full disk). */
-  STORAGE_ERROR: ErrorCodes.STORAGE_ERROR
+  STORAGE_ERROR: ErrorCodes.STORAGE_ERROR,
+  /** The data directory held a database that is gone: starting would begin again from nothing. */
+  STORE_MISSING: 'store_missing',
+  /** The database file is damaged, or is not a database. */
+  STORE_CORRUPT: 'store_corrupt',
+  /** Another server has the database open. */
+  STORE_IN_USE: 'store_in_use'
 } as const
 
 export type StoreErrorCode = typeof StoreErrorCodes[keyof typeof StoreErrorCodes]
