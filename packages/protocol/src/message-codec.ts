@@ -1,7 +1,7 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
-import { readMsg, readMsgAscii, readSend, readSendAscii } from './plain-frames.js'
+import { readDecodedMsg, readDecodedSend, readMsgAscii, readSendAscii } from './plain-frames.js'
 import { validateClientMessage, validateServerMessage } from './validate.js'
 
 // fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
@@ -47,13 +47,13 @@ interface FastPath<T> {
   type: string
   /** Reads the body taken as latin1; answers only when it is all ASCII. */
   ascii: (latin1: string) => T | undefined
-  /** Reads the UTF-8 decoded body. */
+  /** Reads the body decoded from UTF-8 (fatal decoder: never a lone surrogate). */
   plain: (text: string) => T | undefined
   validate: (value: unknown) => T
 }
 
-const CLIENT_PATH: FastPath<ClientMessage> = { type: 'send', ascii: readSendAscii, plain: readSend, validate: validateClientMessage }
-const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAscii, plain: readMsg, validate: validateServerMessage }
+const CLIENT_PATH: FastPath<ClientMessage> = { type: 'send', ascii: readSendAscii, plain: readDecodedSend, validate: validateClientMessage }
+const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAscii, plain: readDecodedMsg, validate: validateServerMessage }
 
 function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, start: number, end: number | undefined): T {
   const bytes = bytesOf(body)

@@ -32,8 +32,17 @@ const ASCII_SEND = sendPattern(ASCII)
  * same (the property tests check this).
  */
 export function readSend (json: string): SendMessage | undefined {
-  // Text decoded from UTF-8 is always well-formed; a string made otherwise may hold a lone surrogate, which the general path refuses.
-  return json.isWellFormed() ? sendOf(PLAIN_SEND.exec(json)) : undefined
+  // A string not decoded from UTF-8 may hold a lone surrogate, which the general path refuses.
+  return json.isWellFormed() ? readDecodedSend(json) : undefined
+}
+
+/**
+ * `readSend` for text that came out of a fatal UTF-8 decoder, and so is
+ * well-formed already (a body with an encoded surrogate is `invalid_utf8`):
+ * the decoding pipeline's form, which skips a scan of the whole text.
+ */
+export function readDecodedSend (utf8Text: string): SendMessage | undefined {
+  return sendOf(PLAIN_SEND.exec(utf8Text))
 }
 
 /**
@@ -66,7 +75,12 @@ const ASCII_MSG = msgPattern(ASCII)
  * the text...), which then takes the general path with the same result.
  */
 export function readMsg (json: string): ChatMessage | undefined {
-  return json.isWellFormed() ? msgOf(PLAIN_MSG.exec(json)) : undefined
+  return json.isWellFormed() ? readDecodedMsg(json) : undefined
+}
+
+/** `readMsg` for text from a fatal UTF-8 decoder (well-formed already), as `readDecodedSend`. */
+export function readDecodedMsg (utf8Text: string): ChatMessage | undefined {
+  return msgOf(PLAIN_MSG.exec(utf8Text))
 }
 
 /** `readMsg` over a body decoded as latin1, answering only for ASCII (see `readSendAscii`). */
