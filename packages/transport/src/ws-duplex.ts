@@ -6,14 +6,20 @@ import type { MessageSocket, MessageSocketListener } from './message-socket.js'
 export interface WsDuplexOptions {
   /** `write` returns false once the socket holds this many unsent bytes. Default 16 KiB, a TCP socket's mark. */
   highWaterMark?: number
+  /**
+   * Longest message sent: a longer write goes out as several messages (the
+   * bytes mean the same, message boundaries mean nothing to the protocol),
+   * so every message is within any receiver's limit. Default 64 KiB.
+   */
+  maxMessageBytes?: number
 }
 
 /** Why a text message is refused, as the close reason says it (at most 123 bytes). */
 const TEXT_REFUSED = 'text messages are not accepted: the protocol travels in binary messages'
 
 /**
- * A WebSocket connection as a `Duplex`: each `write` is one binary message,
- * each binary message that arrives is one chunk (the frames inside are the
+ * A WebSocket connection as a `Duplex`: each `write` is one binary message
+ * (or several, for a write over `maxMessageBytes`), each binary message that arrives is one chunk (the frames inside are the
  * protocol's business: a message may hold several, or part of one). A text
  * message is refused: the connection is closed with 1003.
  *
@@ -34,6 +40,7 @@ const TEXT_REFUSED = 'text messages are not accepted: the protocol travels in bi
 export class WsDuplex extends DuplexBase implements MessageSocketListener {
   readonly closed: Promise<void>
   private readonly highWaterMark: number
+  private readonly maxMessageBytes: number
   private events: DuplexEvents | undefined
   /** Messages that arrived while no one was reading (not attached yet, or paused), in order. */
   private held: Uint8Array[] = []
@@ -56,6 +63,7 @@ export class WsDuplex extends DuplexBase implements MessageSocketListener {
   constructor (private readonly socket: MessageSocket, options: WsDuplexOptions = {}) {
     super()
     this.highWaterMark = options.highWaterMark ?? 16 * 1024
+    this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
     socket.listen(this)
     this.updateReading()
@@ -91,7 +99,10 @@ export class WsDuplex extends DuplexBase implements MessageSocketListener {
   write (chunk: Uint8Array): boolean {
     if (this.writeEnded || !this.socket.sendable) return false
     // An empty message would reach the peer as an empty chunk: a socket sends nothing for an empty write.
-    if (chunk.byteLength > 0) this.socket.send(chunk)
+    // A write longer than a message (a server's commit joined for a room) is cut, as views: no copy.
+    for (let offset = 0; offset < chunk.byteLength; offset += this.maxMessageBytes) {
+      this.socket.send(offset === 0 && chunk.byteLength <= this.maxMessageBytes ? chunk : chunk.subarray(offset, offset + this.maxMessageBytes))
+    }
     if (this.socket.bufferedAmount < this.highWaterMark) return true
     this.wantsDrain = true
     return false

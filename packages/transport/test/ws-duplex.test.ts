@@ -90,7 +90,7 @@ describe('WsDuplex', () => {
     }
   })
 
-  it('each write is one binary message; end() closes with 1000 after what was written', async () => {
+  it('each write is one binary message (a write over 64 KiB is cut into messages of 64 KiB); end() closes with 1000 after what was written', async () => {
     const { client, server, close } = await pair()
     try {
       server.attach(recorder())
@@ -98,12 +98,13 @@ describe('WsDuplex', () => {
       client.on('message', (data: Buffer, binary: boolean) => { messages.push({ length: data.length, binary }) })
       const closing = once(client, 'close') as Promise<[number, Buffer]>
       server.write(new Uint8Array(10))
-      server.write(new Uint8Array(70_000))
+      server.write(new Uint8Array(200_000))
       server.write(new Uint8Array(0)) // nothing is sent for an empty write
       server.end()
       const [code] = await closing
       assert.equal(code, WsCloseCodes.NORMAL)
-      assert.deepEqual(messages, [{ length: 10, binary: true }, { length: 70_000, binary: true }])
+      assert.deepEqual(messages.map(m => m.length), [10, 65_536, 65_536, 65_536, 3392])
+      assert.ok(messages.every(m => m.binary))
     } finally {
       await close()
     }
