@@ -2,6 +2,7 @@ export { ErrorCodes, FATAL_CODES, ProtocolError } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export {
   PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, MAX_LENGTH_PREFIX_BYTES,
+  WEBSOCKET_PATH, maxWebSocketMessageBytes,
   USERNAME_PATTERN, ROOM_PATTERN, isValidUsername, isValidRoomName
 } from './limits.js'
 export type * from './messages.js'

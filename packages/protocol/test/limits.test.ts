@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, isValidRoomName, isValidUsername, MAX_LENGTH_PREFIX_BYTES, PROTOCOL_VERSION
+  DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, isValidRoomName, isValidUsername, MAX_LENGTH_PREFIX_BYTES, PROTOCOL_VERSION,
+  maxWebSocketMessageBytes, WEBSOCKET_PATH
 } from '../src/index.js'
 
 describe('limits', () => {
@@ -10,6 +11,14 @@ describe('limits', () => {
     assert.equal(DEFAULT_MAX_FRAME_BYTES, 64 * 1024)
     assert.equal(DEFAULT_MAX_TEXT_BYTES, 16 * 1024)
     assert.equal(MAX_LENGTH_PREFIX_BYTES, 5)
+    assert.equal(WEBSOCKET_PATH, '/ws')
+  })
+
+  it('a WebSocket message may hold two whole frames, and never less than 64 KiB (§1)', () => {
+    assert.equal(maxWebSocketMessageBytes(), 131_082)
+    assert.equal(maxWebSocketMessageBytes(65_536), 131_082)
+    assert.equal(maxWebSocketMessageBytes(1_000_000), 2_000_010)
+    assert.equal(maxWebSocketMessageBytes(1024), 65_536)
   })
 
   it('usernames: 1-32 of A-Z a-z 0-9 _ . -, not starting with . or -', () => {
