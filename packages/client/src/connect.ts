@@ -3,6 +3,7 @@ import { ChatClient } from './chat-client.js'
 import { ChatError } from './chat-error.js'
 import type { ConnectOptions } from './options.js'
 import { transportFor } from './transports.js'
+import { withDefaultPort } from './default-ports.js'
 import { checkWellFormed } from './well-formed.js'
 
 /**
@@ -10,9 +11,10 @@ import { checkWellFormed } from './well-formed.js'
  *
  * ```ts
  * const client = await connect('tcp://127.0.0.1:7777', { username: 'alice' })
+ * const viaWeb = await connect('wss://chat.example.com:7780/ws', { username: 'bob', tls: { ca } })
  * ```
- * The address's scheme picks the transport (`tcp://`), unless
- * `options.transport` is given. Rejects with a `ChatError`: `connect_failed`
+ * The address's scheme picks the transport (`tcp://`, `tls://`, `ws://`,
+ * `wss://`), unless `options.transport` is given. Rejects with a `ChatError`: `connect_failed`
  * (also for a scheme with no transport), `aborted`, or the server's
  * refusal (`name_taken`, `invalid_name`, `auth_failed`, `weak_password`,
  * `registration_closed`, `unsupported_version`); `invalid_message`, without
@@ -22,9 +24,9 @@ import { checkWellFormed } from './well-formed.js'
 export async function connect (address: string | URL, options: ConnectOptions): Promise<ChatClient> {
   let url: URL
   try {
-    url = typeof address === 'string' ? new URL(address) : address
+    url = typeof address === 'string' ? withDefaultPort(address, new URL(address)) : address
   } catch (err) {
-    throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port)`, { cause: err })
+    throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port, tls://host:port, ws://host:port/ws or wss://host:port/ws)`, { cause: err })
   }
   checkWellFormed({ username: options.username, password: options.password }, 'connect')
   const client = new ChatClient(url, options, options.transport ?? transportFor(url))

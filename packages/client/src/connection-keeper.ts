@@ -151,7 +151,7 @@ export class ConnectionKeeper {
   }
 
   private async openWithin (attempt: number, signal: AbortSignal): Promise<void> {
-    const duplex = await this.transport(this.address, { signal })
+    const duplex = await this.transport(this.address, { signal, tls: this.options.tls, maxFrameBytes: this.options.maxFrameBytes })
     const connection = new ClientConnection(duplex, {
       maxFrameBytes: this.options.maxFrameBytes ?? 64 * 1024,
       maxQueuedBytes: this.options.maxQueuedBytes ?? 8 * 1024 * 1024,

@@ -2,6 +2,23 @@ import type { AbortOptions } from '@chat/transport'
 import type { ReconnectOptions } from './reconnect-policy.js'
 import type { Transport } from './transports.js'
 
+/**
+ * TLS for `tls://` and `wss://` addresses: a subset of Node's `tls.ConnectionOptions`.
+ * Without it, the server's certificate must be signed by a CA the system trusts.
+ */
+export interface TlsOptions {
+  /** The CA certificates to trust instead of the system's (PEM): a private CA, or a self-signed server certificate. */
+  ca?: string | Buffer | Array<string | Buffer>
+  /** A client certificate (PEM), for a server that asks for one. */
+  cert?: string | Buffer | Array<string | Buffer>
+  /** The private key of `cert` (PEM). */
+  key?: string | Buffer | Array<string | Buffer>
+  /** The name the server's certificate must carry (and SNI). Default: the address's host name. */
+  servername?: string
+  /** Default true. False accepts any certificate, which gives up on knowing who the server is: for experiments only. */
+  rejectUnauthorized?: boolean
+}
+
 export interface ConnectOptions extends ReconnectOptions, AbortOptions {
   /** The name to log in with (see the server's name rules). */
   username: string
@@ -33,7 +50,9 @@ export interface ConnectOptions extends ReconnectOptions, AbortOptions {
   offlineTimeoutMs?: number
   /** Calls waiting for an answer (or for a connection) before new ones reject with `outbound_full`. Default 10 000. */
   maxPendingCalls?: number
-  /** How to reach the server, whatever the address's scheme. Default: the transport for the scheme (`tcp://host:port`: TCP). */
+  /** For `tls://` and `wss://`: which certificates to trust (`ca`), the client's own, the expected name. */
+  tls?: TlsOptions
+  /** How to reach the server, whatever the address's scheme. Default: the transport for the scheme (`tcp:`, `tls:`, `ws:`, `wss:`). */
   transport?: Transport
 }
 

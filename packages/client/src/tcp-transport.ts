@@ -1,19 +1,15 @@
 import { connect as netConnect } from 'node:net'
 import { once } from 'node:events'
-import { ErrorCodes } from '@chat/protocol'
 import { tcpDuplex } from '@chat/transport'
-import { ChatError } from './chat-error.js'
+import { abortedError, checkScheme, connectFailed, hostOf, isAborted } from './transport-errors.js'
 import type { Transport } from './transports.js'
+import { DEFAULT_PORT } from './default-ports.js'
 
-export const DEFAULT_PORT = 7777
-
-/** `tcp://host:port` over a plain TCP socket. */
+/** `tcp://host:port` over a plain TCP socket (Node). */
 export const tcpTransport: Transport = async (address, { signal }) => {
-  if (address.protocol !== 'tcp:') {
-    throw new ChatError(ErrorCodes.CONNECT_FAILED, `unsupported address ${address.href}: use tcp://host:port`)
-  }
-  if (isAborted(signal)) throw new ChatError(ErrorCodes.ABORTED, 'connect was aborted', { cause: signal?.reason })
-  const host = address.hostname.replace(/^\[(.*)\]$/, '$1')
+  checkScheme(address, ['tcp:'], 'tcp://host:port')
+  if (isAborted(signal)) throw abortedError(signal)
+  const host = hostOf(address)
   const port = address.port === '' ? DEFAULT_PORT : Number(address.port)
   const socket = netConnect({ host, port, noDelay: true })
   const abort = (): void => { socket.destroy() }
@@ -25,15 +21,10 @@ export const tcpTransport: Transport = async (address, { signal }) => {
     ])
   } catch (err) {
     socket.destroy()
-    if (isAborted(signal)) throw new ChatError(ErrorCodes.ABORTED, 'connect was aborted', { cause: signal?.reason })
-    throw new ChatError(ErrorCodes.CONNECT_FAILED, `could not connect to ${host}:${port}: ${(err as Error).message}`, { cause: err })
+    if (isAborted(signal)) throw abortedError(signal)
+    throw connectFailed(`${host}:${port}`, err)
   } finally {
     signal?.removeEventListener('abort', abort)
   }
   return tcpDuplex(socket)
-}
-
-// A function, so that TypeScript does not assume the signal stays as it was checked.
-function isAborted (signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true
 }

@@ -1,18 +1,26 @@
 import { ErrorCodes } from '@chat/protocol'
 import type { AbortOptions, PullDuplex } from '@chat/transport'
 import { ChatError } from './chat-error.js'
-import { tcpTransport } from './tcp-transport.js'
+import { nodeTransports } from './node-transports.js'
+import type { TlsOptions } from './options.js'
+
+/** What a transport is told besides the address. */
+export interface TransportOptions extends AbortOptions {
+  /** For `tls://` and `wss://`: which certificates to trust, and the client's own. */
+  tls?: TlsOptions
+  /** The client's frame limit (a WebSocket transport sizes its message limit from it). Default 64 KiB. */
+  maxFrameBytes?: number
+}
 
 /** Opens a connection to a server address; resolves once bytes can flow. The client uses the pull form only. */
-export type Transport = (address: URL, options: AbortOptions) => Promise<PullDuplex>
+export type Transport = (address: URL, options: TransportOptions) => Promise<PullDuplex>
 
 /**
- * The transport for each address scheme. One place to add `ws:`, `wss:` and
- * `tls:`: `connect()` picks from here unless the app passes its own `transport`.
+ * The transport for each address scheme: `connect()` picks from here unless
+ * the app passes its own `transport`. The list is the environment's (Node's:
+ * `tcp:`, `tls:`, `ws:`, `wss:`).
  */
-const transports: ReadonlyMap<string, Transport> = new Map([
-  ['tcp:', tcpTransport]
-])
+const transports: ReadonlyMap<string, Transport> = nodeTransports
 
 /** The transport for `address`'s scheme; a scheme with none rejects with `connect_failed`, naming those there are. */
 export function transportFor (address: URL): Transport {
@@ -23,3 +31,6 @@ export function transportFor (address: URL): Transport {
   }
   return transport
 }
+
+/** The transport `connect()` uses by default: the one `address`'s scheme names. For wrapping it (a test's, a proxy's). */
+export const defaultTransport: Transport = async (address, options) => await transportFor(address)(address, options)
