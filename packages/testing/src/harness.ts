@@ -3,7 +3,6 @@ import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo, Server as TcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
 import { duplexPair, tcpDuplex } from '@chat/transport'
 import type { AbortOptions, Duplex } from '@chat/transport'
@@ -13,6 +12,9 @@ import { ObservedDuplex } from './observed-duplex.js'
 import { RawClient } from './raw-client.js'
 import type { RawClientOptions } from './raw-client.js'
 import { sleep, within } from './wait.js'
+import { testCertificate } from './test-certificate.js'
+import { connect, isTls, testTransport } from './test-transport.js'
+import type { TestTransport } from './test-transport.js'
 
 /**
  * What the harness needs of a server, taken structurally (this package
@@ -27,15 +29,22 @@ export interface ServerLike {
 }
 
 export interface ListeningServer extends ServerLike {
-  listen: (options: { host?: string, port?: number }) => Promise<AddressInfo>
+  listen: (options: { host?: string, port?: number, httpPort?: number, tls?: { cert: string, key: string } }) => Promise<AddressInfo>
+  /** The HTTP listener's address (WebSocket clients), if it has one. */
+  httpAddress?: () => AddressInfo | undefined
 }
 
 /** A server listening on loopback for one test. */
 export interface Served<S> {
   server: S
   host: string
+  /** The TCP port (TLS with the `tls` and `wss` transports: raw protocol clients need `transport: 'tcp'`). */
   port: number
-  /** `tcp://<host>:<port>` */
+  /** The HTTP (HTTPS) port, for WebSocket clients at /ws, if the server has one. */
+  httpPort: number | undefined
+  /** What `url` connects over. */
+  transport: TestTransport
+  /** The SDK's address of the server over `transport`: `tcp://<host>:<port>`, `ws://<host>:<httpPort>/ws`, `tls://...`, `wss://...`. */
   url: string
   /** Graceful stop (also done after the test); safe to call more than once. */
   close: () => Promise<void>
@@ -48,14 +57,28 @@ export interface ServeOptions {
    * Accept TCP connections with a listener of the harness (with the
    * server's own settings: half-open allowed, no delay) instead of
    * `server.listen()`, and observe each server-side duplex:
-   * `RawClient`s from `h.raw(port)` then have `serverSide`.
+   * `RawClient`s from `h.raw(port)` then have `serverSide`. TCP only.
    */
   observed?: boolean
+  /**
+   * What `url` connects over. Default: `CHAT_TEST_TRANSPORT` (`tcp` when
+   * unset). `tls` and `wss` make the server listen with the test
+   * certificate. A test that talks raw TCP to `port` says `'tcp'`.
+   */
+  transport?: TestTransport
 }
 
 export interface HarnessOptions {
   /** How long each cleanup step may take before it is reported as failed (default 15 s). */
   cleanupMs?: number
+}
+
+/** The SDK's address of a server listening on `port` (TCP or TLS) and `httpPort` (HTTP or HTTPS), over `transport`. */
+export function urlOf (transport: TestTransport, host: string, port: number, httpPort: number | undefined): string {
+  const hostPart = host.includes(':') ? `[${host}]` : host
+  if (transport === 'tcp' || transport === 'tls') return `${transport}://${hostPart}:${port}`
+  if (httpPort === undefined) throw new Error(`the server has no HTTP listener for ${transport}://`)
+  return `${transport}://${hostPart}:${httpPort}/ws`
 }
 
 /** How long `close()` of a server waits for its clients, after the test, before cutting them off. */
@@ -129,17 +152,26 @@ export class Harness {
     return server
   }
 
-  /** Listens on a free loopback port (`server.listen()`, or the harness's own listener if `observed`); closed after the test. */
+  /**
+   * Listens on free loopback ports (`server.listen()`: TCP, and HTTP for
+   * WebSockets; or the harness's own TCP listener if `observed`); closed
+   * after the test. `url` is the server's address over the test's transport.
+   */
   async serve<S extends ListeningServer> (server: S, options: ServeOptions = {}): Promise<Served<S>> {
     const host = options.host ?? '127.0.0.1'
+    const transport = options.observed === true ? 'tcp' : options.transport ?? testTransport()
     let port: number
+    let httpPort: number | undefined
     if (options.observed === true) {
       port = await this.listenObserved(server, host)
     } else {
       this.own(server)
-      port = (await within(server.listen({ host, port: 0 }), 'the server to listen')).port
+      const tls = isTls(transport) ? testCertificate() : undefined
+      port = (await within(server.listen({ host, port: 0, httpPort: 0, tls }), 'the server to listen')).port
+      httpPort = server.httpAddress?.()?.port
     }
-    return { server, host, port, url: `tcp://${host}:${port}`, close: async () => { await server.close() } }
+    const url = urlOf(transport, host, port, httpPort)
+    return { server, host, port, httpPort, transport, url, close: async () => { await server.close() } }
   }
 
   /**
@@ -197,7 +229,8 @@ export class Harness {
   /**
    * A logged-in SDK client, closed after the test. It does not reconnect
    * unless asked to: most tests are about one connection and what ends it;
-   * reconnection tests opt in with `reconnect: true`.
+   * reconnection tests opt in with `reconnect: true`. It trusts the test
+   * certificate (`tls://`, `wss://`).
    */
   async client (url: string, username: string, options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient> {
     const client = await within(connect(url, { reconnect: false, ...options, username }), `${username} to connect`)

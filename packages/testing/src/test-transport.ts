@@ -1,0 +1,38 @@
+import { connect as sdkConnect } from '@chat/client'
+import type { ChatClient, ConnectOptions } from '@chat/client'
+import { testCertificate } from './test-certificate.js'
+
+/** What carries the SDK's connections in an end-to-end test. */
+export type TestTransport = 'tcp' | 'ws' | 'tls' | 'wss'
+export const TEST_TRANSPORTS: readonly TestTransport[] = ['tcp', 'ws', 'tls', 'wss']
+
+/**
+ * The transport the end-to-end tests run over: `CHAT_TEST_TRANSPORT`
+ * (`tcp`, `ws`, `tls` or `wss`), `tcp` when unset. `pnpm test` runs the
+ * SDK-level files once per transport.
+ */
+export function testTransport (): TestTransport {
+  const value = process.env.CHAT_TEST_TRANSPORT ?? 'tcp'
+  if (!(TEST_TRANSPORTS as readonly string[]).includes(value)) {
+    throw new Error(`CHAT_TEST_TRANSPORT must be one of ${TEST_TRANSPORTS.join(', ')}, got "${value}"`)
+  }
+  return value as TestTransport
+}
+
+/** Whether this transport is encrypted (the server needs the test certificate, the client trusts it). */
+export function isTls (transport: TestTransport): boolean {
+  return transport === 'tls' || transport === 'wss'
+}
+
+/** `options` plus trust in the test certificate when `url` is `tls://` or `wss://` (and no `tls` was given). */
+export function withTestTls<T extends { tls?: ConnectOptions['tls'] }> (url: string | URL, options: T): T {
+  // Not a URL: the SDK's connect refuses it itself.
+  const scheme = URL.canParse(String(url)) ? new URL(url).protocol : undefined
+  if ((scheme !== 'tls:' && scheme !== 'wss:') || options.tls !== undefined) return options
+  return { ...options, tls: { ca: testCertificate().cert } }
+}
+
+/** The SDK's `connect`, trusting the test certificate for `tls://` and `wss://` addresses, as an app given its CA would. */
+export async function connect (url: string | URL, options: ConnectOptions): Promise<ChatClient> {
+  return await sdkConnect(url, withTestTls(url, options))
+}
