@@ -160,7 +160,7 @@ test('a second chat-server on a data directory in use exits with a clear error',
   const h = new Harness(t)
   const dir = h.tempDir('chat-durability-')
   const first = await startCliServer(h, dir)
-  const second = h.node([SERVER_BIN, '--port', '0', '--data', dir, '--auth', 'open'])
+  const second = h.node([SERVER_BIN, '--port', '0', '--no-http', '--data', dir, '--auth', 'open'])
   // SQLite's busy timeout runs first: allow for it.
   const exit = await second.waitExit('the second server to give up', 30_000)
   assert.deepEqual(exit, { code: 1, signal: null })

@@ -10,6 +10,6 @@ export const SERVER_BIN = fileURLToPath(new URL('../../../packages/server/dist/s
  * or on `port` (a restart where a killed server was).
  */
 export async function startCliServer (h: Harness, dataDir: string, options: { port?: number, args?: string[] } = {}): Promise<ServerProcess> {
-  const args = [SERVER_BIN, '--port', String(options.port ?? 0), '--data', dataDir, '--auth', 'open', ...options.args ?? []]
+  const args = [SERVER_BIN, '--port', String(options.port ?? 0), '--no-http', '--data', dataDir, '--auth', 'open', ...options.args ?? []]
   return await h.serverProcess(args, { port: options.port })
 }

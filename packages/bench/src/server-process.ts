@@ -26,7 +26,7 @@ function serverNodeArgs (): string[] {
 }
 
 export async function startServerProcess (args: string[]): Promise<ServerProcess> {
-  const proc = startProcess('chat-server', process.execPath, [...serverNodeArgs(), SERVER_BIN, '--port', '0', ...args])
+  const proc = startProcess('chat-server', process.execPath, [...serverNodeArgs(), SERVER_BIN, '--port', '0', '--no-http', ...args])
   try {
     const match = await waitForOutput(proc, /listening on ([\d.]+):(\d+)/, 30_000)
     return { ...proc, url: `tcp://${match[1]}:${match[2]}`, port: Number(match[2]) }

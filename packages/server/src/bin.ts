@@ -4,13 +4,25 @@ import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import { consoleLogger } from './logger.js'
 import { AUTH_MODES } from './options.js'
+import { OriginPolicy } from './transport/origin-policy.js'
 import type { ServerOptions } from './options.js'
+import { readTlsFiles, TlsFileError } from './transport/tls-credentials.js'
+import type { TlsCredentials } from './transport/tls-credentials.js'
 
 const USAGE = `Usage: chat-server [options]
        chat-server check [--data <dir>]   check the database (see chat-server check --help)
 
   --host <addr>                 address to listen on (default 127.0.0.1)
-  --port <n>                    port to listen on, 0 for any free one (default 7777)
+  --port <n>                    TCP (or TLS) port to listen on, 0 for any free one (default 7777)
+  --http-port <n>               HTTP (or HTTPS) port for WebSocket clients at /ws, 0 for any free one (default 7780)
+  --no-http                     no HTTP listener (TCP only)
+  --tls-cert <file>             PEM certificate (chain): TLS on --port, HTTPS/WSS on --http-port (with --tls-key;
+                                SIGHUP reloads both files)
+  --tls-key <file>              PEM private key of --tls-cert
+  --allowed-origins <list>      browser origins allowed to open a WebSocket besides the server's own,
+                                comma-separated (https://chat.example.com,...), or * for any (default none)
+  --ws-compression              offer permessage-deflate to WebSocket clients (default off)
+  --handshake-timeout-ms <n>    close a connection whose TLS handshake or HTTP request takes longer (default 10000)
   --data <dir>                  data directory: the SQLite database chat.db lives here (default ./data)
   --memory                      keep everything in memory instead (gone at exit)
   --init                        allow a new, empty database where one existed and is gone (default: refuse)
@@ -40,6 +52,13 @@ try {
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '7777' },
+      'http-port': { type: 'string', default: '7780' },
+      'no-http': { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'ws-compression': { type: 'boolean' },
+      'handshake-timeout-ms': { type: 'string' },
       data: { type: 'string', default: './data' },
       memory: { type: 'boolean' },
       init: { type: 'boolean' },
@@ -71,7 +90,7 @@ function integer (flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (!Number.isSafeInteger(n) || n < 0) usageError(`--${flag} needs a whole number, got "${value}"`)
-  if (flag === 'port' && n > 65535) usageError(`--port must be at most 65535, got ${n}`)
+  if ((flag === 'port' || flag === 'http-port') && n > 65535) usageError(`--${flag} must be at most 65535, got ${n}`)
   return n
 }
 
@@ -90,7 +109,37 @@ function oneOf<T extends string> (flag: string, value: string | undefined, allow
   return value as T
 }
 
-// Every flag is checked before the store is opened: a typo never touches the data directory.
+function origins (value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const list = value.split(',').map(origin => origin.trim()).filter(origin => origin !== '')
+  try {
+    void new OriginPolicy(list)
+  } catch (err) {
+    usageError(`--allowed-origins: ${(err as Error).message}`)
+  }
+  return list
+}
+
+function tlsFiles (): { cert: string, key: string } | undefined {
+  const cert = values['tls-cert']
+  const key = values['tls-key']
+  if (cert === undefined && key === undefined) return undefined
+  if (cert === undefined || key === undefined) usageError('--tls-cert and --tls-key go together')
+  return { cert, key }
+}
+
+function readTls (files: { cert: string, key: string }): TlsCredentials {
+  try {
+    return readTlsFiles(files.cert, files.key)
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err
+    console.error(`chat-server: ${err.message}`)
+    process.exit(2)
+  }
+}
+
+// Every flag (and the TLS files) is checked before the store is opened: a typo never touches the data directory.
+const tls = tlsFiles()
 const options: ServerOptions = {
   dataDir: values.memory === true ? undefined : values.data,
   init: values.init,
@@ -107,9 +156,17 @@ const options: ServerOptions = {
   maxQueuedBytes: integer('max-queued-bytes', values['max-queued-bytes']),
   closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
   presenceLimit: integer('presence-limit', values['presence-limit']),
+  allowedOrigins: origins(values['allowed-origins']),
+  wsCompression: values['ws-compression'],
+  handshakeTimeoutMs: integer('handshake-timeout-ms', values['handshake-timeout-ms']),
   logger: consoleLogger
 }
-const listenOn = { host: values.host, port: integer('port', values.port) }
+const listenOn = {
+  host: values.host,
+  tls: tls === undefined ? undefined : readTls(tls),
+  port: integer('port', values.port),
+  httpPort: values['no-http'] === true ? undefined : integer('http-port', values['http-port'])
+}
 
 let server
 try {
@@ -121,6 +178,20 @@ try {
   console.error(`chat-server: ${typeof code === 'string' && /^[a-z_]+$/.test(code) ? `${code}: ` : ''}${message}`)
   process.exit(1)
 }
+
+// A renewed certificate: new connections get it, open ones keep theirs. A bad one changes nothing.
+process.on('SIGHUP', () => {
+  if (tls === undefined) {
+    consoleLogger.info('SIGHUP received: no TLS certificate to reload')
+    return
+  }
+  try {
+    server.setSecureContext(readTlsFiles(tls.cert, tls.key))
+    consoleLogger.info(`TLS certificate reloaded from ${tls.cert}`)
+  } catch (err) {
+    consoleLogger.warn(`TLS certificate reload failed, keeping the current one: ${(err as Error).message}`)
+  }
+})
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { ErrorCodes } from '@chat/protocol'
+import { ErrorCodes, WEBSOCKET_PATH } from '@chat/protocol'
 import type { AbortOptions, Duplex } from '@chat/transport'
 import { FanOut } from './commit/fan-out.js'
 import { IdempotencyKeys } from './commit/idempotency-keys.js'
@@ -23,10 +23,17 @@ import { logout } from './session/logout.js'
 import { MemoryStore } from './store/memory-store.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import type { Store } from './store/store.js'
+import { HttpListener } from './transport/http-listener.js'
+import { OriginPolicy } from './transport/origin-policy.js'
 import { TcpListener } from './transport/tcp-listener.js'
 import type { ListenOptions } from './transport/tcp-listener.js'
+import { checkTlsCredentials } from './transport/tls-credentials.js'
+import type { TlsCredentials } from './transport/tls-credentials.js'
+import { TransportCounters } from './transport/transport-stats.js'
+import type { TransportStats } from './transport/transport-stats.js'
+import { WsEndpoint } from './transport/ws-endpoint.js'
 
-export type { ListenOptions }
+export type { ListenOptions, TlsCredentials, TransportStats }
 
 export interface ServerStats {
   /** Open connections, logged in or not. */
@@ -39,8 +46,9 @@ export interface ServerStats {
 
 /**
  * The reference chat server. Create it with `createServer`; `listen()` opens
- * its TCP listener, and any other transport hands its connections to
- * `accept()`. This class wires the parts together: connections → router →
+ * its TCP (or TLS) listener and its HTTP (or HTTPS) one for WebSockets, each
+ * handing its connections to `accept()` as a `Duplex`, as any other
+ * transport may. This class wires the parts together: connections → router →
  * handlers (login, rooms, direct messages, history) → engine (names, rooms,
  * ids, commit) → fan-out → connections' queues.
  */
@@ -56,7 +64,11 @@ export class ChatServer {
   private readonly engine: Engine
   private readonly router: RequestRouter
   private readonly heartbeat: HeartbeatMonitor
-  private readonly tcp: TcpListener
+  /** TCP or TLS; made by `listen()`. */
+  private tcp: TcpListener | undefined
+  /** HTTP (or HTTPS): the WebSocket endpoint at /ws; made by `listen()` when given an `httpPort`. */
+  private http: HttpListener | undefined
+  private readonly transportCounters = new TransportCounters()
   private retentionTimer: NodeJS.Timeout | undefined
   private started = false
   private closing: Promise<void> | undefined
@@ -90,7 +102,6 @@ export class ChatServer {
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
-    this.tcp = new TcpListener(duplex => { this.accept(duplex) }, err => { opts.logger.warn(`listener: ${err.message}`) })
   }
 
   /** The data directory's database, checked (see `SqliteStore`), saying what it found. */
@@ -102,17 +113,75 @@ export class ChatServer {
     return store
   }
 
-  /** Starts accepting TCP connections; resolves with the bound address. */
+  /**
+   * Starts accepting TCP (or, with `tls`, TLS) connections, and with
+   * `httpPort` WebSocket ones over HTTP (or HTTPS) too; resolves with the TCP
+   * address (the HTTP one is `httpAddress()`). If either can't listen,
+   * neither does. Call it once.
+   */
   async listen (options: ListenOptions = {}): Promise<AddressInfo> {
-    const address = await this.tcp.listen(options)
-    this.start()
-    this.options.logger.info(`listening on ${address.address}:${address.port}`)
-    return address
+    if (this.tcp !== undefined) throw new Error('the server listens already')
+    const opts = this.options
+    if (options.tls !== undefined) checkTlsCredentials(options.tls)
+    const accept = (duplex: Duplex): void => { this.accept(duplex) }
+    const listenerError = (err: Error): void => { opts.logger.warn(`listener: ${err.message}`) }
+    const counters = this.transportCounters
+    const transport = { tls: options.tls, handshakeTimeoutMs: opts.handshakeTimeoutMs, counters }
+    const host = options.host ?? '127.0.0.1'
+    const tcp = this.tcp = new TcpListener(accept, listenerError, transport)
+    let http: HttpListener | undefined
+    try {
+      const address = await tcp.listen({ host, port: options.port ?? 7777, signal: options.signal })
+      if (options.httpPort !== undefined) {
+        const websocket = new WsEndpoint(accept, {
+          maxFrameBytes: opts.maxFrameBytes,
+          compression: opts.wsCompression,
+          origins: new OriginPolicy(opts.allowedOrigins),
+          secure: options.tls !== undefined,
+          counters
+        })
+        http = this.http = new HttpListener(new Map([[WEBSOCKET_PATH, websocket]]), transport, listenerError)
+        await http.listen({ host, port: options.httpPort, signal: options.signal })
+      }
+      this.start()
+      opts.logger.info(`listening on ${address.address}:${address.port}${tcp.secure ? ' (tls)' : ''}`)
+      const httpAddress = http?.address()
+      if (httpAddress !== undefined) opts.logger.info(`${http!.secure ? 'https' : 'http'} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
+      return address
+    } catch (err) {
+      // Nothing is left listening, and listen() may be called again.
+      await tcp.close()
+      this.tcp = undefined
+      this.http = undefined
+      throw err
+    }
   }
 
-  /** The TCP listener's address, once listening. */
+  /** The TCP (or TLS) listener's address, once listening. */
   address (): AddressInfo | undefined {
-    return this.tcp.address()
+    return this.tcp?.address()
+  }
+
+  /** The HTTP (or HTTPS) listener's address, once listening. */
+  httpAddress (): AddressInfo | undefined {
+    return this.http?.address()
+  }
+
+  /**
+   * Replaces the TLS certificate and key (a renewal): new connections get
+   * them, open ones are not disturbed. Throws, changing nothing, if they
+   * can't be used, or if the server does not listen with `tls`.
+   */
+  setSecureContext (credentials: TlsCredentials): void {
+    if (this.tcp?.secure !== true) throw new Error('the server does not listen with tls: there is no certificate to replace')
+    checkTlsCredentials(credentials)
+    this.tcp.setSecureContext(credentials)
+    this.http?.setSecureContext(credentials)
+  }
+
+  /** What the listeners refused so far (bad origins, bad upgrades, text or oversized WebSocket messages, handshake timeouts, TLS errors). */
+  transportStats (): TransportStats {
+    return this.transportCounters.snapshot()
   }
 
   /**
@@ -193,7 +262,7 @@ export class ChatServer {
 
   private async shutdown (): Promise<void> {
     this.options.logger.info(`shutting down, ${this.connections.size} connection(s) open`)
-    const stopped = this.tcp.close()
+    const stopped = Promise.all([this.tcp?.close(), this.http?.close()])
     this.heartbeat.stop()
     clearInterval(this.retentionTimer)
     // What was accepted is committed and delivered before the goodbyes.

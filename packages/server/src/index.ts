@@ -1,5 +1,6 @@
 export { ChatServer, createServer } from './chat-server.js'
-export type { ListenOptions, ServerStats } from './chat-server.js'
+export type { ListenOptions, ServerStats, TlsCredentials, TransportStats } from './chat-server.js'
+export { readTlsFiles, TlsFileError } from './transport/tls-credentials.js'
 export type { ServerOptions, AuthMode } from './options.js'
 export type { Logger } from './logger.js'
 export { consoleLogger, silentLogger } from './logger.js'

@@ -4,6 +4,7 @@ import { fullLogger } from './logger.js'
 import type { FullLogger, Logger } from './logger.js'
 import type { Durability } from './store/sqlite-store.js'
 import type { RetentionPolicy, Store } from './store/store.js'
+import { OriginPolicy } from './transport/origin-policy.js'
 
 /**
  * `open`: anyone may take any free name; no accounts. `accounts`: registered
@@ -55,6 +56,19 @@ export interface ServerOptions {
    * cost N² frames. Default 1 000.
    */
   presenceLimit?: number
+  /**
+   * Browser origins allowed to open a WebSocket, besides the server's own (and requests
+   * without an `Origin`): exact origins such as `https://chat.example.com`, or `'*'` for any.
+   * Others get HTTP 403. Default: none.
+   */
+  allowedOrigins?: readonly string[]
+  /** Offer permessage-deflate to WebSocket clients. Default false (CPU and memory per connection). */
+  wsCompression?: boolean
+  /**
+   * How long a connection may take over its TLS handshake, or over its HTTP request
+   * (a WebSocket upgrade), before it is closed (ms). Default 10 000.
+   */
+  handshakeTimeoutMs?: number
   /** Where the server reports what it does. Default: silent. */
   logger?: Logger
   /**
@@ -80,13 +94,16 @@ export interface ResolvedServerOptions {
   retention: RetentionPolicy
   retentionIntervalMs: number
   presenceLimit: number
+  allowedOrigins: readonly string[]
+  wsCompression: boolean
+  handshakeTimeoutMs: number
   logger: FullLogger
   engine: EngineFactory | undefined
 }
 
 const POSITIVE_INTEGERS = [
   'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'maxFrameBytes', 'maxTextBytes',
-  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs', 'presenceLimit'
+  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs', 'presenceLimit', 'handshakeTimeoutMs'
 ] as const
 
 export function resolveOptions (options: ServerOptions, silent: Logger): ResolvedServerOptions {
@@ -105,6 +122,9 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     retention: options.retention ?? {},
     retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
     presenceLimit: options.presenceLimit ?? 1_000,
+    allowedOrigins: options.allowedOrigins ?? [],
+    wsCompression: options.wsCompression ?? false,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     logger: fullLogger(options.logger ?? silent),
     engine: options.engine
   }
@@ -128,5 +148,6 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
   if (resolved.durability !== 'full' && resolved.durability !== 'normal') {
     throw new RangeError(`durability must be full or normal, got ${String(resolved.durability)}`)
   }
+  void new OriginPolicy(resolved.allowedOrigins) // throws a RangeError naming an entry that is not an origin
   return resolved
 }

@@ -14,12 +14,14 @@ const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 // so the tests pass while `pnpm start` runs in the same checkout.
 
 describe('chat-server CLI', () => {
-  it('listens on --port 0, serves clients, and exits 0 on SIGTERM after saying bye', async t => {
+  it('listens on --port 0 and --http-port 0, serves clients, and exits 0 on SIGTERM after saying bye', async t => {
     const h = new Harness(t)
     // The default data directory, ./data, in a directory of its own.
     const cwd = h.tempDir('chat-cli-')
-    const proc = await h.serverProcess([BIN, '--port', '0', '--host', '127.0.0.1'], { cwd })
+    const proc = await h.serverProcess([BIN, '--port', '0', '--http-port', '0', '--host', '127.0.0.1'], { cwd })
     assert.equal(proc.host, '127.0.0.1')
+    const [, httpPort] = await proc.waitFor(/http listening on 127\.0\.0\.1:(\d+) \(WebSocket at \/ws\)/, 'the http line')
+    assert.notEqual(Number(httpPort), proc.port)
     assert.ok(existsSync(join(cwd, 'data', DATABASE_FILE)), 'the store is in ./data')
     const client = await h.raw(proc.port, 'alice')
     const welcome = await client.login('alice')
@@ -39,8 +41,9 @@ describe('chat-server CLI', () => {
 
   it('passes its flags to the server', async t => {
     const h = new Harness(t)
-    const proc = await h.serverProcess([BIN, '--memory', '--port', '0', '--heartbeat-interval-ms', '1500', '--heartbeat-timeout-ms', '4500', '--max-frame-bytes', '20000', '--max-text-bytes', '300'])
+    const proc = await h.serverProcess([BIN, '--memory', '--port', '0', '--no-http', '--heartbeat-interval-ms', '1500', '--heartbeat-timeout-ms', '4500', '--max-frame-bytes', '20000', '--max-text-bytes', '300'])
     assert.match(proc.stderr, /keeping messages in memory only/)
+    assert.doesNotMatch(proc.stderr, /http listening/, '--no-http')
     const client = await h.raw(proc.port, 'alice')
     const welcome = await client.login('alice')
     assert.deepEqual(
@@ -82,7 +85,7 @@ describe('chat-server CLI', () => {
   it('exits with code 1 when the options are refused by the server', async t => {
     const h = new Harness(t)
     const data = h.tempDir('chat-cli-')
-    const proc = h.node([BIN, '--data', data, '--port', '0', '--heartbeat-interval-ms', '5000', '--heartbeat-timeout-ms', '1000'])
+    const proc = h.node([BIN, '--data', data, '--port', '0', '--no-http', '--heartbeat-interval-ms', '5000', '--heartbeat-timeout-ms', '1000'])
     const { code } = await proc.waitExit('the CLI to exit')
     assert.equal(code, 1)
     assert.match(proc.stderr, /heartbeatTimeoutMs must be longer than heartbeatIntervalMs/)
