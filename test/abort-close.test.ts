@@ -9,7 +9,7 @@ import { TcpProxy } from './support/tcp-proxy.js'
 async function setup (t: TestContext) {
   const h = new Harness(t)
   const test = await h.serve(createServer())
-  const proxy = await TcpProxy.start(test.port)
+  const proxy = await TcpProxy.for(test)
   h.defer('closing the proxy', async () => { await proxy.close() })
   // A long close timeout: a close() that is not aborted would wait that long for the server's goodbye.
   const alice = await h.client(proxy.url, 'alice', { closeTimeoutMs: 60_000 })

@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
-import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
 import { createServer, MemoryStore } from '@chat/server'
 import type { Account, ChatServer } from '@chat/server'
-import { Harness, rejectsWithCode, within } from '@chat/testing'
+import { connect, Harness, rejectsWithCode, within } from '@chat/testing'
 import { boundTransport } from './support/bound-transport.js'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 const PASSWORD = 'correct horse battery staple'
 const WRONG = 'not the password'
@@ -68,7 +68,7 @@ test('client.registered is false for guests and true on an account', async t => 
   assert.equal(back.registered, true)
 })
 
-test('a wrong password, or none, for a registered name is refused with auth_failed', async t => {
+test('a wrong password, or none, for a registered name is refused with auth_failed', tcpPassOnly('password rules and seconds of throttling, which the transport does not change'), async t => {
   const h = new Harness(t)
   const { url, server } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
@@ -162,7 +162,7 @@ test('authMode accounts (the default): registered names need their password; oth
   }
 })
 
-test('authMode required: only registered users log in; registering is how one gets in', async t => {
+test('authMode required: only registered users log in; registering is how one gets in', tcpPassOnly('password rules and seconds of throttling, which the transport does not change'), async t => {
   const h = new Harness(t)
   const { url, server } = await h.serve(createServer({ authMode: 'required' }))
   await rejectsWithCode(connect(url, { username: 'guest' }), 'auth_failed', 'a guest on a required-accounts server')
@@ -212,7 +212,7 @@ test('accounts survive a server restart on the same data directory', async t => 
 // LoginThrottle: 3 failures free, then 250 ms doubling (250, 500, 1000, ...) up to 8 s.
 // Only lower bounds are asserted: a slow machine may take longer, never shorter.
 
-test('throttling: after 3 wrong passwords the next attempts wait longer and longer; the right password still works', async t => {
+test('throttling: after 3 wrong passwords the next attempts wait longer and longer; the right password still works', tcpPassOnly('local addresses, and the timing of the throttle'), async t => {
   const h = new Harness(t)
   const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
@@ -252,7 +252,7 @@ test('throttling counts failures per address, across names', async t => {
 // Other loopback addresses than 127.0.0.1 answer out of the box on Linux only.
 const LOOPBACK_ALIASES = process.platform === 'linux'
 
-test('throttling counts failures per name, across addresses', { skip: !LOOPBACK_ALIASES && 'needs 127.0.0.x loopback addresses' }, async t => {
+test('throttling counts failures per name, across addresses', { skip: tcpPassOnly('local addresses, and the timing of the throttle').skip || (!LOOPBACK_ALIASES && 'needs 127.0.0.x loopback addresses') }, async t => {
   const h = new Harness(t)
   const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')
@@ -268,7 +268,7 @@ test('throttling counts failures per name, across addresses', { skip: !LOOPBACK_
   await rejectsWithCode(connect(url, from(8)), 'auth_failed', 'a wrong password after a success, from a fresh address')
 })
 
-test('throttling also holds for attempts made at the same time on parallel connections', async t => {
+test('throttling also holds for attempts made at the same time on parallel connections', tcpPassOnly('local addresses, and the timing of the throttle'), async t => {
   const h = new Harness(t)
   const { url } = await h.serve(createServer())
   await registerAndLeave(h, url, 'alice')

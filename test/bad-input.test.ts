@@ -5,6 +5,7 @@ import type { ChatClient } from '@chat/client'
 import { createServer } from '@chat/server'
 import { Harness, take } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 /** An unsigned LEB128 varint, as frames are prefixed with. */
 function varint (n: number): Uint8Array {
@@ -38,7 +39,7 @@ async function assertRefusedAndClosed (raw: RawClient, codes: string[], what: st
   assert.equal(error.fatal, true)
 }
 
-test('garbage and absurd frame lengths close those sockets only; the server and the room carry on', async t => {
+test('garbage and absurd frame lengths close those sockets only; the server and the room carry on', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { url, port, server } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])
@@ -79,7 +80,7 @@ test('garbage and absurd frame lengths close those sockets only; the server and 
   await assertStillChatting(alice, bob, 'and after carol')
 })
 
-test('a well-framed but invalid message is refused and the raw connection carries on', async t => {
+test('a well-framed but invalid message is refused and the raw connection carries on', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { url, port } = await h.serve(createServer())
   const [alice, bob] = await h.clientsIn(url, 'general', ['alice', 'bob'])

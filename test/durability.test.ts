@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { ChatError, tcpTransport } from '@chat/client'
+import { ChatError, defaultTransport } from '@chat/client'
 import type { ChatClient, ChatMessage, PullDuplex, Transport } from '@chat/client'
 import { decodeServerMessage, encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
@@ -13,6 +13,7 @@ import { Harness, nextThrows, rejectsWithCode, roundTrip, sleep, take, waitUntil
 import { SERVER_BIN, startCliServer } from './support/cli-server.js'
 import { assertIds, readAllBackward, readAllForward } from './support/history.js'
 import { publishPipelined } from './support/publish.js'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 const PASSWORD = 'correct horse battery staple'
 /**
@@ -148,15 +149,15 @@ async function stopMidStream (t: TestContext, signal: 'SIGKILL' | 'SIGTERM'): Pr
   t.diagnostic(`${signal}: sent ${attempted}, acknowledged ${totalAcked}, stored ${n} (${n - totalAcked} committed but not acknowledged, ${attempted - n} never stored), read back in ${pages.length} page(s)`)
 }
 
-test('crash: SIGKILL while 3 clients send; after a restart every acknowledged message is there once, with its id, in order', { timeout: 120_000 }, async t => {
+test('crash: SIGKILL while 3 clients send; after a restart every acknowledged message is there once, with its id, in order', { ...tcpPassOnly('the CLI, or raw TCP clients'), timeout: 120_000 }, async t => {
   await stopMidStream(t, 'SIGKILL')
 })
 
-test('graceful stop: SIGTERM while 3 clients send; after a restart exactly the acknowledged messages are there, in order', { timeout: 120_000 }, async t => {
+test('graceful stop: SIGTERM while 3 clients send; after a restart exactly the acknowledged messages are there, in order', { ...tcpPassOnly('the CLI, or raw TCP clients'), timeout: 120_000 }, async t => {
   await stopMidStream(t, 'SIGTERM')
 })
 
-test('a second chat-server on a data directory in use exits with a clear error', { timeout: 60_000 }, async t => {
+test('a second chat-server on a data directory in use exits with a clear error', { ...tcpPassOnly('the CLI, or raw TCP clients'), timeout: 60_000 }, async t => {
   const h = new Harness(t)
   const dir = h.tempDir('chat-durability-')
   const first = await startCliServer(h, dir)
@@ -419,7 +420,7 @@ test('retention by age: everything can go, ids still continue, and the policy al
   assert.equal((await bob.send('room', 'z')).id, 21)
 })
 
-test('a replay to a client that stops reading waits for it without stalling the server, and resumes when it reads', { timeout: 120_000 }, async t => {
+test('a replay to a client that stops reading waits for it without stalling the server, and resumes when it reads', { ...tcpPassOnly('the CLI, or raw TCP clients'), timeout: 120_000 }, async t => {
   const h = new Harness(t)
   // A small outbound bound: the socket's own buffer (one 64 KiB write) is more than the quarter of it a replay fills.
   const cli = await startCliServer(h, h.tempDir('chat-durability-'), { args: ['--max-queued-bytes', '131072'] })
@@ -495,7 +496,7 @@ test('a message accepted right at the frame limit can still be read back through
 /** TCP, except that the end of the server's stream reaches the client only once `released` settles. */
 function heldEndTransport (released: Promise<void>): Transport {
   return async (address, options) => {
-    const duplex = await tcpTransport(address, options)
+    const duplex = await defaultTransport(address, options)
     async function * source (): AsyncGenerator<Uint8Array> {
       for await (const chunk of duplex.source) yield chunk.subarray()
       await released
@@ -532,7 +533,7 @@ test('a send after the server said goodbye rejects with the goodbye\'s reason, n
   await within(alice.closed, 'alice to notice the end')
 })
 
-test('idempotency keys survive a restart: a retried send is acknowledged with the original id and stored once', { timeout: 60_000 }, async t => {
+test('idempotency keys survive a restart: a retried send is acknowledged with the original id and stored once', { ...tcpPassOnly('the CLI, or raw TCP clients'), timeout: 60_000 }, async t => {
   const h = new Harness(t)
   const dir = h.tempDir('chat-durability-')
   const first = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))

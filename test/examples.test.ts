@@ -18,7 +18,7 @@ async function nextMatching (client: ChatClient, accepts: (m: ChatMessage) => bo
 
 test('the bot answers commands in its room and in direct messages', async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer(), { transport: 'tcp' })
   const bot = h.node([examples + 'bot.js', url, 'lobby'], { env: { BOT_NAME: 'helper' } })
   await bot.waitFor('helper is in lobby', 'the bot to join', onStdout)
 

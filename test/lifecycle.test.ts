@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, ChatError, tcpTransport } from '@chat/client'
+import { ChatError, tcpTransport } from '@chat/client'
 import type { Transport } from '@chat/client'
 import { createServer } from '@chat/server'
-import { Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, waitUntil, within } from '@chat/testing'
+import { connect, Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, waitUntil, within } from '@chat/testing'
 
 test('close(): waiting iterators end, closed resolves undefined, later calls reject with connection_closed', async t => {
   const h = new Harness(t)

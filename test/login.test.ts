@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { createServer as createNetServer } from 'node:net'
 import type { Socket } from 'node:net'
 import { once } from 'node:events'
-import { connect, ChatError } from '@chat/client'
+import { ChatError } from '@chat/client'
 import { createServer } from '@chat/server'
-import { Harness, rejectsWithCode, within } from '@chat/testing'
+import { connect, Harness, rejectsWithCode, within } from '@chat/testing'
 
 test('connect logs in and reports the server limits', async t => {
   const h = new Harness(t)
@@ -63,7 +63,7 @@ test('connecting to a port nobody listens on rejects with connect_failed', async
   await rejectsWithCode(connect(`tcp://127.0.0.1:${port}`, { username: 'alice' }), 'connect_failed', 'connecting to a closed port')
 })
 
-test('an address that is not tcp:// rejects with connect_failed', async () => {
+test('an address with no transport (not a URL, or http://) rejects with connect_failed', async () => {
   await rejectsWithCode(connect('not a url', { username: 'alice' }), 'connect_failed', 'a malformed address')
   await rejectsWithCode(connect('http://127.0.0.1:1', { username: 'alice' }), 'connect_failed', 'an http:// address')
 })

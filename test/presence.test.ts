@@ -1,9 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { tcpTransport } from '@chat/client'
+import { defaultTransport } from '@chat/client'
 import type { PullDuplex, PresenceEvent, Transport } from '@chat/client'
 import { createServer } from '@chat/server'
 import { Harness, take, within } from '@chat/testing'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 const summary = (e: PresenceEvent): string => `${e.type} ${e.room} ${e.user}${e.reason === undefined ? '' : ` (${e.reason})`}`
 
@@ -53,7 +54,7 @@ test('a joiner does not get its own join; events({ room }) filters; only rooms y
   assert.deepEqual(await within(bobEvents.next(), 'bob\'s events to end'), { value: undefined, done: true })
 })
 
-test('a raw socket that joins and then vanishes is reported as disconnected', async t => {
+test('a raw socket that joins and then vanishes is reported as disconnected', tcpPassOnly('a raw TCP client'), async t => {
   const h = new Harness(t)
   const { url, port, server } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
@@ -80,7 +81,7 @@ test('an SDK client whose connection is cut is reported as disconnected, and its
   const events = alice.events()
 
   let duplex: PullDuplex | undefined
-  const capturing: Transport = async (address, options) => (duplex = await tcpTransport(address, options))
+  const capturing: Transport = async (address, options) => (duplex = await defaultTransport(address, options))
   const bob = await h.client(url, 'bob', { transport: capturing })
   await bob.join('general')
   const bobMessages = bob.messages()

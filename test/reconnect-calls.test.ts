@@ -1,10 +1,9 @@
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from '@chat/client'
 import type { ChatClient, ConnectOptions } from '@chat/client'
 import { createServer } from '@chat/server'
-import { Harness, collectMessages, rejectsWithCode, roundTrip, StatusLog, within } from '@chat/testing'
+import { connect, Harness, collectMessages, rejectsWithCode, roundTrip, StatusLog, within } from '@chat/testing'
 import { readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { RECONNECT } from './support/fast-reconnect.js'
@@ -14,7 +13,7 @@ import { RECONNECT } from './support/fast-reconnect.js'
 async function setup (t: TestContext, aliceOptions: Omit<ConnectOptions, 'username'> = {}) {
   const h = new Harness(t)
   const test = await h.serve(createServer({ authMode: 'open' }))
-  const proxy = await TcpProxy.start(test.port)
+  const proxy = await TcpProxy.for(test)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', { ...RECONNECT, ...aliceOptions })
   const bob = await h.client(test.url, 'bob')

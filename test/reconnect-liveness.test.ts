@@ -7,13 +7,14 @@ import { createServer } from '@chat/server'
 import { Harness, assertChatError, Collected, collectMessages, roundTrip, StatusLog, waitUntil, within } from '@chat/testing'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { RECONNECT } from './support/fast-reconnect.js'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 
 /** A server with fast heartbeats; alice reaches it through a proxy, bob directly; both in `room`. */
 async function setup (t: TestContext) {
   const h = new Harness(t)
   const test = await h.serve(createServer({ authMode: 'open', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 }))
-  const proxy = await TcpProxy.start(test.port)
+  const proxy = await TcpProxy.for(test)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', RECONNECT)
   const bob = await h.client(test.url, 'bob')
@@ -40,8 +41,7 @@ test('a login the server never answers (it accepted the connection, then went si
   assert.equal(alice.isConnected, true)
 })
 
-test('a resumed session is no news to the room: members see no leave and no join for it', {
-  timeout: 30_000,
+test('a resumed session is no news to the room: members see no leave and no join for it', { ...tcpPassOnly('a proxy that writes frames'), timeout: 30_000,
 }, async t => {
   const { proxy, alice, bob, aliceStatus } = await setup(t)
   const bobEvents = new Collected<PresenceEvent>(bob.events(), 'bob\'s presence events')
@@ -59,8 +59,7 @@ test('a resumed session is no news to the room: members see no leave and no join
   assert.deepEqual(bobEvents.items.filter(e => e.user === 'alice'), [], `bob saw: ${inspect(bobEvents.items)}`)
 })
 
-test('a direct message the server handed to a half-open connection it still thought alive reaches the user after the session resumes', {
-  timeout: 30_000
+test('a direct message the server handed to a half-open connection it still thought alive reaches the user after the session resumes', { ...tcpPassOnly('a proxy that writes frames'), timeout: 30_000
 }, async t => {
   const { proxy, alice, bob, aliceStatus } = await setup(t)
   const direct = collectMessages(alice, { direct: true }, 'alice\'s direct messages')
@@ -76,8 +75,7 @@ test('a direct message the server handed to a half-open connection it still thou
   assert.deepEqual(direct.items.map(m => m.text), ['while you were away', 'welcome back'])
 })
 
-test('direct messages the user had before the connection died are not delivered twice when the session resumes', {
-  timeout: 30_000
+test('direct messages the user had before the connection died are not delivered twice when the session resumes', { ...tcpPassOnly('a proxy that writes frames'), timeout: 30_000
 }, async t => {
   const { proxy, alice, bob, aliceStatus } = await setup(t)
   const direct = collectMessages(alice, { direct: true }, 'alice\'s direct messages')

@@ -5,6 +5,7 @@ import type { ChatMessage, ClientMessage, ServerMessage, WelcomeMessage } from '
 import { createServer } from '@chat/server'
 import { Harness, waitUntil, within } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 // Idempotency keys and session resume, frame by frame, without the SDK.
 
@@ -43,7 +44,7 @@ async function receivedUpTo (raw: RawClient, marker: string): Promise<string[]> 
   return raw.received.filter((m): m is ChatMessage => m.type === 'msg').map(m => m.text)
 }
 
-test('idempotency: the same key twice (one after the other, or in one write) gets the same id, is stored and delivered once; the retry\'s text is ignored', async t => {
+test('idempotency: the same key twice (one after the other, or in one write) gets the same id, is stored and delivered once; the retry\'s text is ignored', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
@@ -67,7 +68,7 @@ test('idempotency: the same key twice (one after the other, or in one write) get
   assert.deepEqual(await receivedUpTo(alice, 'marker'), ['hello', 'twin', 'marker'], 'and so did alice')
 })
 
-test('idempotency: a key is the sender\'s own: other users may use the same key; the same session on another connection gets the original id, its old connection there or gone', async t => {
+test('idempotency: a key is the sender\'s own: other users may use the same key; the same session on another connection gets the original id, its old connection there or gone', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port, server } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice, welcome } = await login(h, port, 'alice')
@@ -91,7 +92,7 @@ test('idempotency: a key is the sender\'s own: other users may use the same key;
   assert.deepEqual(await storedTexts(bob, { room: 'room' }), [[fromAlice, 'alice', 'from alice'], [fromBob, 'bob', 'from bob']])
 })
 
-test('idempotency: a later guest of the same name is someone else: the same key is a new message, not the earlier guest\'s ack', async t => {
+test('idempotency: a later guest of the same name is someone else: the same key is a new message, not the earlier guest\'s ack', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port, server } = await h.serve(createServer({ authMode: 'accounts' }))
   const { raw: bob } = await login(h, port, 'bob')
@@ -117,7 +118,7 @@ test('idempotency: a later guest of the same name is someone else: the same key 
   assert.deepEqual((await storedTexts(bob, { room: 'room' })).map(([, , text]) => text), ['from the first guest', 'from other', 'from the later guest'])
 })
 
-test('idempotency: a send and a dm with the same key are two messages', async t => {
+test('idempotency: a send and a dm with the same key are two messages', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
@@ -137,7 +138,7 @@ test('idempotency: a send and a dm with the same key are two messages', async t 
   assert.deepEqual((await storedTexts(bob, { with: 'alice' })).map(([, , text]) => text), ['to bob', 'to bob, twin'])
 })
 
-test('idempotency of direct messages: the same key twice is one message, delivered once', async t => {
+test('idempotency of direct messages: the same key twice is one message, delivered once', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
@@ -153,7 +154,7 @@ test('idempotency of direct messages: the same key twice is one message, deliver
   assert.deepEqual((await storedTexts(bob, { with: 'alice' })).map(([, , text]) => text), ['psst', 'marker'])
 })
 
-test('idempotency survives a restart: after the server restarts on its data directory, a key sent before gets its original id', async t => {
+test('idempotency survives a restart: after the server restarts on its data directory, a key sent before gets its original id', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const dir = h.tempDir('chat-idempotency-')
   const first = await h.serve(createServer({ dataDir: dir, authMode: 'open' }))
@@ -174,7 +175,7 @@ test('idempotency survives a restart: after the server restarts on its data dire
   assert.equal(next, id + 2)
 })
 
-test('idempotency keys are checked: empty or longer than 128 characters is invalid_message; a send without a key is stored each time', async t => {
+test('idempotency keys are checked: empty or longer than 128 characters is invalid_message; a send without a key is stored each time', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: alice } = await login(h, port, 'alice')
@@ -190,7 +191,7 @@ test('idempotency keys are checked: empty or longer than 128 characters is inval
   assert.deepEqual((await storedTexts(alice, { room: 'room' })).map(([, , text]) => text), ['long key', 'no key', 'no key'])
 })
 
-test('session resume: a hello with the first welcome\'s token replaces that connection (session_replaced, closed) instead of name_taken; a wrong token is name_taken', async t => {
+test('session resume: a hello with the first welcome\'s token replaces that connection (session_replaced, closed) instead of name_taken; a wrong token is name_taken', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port, server } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: first, welcome } = await login(h, port, 'alice')
@@ -222,7 +223,7 @@ test('session resume: a hello with the first welcome\'s token replaces that conn
   assert.equal(second.isClosed, false)
 })
 
-test('session resume: a token whose connection is gone is just a login; a resumed guest keeps its direct conversations, a new guest of the same name does not see them', async t => {
+test('session resume: a token whose connection is gone is just a login; a resumed guest keeps its direct conversations, a new guest of the same name does not see them', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port, server } = await h.serve(createServer({ authMode: 'accounts' }))
   const { raw: guest, welcome } = await login(h, port, 'guest')
@@ -240,7 +241,7 @@ test('session resume: a token whose connection is gone is just a login; a resume
   assert.deepEqual(await storedTexts(later, { with: 'bob' }), [], 'a later guest of the same name is someone else')
 })
 
-test('session resume: the direct messages handed lately to the replaced connection come again on the new one, right after the welcome, in order', async t => {
+test('session resume: the direct messages handed lately to the replaced connection come again on the new one, right after the welcome, in order', tcpPassOnly('raw TCP clients'), async t => {
   const h = new Harness(t)
   const { port } = await h.serve(createServer({ authMode: 'open' }))
   const { raw: first, welcome } = await login(h, port, 'alice')
@@ -263,7 +264,7 @@ test('session resume: the direct messages handed lately to the replaced connecti
 })
 
 for (const pipelined of [true, false]) {
-  test(`session resume: room members see no leave and no join for the replaced session (the new connection joins ${pipelined ? 'in the same write as its hello' : 'after its welcome, as the SDK does'})`, async t => {
+  test(`session resume: room members see no leave and no join for the replaced session (the new connection joins ${pipelined ? 'in the same write as its hello' : 'after its welcome, as the SDK does'})`, tcpPassOnly('raw TCP clients'), async t => {
     const h = new Harness(t)
     const { port, server } = await h.serve(createServer({ authMode: 'open' }))
     const { raw: first, welcome } = await login(h, port, 'alice')

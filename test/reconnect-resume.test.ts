@@ -28,7 +28,7 @@ async function sendAll (client: ChatClient, room: string, all: string[], window 
 async function outageSetup (t: TestContext, serverOptions: ServerOptions = {}) {
   const h = new Harness(t)
   const test = await h.serve(createServer({ authMode: 'open', ...serverOptions }))
-  const proxy = await TcpProxy.start(test.port)
+  const proxy = await TcpProxy.for(test)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const bob = await h.client(proxy.url, 'bob', RECONNECT)
   const alice = await h.client(test.url, 'alice')

@@ -11,6 +11,7 @@ import { assertConsecutive, byText, readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
 import { WindowedSender } from './support/windowed-sender.js'
 import { RECONNECT } from './support/fast-reconnect.js'
+import { tcpPassOnly } from './support/transport-pass.js'
 
 
 
@@ -56,7 +57,7 @@ function assertSawAll (inbox: Collected<ChatMessage>, total: number, idOf: Map<s
   }
 }
 
-test('kill -9 and restart the real server twice while two clients chat: each send resolves once, each member sees every message once, in order, with no gap', { timeout: 180_000 }, async t => {
+test('kill -9 and restart the real server twice while two clients chat: each send resolves once, each member sees every message once, in order, with no gap', { ...tcpPassOnly('the CLI server'), timeout: 180_000 }, async t => {
   const h = new Harness(t)
   const dir = h.tempDir('chat-reconnect-')
   let server = await startCliServer(h, dir)
@@ -140,7 +141,7 @@ test('destroying the client\'s socket three times while it sends 1,000 messages:
   })
 })
 
-test('a half-open connection (the proxy goes silent): liveness notices, status says disconnect and reconnecting, and the client gets back in through a new connection, replacing the session the server still had', { timeout: 60_000 }, async t => {
+test('a half-open connection (the proxy goes silent): liveness notices, status says disconnect and reconnecting, and the client gets back in through a new connection, replacing the session the server still had', { ...tcpPassOnly('a proxy that writes frames'), timeout: 60_000 }, async t => {
   const h = new Harness(t)
   const { url, port, server } = await h.serve(createServer({ authMode: 'open', heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 }))
   const proxy = await TcpProxy.start(port)
@@ -231,8 +232,9 @@ test('the server down for longer than the retry budget: iterators throw reconnec
 
 test('a name taken by someone else during the outage: the attempts are refused with name_taken and the client gives up with reconnect_failed caused by it', { timeout: 30_000 }, async t => {
   const h = new Harness(t)
-  const { port, server } = await h.serve(createServer({ authMode: 'open' }))
-  const proxy = await TcpProxy.start(port)
+  const served = await h.serve(createServer({ authMode: 'open' }))
+  const { server } = served
+  const proxy = await TcpProxy.for(served)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const alice = await h.client(proxy.url, 'alice', { ...RECONNECT, maxReconnectAttempts: 3 })
   const status = new StatusLog(alice, 'alice')
@@ -240,8 +242,7 @@ test('a name taken by someone else during the outage: the attempts are refused w
   proxy.cut()
   await status.next('disconnect', 'alice to be cut off')
   await waitUntil(() => server.stats().users === 0, 'the server to see alice gone')
-  const impostor = await h.raw(port)
-  await impostor.login('alice')
+  const impostor = await h.client(served.url, 'alice')
   proxy.mode = 'forward'
   const reason = await within(alice.closed, 'alice to give up')
   assertChatError(reason, 'reconnect_failed', 'closed')

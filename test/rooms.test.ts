@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { tcpTransport } from '@chat/client'
+import { defaultTransport } from '@chat/client'
 import type { ChatMessage, Transport } from '@chat/client'
 import { FrameDecoder } from '@chat/protocol'
 import { readSend } from '@chat/protocol/fast'
@@ -135,7 +135,7 @@ test('the SDK writes sends in the shape the server reads on its fast path', asyn
   const written: Uint8Array[] = []
   // The real TCP transport, with what the client writes copied aside.
   const tapping: Transport = async (address, options) => {
-    const inner = await tcpTransport(address, options)
+    const inner = await defaultTransport(address, options)
     return {
       source: inner.source,
       destroy: () => { inner.destroy() },

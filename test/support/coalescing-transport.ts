@@ -1,12 +1,12 @@
 import { decodeServerMessage, FrameDecoder } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
-import { tcpTransport } from '@chat/client'
+import { defaultTransport } from '@chat/client'
 import type { PullDuplex, Transport } from '@chat/client'
 
 /**
- * The SDK's TCP transport, but when a chunk from the server holds a message
+ * The SDK's transport for the address, but when a chunk from the server holds a message
  * `holdAfter` accepts, that chunk is held back and handed to the client
- * together with whatever arrives next (up to `holdMs`), in one chunk. TCP may
+ * together with whatever arrives next (up to `holdMs`), in one chunk. A transport may
  * always deliver bytes that way; this makes it happen when a test needs it:
  * "a reply and the messages right after it, in one read".
  */
@@ -21,7 +21,7 @@ export class CoalescingTransport {
   constructor (private readonly holdAfter: (message: ServerMessage) => boolean, private readonly holdMs = 2_000) {}
 
   readonly transport: Transport = async (address, options) => {
-    const inner = await tcpTransport(address, options)
+    const inner = await defaultTransport(address, options)
     this.duplexes.push(inner)
     const decoder = new FrameDecoder(1024 * 1024)
     const self = this

@@ -1,15 +1,15 @@
-import { tcpTransport } from '@chat/client'
+import { defaultTransport } from '@chat/client'
 import type { PullDuplex, Transport } from '@chat/client'
 
 /**
- * The SDK's TCP transport, keeping hold of each connection it opens so the
+ * The SDK's transport for the address (TCP, TLS or WebSocket), keeping hold of each connection it opens so the
  * test can destroy the current one under the client, as a network reset would.
  */
 export class CuttableTransport {
   readonly duplexes: PullDuplex[] = []
 
   readonly transport: Transport = async (address, options) => {
-    const duplex = await tcpTransport(address, options)
+    const duplex = await defaultTransport(address, options)
     this.duplexes.push(duplex)
     return duplex
   }

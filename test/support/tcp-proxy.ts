@@ -3,7 +3,8 @@ import type { Server, Socket } from 'node:net'
 import { once } from 'node:events'
 import { decodeServerMessage, encodeFrame, FrameDecoder } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
-import { within } from '@chat/testing'
+import { urlOf, within } from '@chat/testing'
+import type { Served, TestTransport } from '@chat/testing'
 
 /**
  * What the proxy does with a new client connection:
@@ -66,7 +67,7 @@ export class ProxiedPair {
   /** Forwarding server -> client. */
   toClient = true
   upstream: Socket | undefined
-  /** Everything the server sent on this pair, decoded (forwarded or not). */
+  /** Everything the server sent on this pair, decoded (forwarded or not). Over TCP only: other transports' bytes are not frames. */
   readonly fromServer: ServerMessage[] = []
   clientClosed = false
   upstreamClosed = false
@@ -74,7 +75,7 @@ export class ProxiedPair {
   private readonly upstreamBoundary = new FrameBoundary()
   private keepAlive: NodeJS.Timeout | undefined
 
-  constructor (readonly client: Socket) {}
+  constructor (readonly client: Socket, private readonly transport: TestTransport) {}
 
   /** Wires the two sockets: data flows as the flags say; a close on one side closes the other unless frozen. */
   connect (upstream: Socket): void {
@@ -86,7 +87,7 @@ export class ProxiedPair {
     })
     upstream.on('data', (chunk: Buffer) => {
       try {
-        for (const body of this.serverFrames.push(chunk)) this.fromServer.push(decodeServerMessage(body))
+        if (this.transport === 'tcp') for (const body of this.serverFrames.push(chunk)) this.fromServer.push(decodeServerMessage(body))
       } catch {
         // Only for the test's inspection: a decoding failure here changes nothing that is forwarded.
       }
@@ -108,6 +109,7 @@ export class ProxiedPair {
     this.toClient = false
     if (direction === 'both') this.toServer = false
     if (keepUpstreamAlive) {
+      if (this.transport !== 'tcp') throw new Error(`keepUpstreamAlive writes frames: a proxy for ${this.transport}:// can't`)
       this.toServer = false // from now on the proxy alone speaks to the server on this pair
       let n = 0
       this.keepAlive = setInterval(() => {
@@ -127,7 +129,9 @@ export class ProxiedPair {
 
 /**
  * A TCP proxy in front of a chat server, for tests of what the network does:
- * cut connections, go silent (half-open), refuse or swallow new ones.
+ * cut connections, go silent (half-open), refuse or swallow new ones. It
+ * forwards bytes, so it works under any transport (`for(served)`); reading
+ * and writing frames (`fromServer`, `keepUpstreamAlive`) needs plain TCP.
  */
 export class TcpProxy {
   mode: ProxyMode = 'forward'
@@ -135,23 +139,38 @@ export class TcpProxy {
   /** Upstream connections opened so far. */
   upstreams = 0
   private readonly server: Server
-  private constructor (private readonly target: { host: string, port: number }, server: Server, readonly port: number) {
+  private constructor (
+    private readonly target: { host: string, port: number },
+    server: Server,
+    readonly port: number,
+    readonly transport: TestTransport
+  ) {
     this.server = server
   }
 
-  static async start (targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+  /** A proxy to a plain TCP port. */
+  static async start (targetPort: number, targetHost = '127.0.0.1', transport: TestTransport = 'tcp'): Promise<TcpProxy> {
     const server = createServer({ noDelay: true, allowHalfOpen: false })
     server.listen({ host: '127.0.0.1', port: 0 })
     await within(once(server, 'listening'), 'the proxy to listen')
     const address = server.address()
     if (address === null || typeof address !== 'object') throw new Error('the proxy has no address')
-    const proxy = new TcpProxy({ host: targetHost, port: targetPort }, server, address.port)
+    const proxy = new TcpProxy({ host: targetHost, port: targetPort }, server, address.port, transport)
     server.on('connection', socket => { proxy.accept(socket) })
     return proxy
   }
 
+  /** A proxy in front of a served server, over its transport: to the HTTP port for ws:// and wss://, else the TCP one. */
+  static async for (served: Served<unknown>): Promise<TcpProxy> {
+    const ws = served.transport === 'ws' || served.transport === 'wss'
+    const port = ws ? served.httpPort : served.port
+    if (port === undefined) throw new Error('the server has no HTTP port')
+    return await TcpProxy.start(port, served.host, served.transport)
+  }
+
+  /** The SDK's address of the server through the proxy. */
   get url (): string {
-    return `tcp://127.0.0.1:${this.port}`
+    return urlOf(this.transport, '127.0.0.1', this.port, this.port)
   }
 
   /** Points new connections elsewhere (a restarted server on another port). */
@@ -183,7 +202,7 @@ export class TcpProxy {
   private accept (client: Socket): void {
     client.setNoDelay(true)
     client.on('error', () => {})
-    const pair = new ProxiedPair(client)
+    const pair = new ProxiedPair(client, this.transport)
     this.pairs.push(pair)
     if (this.mode === 'refuse') {
       client.destroy()

@@ -1,0 +1,4 @@
+// The SDK-level end-to-end tests again, over ws:// (see support/over-transport.ts).
+import { overTransport } from './support/over-transport.js'
+
+overTransport('ws')

@@ -1,0 +1,4 @@
+// The SDK-level end-to-end tests again, over wss:// (see support/over-transport.ts).
+import { overTransport } from './support/over-transport.js'
+
+overTransport('wss')
