@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as tlsConnect } from 'node:tls'
 import { encodeFrame, PROTOCOL_VERSION } from '@chat/protocol'
-import { Harness, waitUntil, within } from '@chat/testing'
+import { Harness, sleep, waitUntil, within } from '@chat/testing'
 import type { TestTransport } from '@chat/testing'
 import { createServer } from '../src/index.js'
 import type { ChatServer } from '../src/index.js'
@@ -93,6 +93,15 @@ describe('handshake limits', () => {
     await waitUntil(() => s.server.transportStats().tlsErrors === 1, 'the TLS error to be counted')
     await bystanderUnaffected(s)
   })
+
+  for (const transport of ['ws', 'wss', 'tls'] as const) {
+    it(`the bound is for the handshake only: a ${transport}:// connection quiet for longer stays open`, async t => {
+      const s = await setup(t, transport)
+      await sleep(HANDSHAKE_MS * 3)
+      await bystanderUnaffected(s)
+      assert.equal(s.server.transportStats().handshakeTimeouts, 0)
+    })
+  }
 
   it('the bound is handshakeTimeoutMs, 10 s by default; counters start at zero', async t => {
     const h = new Harness(t)
