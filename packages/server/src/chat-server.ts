@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { ErrorCodes, WEBSOCKET_PATH } from '@chat/protocol'
+import { ErrorCodes } from '@chat/protocol'
 import type { AbortOptions, Duplex } from '@chat/transport'
 import { FanOut } from './commit/fan-out.js'
 import { IdempotencyKeys } from './commit/idempotency-keys.js'
@@ -23,15 +23,11 @@ import { logout } from './session/logout.js'
 import { MemoryStore } from './store/memory-store.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import type { Store } from './store/store.js'
-import { HttpListener } from './transport/http-listener.js'
-import { OriginPolicy } from './transport/origin-policy.js'
-import { TcpListener } from './transport/tcp-listener.js'
+import { Listeners } from './transport/listeners.js'
 import type { ListenOptions } from './transport/tcp-listener.js'
-import { checkTlsCredentials } from './transport/tls-credentials.js'
 import type { TlsCredentials } from './transport/tls-credentials.js'
 import { TransportCounters } from './transport/transport-stats.js'
 import type { TransportStats } from './transport/transport-stats.js'
-import { WsEndpoint } from './transport/ws-endpoint.js'
 
 export type { ListenOptions, TlsCredentials, TransportStats }
 
@@ -64,11 +60,9 @@ export class ChatServer {
   private readonly engine: Engine
   private readonly router: RequestRouter
   private readonly heartbeat: HeartbeatMonitor
-  /** TCP or TLS; made by `listen()`. */
-  private tcp: TcpListener | undefined
-  /** HTTP (or HTTPS): the WebSocket endpoint at /ws; made by `listen()` when given an `httpPort`. */
-  private http: HttpListener | undefined
   private readonly transportCounters = new TransportCounters()
+  /** TCP (or TLS), and HTTP (or HTTPS) for WebSockets: opened by `listen()`. */
+  private readonly listeners: Listeners
   private retentionTimer: NodeJS.Timeout | undefined
   private started = false
   private closing: Promise<void> | undefined
@@ -102,6 +96,7 @@ export class ChatServer {
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
+    this.listeners = new Listeners(duplex => { this.accept(duplex) }, opts, this.transportCounters)
   }
 
   /** The data directory's database, checked (see `SqliteStore`), saying what it found. */
@@ -120,51 +115,19 @@ export class ChatServer {
    * neither does. Call it once.
    */
   async listen (options: ListenOptions = {}): Promise<AddressInfo> {
-    if (this.tcp !== undefined) throw new Error('the server listens already')
-    const opts = this.options
-    if (options.tls !== undefined) checkTlsCredentials(options.tls)
-    const accept = (duplex: Duplex): void => { this.accept(duplex) }
-    const listenerError = (err: Error): void => { opts.logger.warn(`listener: ${err.message}`) }
-    const counters = this.transportCounters
-    const transport = { tls: options.tls, handshakeTimeoutMs: opts.handshakeTimeoutMs, counters }
-    const host = options.host ?? '127.0.0.1'
-    const tcp = this.tcp = new TcpListener(accept, listenerError, transport)
-    let http: HttpListener | undefined
-    try {
-      const address = await tcp.listen({ host, port: options.port ?? 7777, signal: options.signal })
-      if (options.httpPort !== undefined) {
-        const websocket = new WsEndpoint(accept, {
-          maxFrameBytes: opts.maxFrameBytes,
-          compression: opts.wsCompression,
-          origins: new OriginPolicy(opts.allowedOrigins),
-          secure: options.tls !== undefined,
-          counters
-        })
-        http = this.http = new HttpListener(new Map([[WEBSOCKET_PATH, websocket]]), transport, listenerError)
-        await http.listen({ host, port: options.httpPort, signal: options.signal })
-      }
-      this.start()
-      opts.logger.info(`listening on ${address.address}:${address.port}${tcp.secure ? ' (tls)' : ''}`)
-      const httpAddress = http?.address()
-      if (httpAddress !== undefined) opts.logger.info(`${http!.secure ? 'https' : 'http'} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
-      return address
-    } catch (err) {
-      // Nothing is left listening, and listen() may be called again.
-      await tcp.close()
-      this.tcp = undefined
-      this.http = undefined
-      throw err
-    }
+    const address = await this.listeners.listen(options)
+    this.start()
+    return address
   }
 
   /** The TCP (or TLS) listener's address, once listening. */
   address (): AddressInfo | undefined {
-    return this.tcp?.address()
+    return this.listeners.address()
   }
 
   /** The HTTP (or HTTPS) listener's address, once listening. */
   httpAddress (): AddressInfo | undefined {
-    return this.http?.address()
+    return this.listeners.httpAddress()
   }
 
   /**
@@ -173,10 +136,7 @@ export class ChatServer {
    * can't be used, or if the server does not listen with `tls`.
    */
   setSecureContext (credentials: TlsCredentials): void {
-    if (this.tcp?.secure !== true) throw new Error('the server does not listen with tls: there is no certificate to replace')
-    checkTlsCredentials(credentials)
-    this.tcp.setSecureContext(credentials)
-    this.http?.setSecureContext(credentials)
+    this.listeners.setSecureContext(credentials)
   }
 
   /** What the listeners refused so far (bad origins, bad upgrades, text or oversized WebSocket messages, handshake timeouts, TLS errors). */
@@ -262,7 +222,7 @@ export class ChatServer {
 
   private async shutdown (): Promise<void> {
     this.options.logger.info(`shutting down, ${this.connections.size} connection(s) open`)
-    const stopped = Promise.all([this.tcp?.close(), this.http?.close()])
+    const stopped = this.listeners.close()
     this.heartbeat.stop()
     clearInterval(this.retentionTimer)
     // What was accepted is committed and delivered before the goodbyes.
