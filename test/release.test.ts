@@ -126,7 +126,7 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
   it('without the allowed build, pnpm\'s chat-server stops at once and says how to build its SQLite module', async () => {
     const app = freshApp(h, registry.url)
     await runOk('pnpm', ['add', '@chat/server'], { cwd: app, env: cleanEnv(), timeoutMs: INSTALL_MS })
-    const { code, stderr } = await run(join(app, 'node_modules', '.bin', 'chat-server'), ['--port', '0'], { cwd: app, env: cleanEnv(), timeoutMs: 60_000 })
+    const { code, stderr } = await run(join(app, 'node_modules', '.bin', 'chat-server'), ['--port', '0', '--no-http'], { cwd: app, env: cleanEnv(), timeoutMs: 60_000 })
     assert.equal(code, 1)
     assert.match(stderr, /sqlite_binding_missing/)
     assert.match(stderr, /pnpm add @chat\/server --allow-build=better-sqlite3/)
@@ -144,7 +144,7 @@ function freshApp (h: Harness, registry: string): string {
 
 /** The app's installed `chat-server` on a free port and its default store (./data). */
 async function installedServer (h: Harness, app: string): Promise<ServerProcess> {
-  const server = await h.serverProcess(['--port', '0'], { command: join(app, 'node_modules', '.bin', 'chat-server'), cwd: app, env: cleanEnv() })
+  const server = await h.serverProcess(['--port', '0', '--http-port', '0'], { command: join(app, 'node_modules', '.bin', 'chat-server'), cwd: app, env: cleanEnv() })
   assert.match(server.stderr, /data in data\/chat\.db/, 'the installed server runs on its default SQLite store')
   return server
 }

@@ -94,7 +94,7 @@ describe('chat-server CLI', () => {
   it('refuses to start (exit 1, store_missing) where chat.db was deleted after a crash left its -wal; --init starts an empty store', async t => {
     const h = new Harness(t)
     const data = h.tempDir('chat-cli-')
-    const first = await h.serverProcess([BIN, '--data', data, '--port', '0', '--auth', 'open'])
+    const first = await h.serverProcess([BIN, '--data', data, '--port', '0', '--no-http', '--auth', 'open'])
     const client = await h.raw(first.port, 'alice')
     await client.login('alice')
     await client.join('general')
@@ -103,14 +103,14 @@ describe('chat-server CLI', () => {
     assert.ok(existsSync(join(data, `${DATABASE_FILE}-wal`)), 'the crash left chat.db-wal')
     rmSync(join(data, DATABASE_FILE))
 
-    const refused = h.node([BIN, '--data', data, '--port', '0'])
+    const refused = h.node([BIN, '--data', data, '--port', '0', '--no-http'])
     assert.equal((await refused.waitExit()).code, 1, refused.stderr)
     assert.match(refused.stderr, /chat-server: store_missing: .*chat\.db is missing, but a database existed/)
     assert.match(refused.stderr, /--init/)
     assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace')
     assert.ok(!existsSync(join(data, DATABASE_FILE)), 'no empty database was made')
 
-    const fresh = await h.serverProcess([BIN, '--data', data, '--port', '0', '--auth', 'open', '--init'])
+    const fresh = await h.serverProcess([BIN, '--data', data, '--port', '0', '--no-http', '--auth', 'open', '--init'])
     assert.match(fresh.stderr, /WARN --init: a new database .*moved aside .*chat\.db-wal/)
     assert.ok(readdirSync(data).some(name => name.startsWith(`${DATABASE_FILE}-wal.orphaned-`)), 'the old -wal is kept aside')
     const again = await h.raw(fresh.port, 'alice again')
@@ -126,7 +126,7 @@ describe('chat-server CLI', () => {
     databaseWith(data, 300)
     damage(join(data, DATABASE_FILE), 2 * PAGE, 8 * 1024)
 
-    const refused = h.node([BIN, '--data', data, '--port', '0'])
+    const refused = h.node([BIN, '--data', data, '--port', '0', '--no-http'])
     assert.equal((await refused.waitExit()).code, 1, refused.stderr)
     assert.match(refused.stderr, /chat-server: store_corrupt: .*chat\.db is damaged: .+chat-server check --data/)
     assert.doesNotMatch(refused.stderr, /listening on/)
@@ -148,7 +148,7 @@ describe('chat-server CLI', () => {
     assert.equal((await none.waitExit()).code, 1)
     assert.match(none.stderr, /store_missing: there is no .*chat\.db/)
 
-    const server = await h.serverProcess([BIN, '--data', data, '--port', '0'])
+    const server = await h.serverProcess([BIN, '--data', data, '--port', '0', '--no-http'])
     assert.match(server.stderr, /chat\.db checked \(quick_check\) in \d+ ms/)
     const busy = h.node([BIN, 'check', '--data', data])
     assert.equal((await busy.waitExit()).code, 1)
