@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ChatError, tcpTransport } from '@chat/client'
+import { ChatError, defaultTransport } from '@chat/client'
 import type { Transport } from '@chat/client'
 import { createServer } from '@chat/server'
 import { connect, Harness, expectDone, nextThrows, rejectsWithCode, roundTrip, take, waitUntil, within } from '@chat/testing'
@@ -137,10 +137,10 @@ test('message_too_long: the SDK refuses texts over the server\'s maxTextBytes, a
 test('invalid_message: the SDK refuses a lone surrogate in a text, name, key or password without sending it', async t => {
   const h = new Harness(t)
   const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-unicode-') }))
-  // TCP, counting the bytes the client writes.
+  // The test's transport, counting the bytes the client writes.
   let bytesSent = 0
   const counting: Transport = async (address, options) => {
-    const inner = await tcpTransport(address, options)
+    const inner = await defaultTransport(address, options)
     async function * counted (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
         bytesSent += chunk.byteLength
