@@ -100,7 +100,9 @@ export class ClientConnection {
         this.queue.push(encodeFrame({ type: 'ping', n: ++pings }))
       }
     }, Math.max(10, Math.min(keepaliveMs, Math.floor(timeoutMs / 4))))
-    this.livenessTimer.unref()
+    // In Node the watch alone does not keep the process alive; a browser's timers have no unref.
+    const timer = this.livenessTimer as { unref?: () => void }
+    timer.unref?.()
   }
 
   /** A clean goodbye: `bye`, then wait for the server to close (cut off after closeTimeoutMs). */

@@ -1,3 +1,5 @@
+import { afterThisTurn } from './next-turn.js'
+
 /** Writes of about this size move the most frames per second on loopback (see DESIGN.md). */
 export const DEFAULT_MAX_WRITE_BYTES = 64 * 1024
 
@@ -23,14 +25,6 @@ export interface FrameQueueOptions {
    */
   writer?: () => void
 }
-
-/**
- * Runs `fn` once the current event-loop turn is over: `setImmediate` in Node;
- * browsers have none, and a zero timeout is their nearest equivalent.
- */
-const afterThisTurn: (fn: () => void) => void = typeof setImmediate === 'function'
-  ? fn => { setImmediate(fn) }
-  : fn => { setTimeout(fn, 0) }
 
 /**
  * A bounded outbound queue of already-framed bytes, iterated by a transport's sink.

@@ -1,5 +1,6 @@
 import type { DuplexEvents } from './duplex.js'
 import { DuplexBase } from './duplex-base.js'
+import { afterThisTurn } from './next-turn.js'
 import { WsCloseCodes } from './message-socket.js'
 import type { MessageSocket, MessageSocketListener } from './message-socket.js'
 
@@ -176,7 +177,7 @@ export class WsDuplex extends DuplexBase implements MessageSocketListener {
   private scheduleFlush (): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    setImmediate(() => {
+    afterThisTurn(() => {
       this.flushScheduled = false
       this.flush()
     })
