@@ -42,10 +42,7 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
         assert.doesNotMatch(String(range), /^workspace:/, `${name} publishes ${dependency} as a version range`)
         if (versions.has(dependency)) assert.equal(range, `^${versions.get(dependency)}`, `${name} depends on ${dependency} as a caret range`)
       }
-      for (const [entry, conditions] of Object.entries(manifest.exports as Record<string, Record<string, string>>)) {
-        assert.equal(Object.keys(conditions)[0], 'types', `${name} "${entry}": "types" comes first, as TypeScript needs`)
-        for (const target of Object.values(conditions)) assert.ok(files.includes(target.replace(/^\.\//, '')), `${name} "${entry}" → ${target} is in the tarball`)
-      }
+      for (const [entry, conditions] of Object.entries(manifest.exports as Record<string, Conditions>)) checkConditions(name, entry, conditions, files)
       for (const target of Object.values(manifest.bin as Record<string, string> ?? {})) {
         const path = target.replace(/^\.\//, '')
         assert.ok(files.includes(path), `${name}'s bin ${target} is in the tarball`)
@@ -133,6 +130,20 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
     assert.match(stderr, /--memory/)
   })
 })
+
+type Conditions = { [condition: string]: string | Conditions }
+
+/** An exports entry's conditions, nested ones too: "types" before the code it describes, every file shipped. */
+function checkConditions (name: string, entry: string, conditions: Conditions, files: string[]): void {
+  if ('types' in conditions) {
+    const first = Object.keys(conditions).find(key => typeof conditions[key] === 'string')
+    assert.equal(first, 'types', `${name} "${entry}": "types" comes before the code, as TypeScript needs`)
+  }
+  for (const target of Object.values(conditions)) {
+    if (typeof target === 'string') assert.ok(files.includes(target.replace(/^\.\//, '')), `${name} "${entry}" → ${target} is in the tarball`)
+    else checkConditions(name, entry, target, files)
+  }
+}
 
 /** A new app outside the workspace whose registry is `registry` (as the public one would be), with its own metadata cache. */
 function freshApp (h: Harness, registry: string): string {

@@ -3,11 +3,13 @@ import { ChatClient } from './chat-client.js'
 import { ChatError } from './chat-error.js'
 import type { ConnectOptions } from './options.js'
 import { transportFor } from './transports.js'
+import type { TransportRegistry } from './transports.js'
 import { withDefaultPort } from './default-ports.js'
 import { checkWellFormed } from './well-formed.js'
 
 /**
- * Connects to a chat server and logs in.
+ * Connects to a chat server and logs in, with the transports of `transports`
+ * (the environment's: `connect` in `node-entry.ts` and `browser-entry.ts`).
  *
  * ```ts
  * const client = await connect('tcp://127.0.0.1:7777', { username: 'alice' })
@@ -21,7 +23,7 @@ import { checkWellFormed } from './well-formed.js'
  * connecting, for a username or password with a lone surrogate. Only this first connection
  * is not retried; after it, the client reconnects by itself.
  */
-export async function connect (address: string | URL, options: ConnectOptions): Promise<ChatClient> {
+export async function connectWith (transports: TransportRegistry, address: string | URL, options: ConnectOptions): Promise<ChatClient> {
   let url: URL
   try {
     url = typeof address === 'string' ? withDefaultPort(address, new URL(address)) : address
@@ -29,7 +31,7 @@ export async function connect (address: string | URL, options: ConnectOptions): 
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port, tls://host:port, ws://host:port/ws or wss://host:port/ws)`, { cause: err })
   }
   checkWellFormed({ username: options.username, password: options.password }, 'connect')
-  const client = new ChatClient(url, options, options.transport ?? transportFor(url))
+  const client = new ChatClient(url, options, options.transport ?? transportFor(url, transports))
   await client.start(options.signal)
   return client
 }

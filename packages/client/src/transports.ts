@@ -1,7 +1,6 @@
 import { ErrorCodes } from '@chat/protocol'
 import type { AbortOptions, PullDuplex } from '@chat/transport'
 import { ChatError } from './chat-error.js'
-import { nodeTransports } from './node-transports.js'
 import type { TlsOptions } from './options.js'
 
 /** What a transport is told besides the address. */
@@ -16,14 +15,15 @@ export interface TransportOptions extends AbortOptions {
 export type Transport = (address: URL, options: TransportOptions) => Promise<PullDuplex>
 
 /**
- * The transport for each address scheme: `connect()` picks from here unless
- * the app passes its own `transport`. The list is the environment's (Node's:
- * `tcp:`, `tls:`, `ws:`, `wss:`).
+ * The transport for each address scheme: `connect()` picks from its
+ * environment's list unless the app passes its own `transport`. Node's
+ * (`node-transports.ts`): `tcp:`, `tls:`, `ws:`, `wss:`; a browser's
+ * (`browser-transports.ts`): `ws:`, `wss:`, and `tcp:`/`tls:` refused in words.
  */
-const transports: ReadonlyMap<string, Transport> = nodeTransports
+export type TransportRegistry = ReadonlyMap<string, Transport>
 
 /** The transport for `address`'s scheme; a scheme with none rejects with `connect_failed`, naming those there are. */
-export function transportFor (address: URL): Transport {
+export function transportFor (address: URL, transports: TransportRegistry): Transport {
   const transport = transports.get(address.protocol)
   if (transport === undefined) {
     const schemes = [...transports.keys()].map(scheme => `${scheme}//`).join(', ')
@@ -31,6 +31,3 @@ export function transportFor (address: URL): Transport {
   }
   return transport
 }
-
-/** The transport `connect()` uses by default: the one `address`'s scheme names. For wrapping it (a test's, a proxy's). */
-export const defaultTransport: Transport = async (address, options) => await transportFor(address)(address, options)

@@ -3,19 +3,20 @@ import assert from 'node:assert/strict'
 import { connect, tcpTransport, tlsTransport, wsTransport } from '../src/index.js'
 import { ChatError } from '../src/chat-error.js'
 import { transportFor } from '../src/transports.js'
+import { nodeTransports } from '../src/node-transports.js'
 import { withDefaultPort } from '../src/default-ports.js'
 
 test('each scheme gets its transport: tcp:, tls:, ws: and wss:', () => {
-  assert.equal(transportFor(new URL('tcp://127.0.0.1:7777')), tcpTransport)
-  assert.equal(transportFor(new URL('TCP://example.com')), tcpTransport)
-  assert.equal(transportFor(new URL('tls://example.com:7777')), tlsTransport)
-  assert.equal(transportFor(new URL('ws://127.0.0.1:7780/ws')), wsTransport)
-  assert.equal(transportFor(new URL('wss://chat.example/ws')), wsTransport)
+  assert.equal(transportFor(new URL('tcp://127.0.0.1:7777'), nodeTransports), tcpTransport)
+  assert.equal(transportFor(new URL('TCP://example.com'), nodeTransports), tcpTransport)
+  assert.equal(transportFor(new URL('tls://example.com:7777'), nodeTransports), tlsTransport)
+  assert.equal(transportFor(new URL('ws://127.0.0.1:7780/ws'), nodeTransports), wsTransport)
+  assert.equal(transportFor(new URL('wss://chat.example/ws'), nodeTransports), wsTransport)
 })
 
 test('a scheme with no transport is refused with connect_failed, naming the supported schemes', () => {
   for (const address of ['http://x', 'https://chat.example/', 'udp://127.0.0.1:1']) {
-    assert.throws(() => transportFor(new URL(address)), (err: unknown) => {
+    assert.throws(() => transportFor(new URL(address), nodeTransports), (err: unknown) => {
       assert.ok(err instanceof ChatError)
       assert.equal(err.code, 'connect_failed')
       assert.match(err.message, /supported schemes are tcp:\/\/, tls:\/\/, ws:\/\/, wss:\/\//)

@@ -1,0 +1,13 @@
+// What the SDK exports in every environment; index.ts (Node) and browser.ts add their connect and transports.
+export { ChatClient } from './chat-client.js'
+export type { PresenceEvent, ServerInfo, SendAck, JoinResult, HistoryPage } from './client-types.js'
+export { ChatError } from './chat-error.js'
+export type { ConnectOptions, CallOptions, MessageFilter, EventFilter, HistoryOptions, TlsOptions } from './options.js'
+export type { ChatSubscription } from './subscription.js'
+export { DEFAULT_PORT, DEFAULT_TLS_PORT, DEFAULT_WS_PORT } from './default-ports.js'
+export type { Transport, TransportOptions, TransportRegistry } from './transports.js'
+export { ErrorCodes } from '@chat/protocol'
+export type { ChatMessage, RoomInfo, ErrorCode, LeaveReason } from '@chat/protocol'
+export type { AbortOptions, Duplex, PullDuplex } from '@chat/transport'
+export type { StatusEvent } from './status.js'
+export type { ReconnectOptions } from './reconnect-policy.js'
