@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { runCheckCommand } from './check-command.js'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
-import { consoleLogger } from './logger.js'
+import { cliLogger, LOG_FORMATS, LOG_LEVELS } from './ops/cli-logger.js'
 import { AUTH_MODES } from './options.js'
 import { OriginPolicy } from './transport/origin-policy.js'
 import type { ServerOptions } from './options.js'
@@ -37,6 +37,9 @@ const USAGE = `Usage: chat-server [options]
   --max-queued-bytes <n>        outbound bytes per client before it is dropped as slow (default 4194304)
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
+  --log-level <level>           debug | info | warn | error | silent (default info)
+  --log-format <format>         json: one JSON object per line | pretty: for a person
+                                (default pretty on a terminal, json otherwise)
   -h, --help                    show this help`
 
 if (process.argv[2] === 'check') process.exit(runCheckCommand(process.argv.slice(3)))
@@ -73,6 +76,8 @@ try {
       'max-queued-bytes': { type: 'string' },
       'close-timeout-ms': { type: 'string' },
       'presence-limit': { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -108,6 +113,11 @@ function oneOf<T extends string> (flag: string, value: string | undefined, allow
   if (!(allowed as readonly string[]).includes(value)) usageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`)
   return value as T
 }
+
+const consoleLogger = cliLogger(
+  oneOf('log-level', values['log-level'], LOG_LEVELS) ?? 'info',
+  oneOf('log-format', values['log-format'], LOG_FORMATS) ?? (process.stderr.isTTY ? 'pretty' : 'json')
+)
 
 function origins (value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined
@@ -193,9 +203,17 @@ process.on('SIGHUP', () => {
   }
 })
 
+// The first SIGINT or SIGTERM: stop accepting, tell clients server_shutdown, finish the commits, exit 0 within
+// --close-timeout-ms. A second one: exit at once (what is acknowledged is stored already).
+let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    consoleLogger.info(`${signal} received`)
+  process.on(signal, () => {
+    if (stopping) {
+      consoleLogger.warn(`${signal} received again: exiting now`)
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
+    stopping = true
+    consoleLogger.info(`${signal} received: shutting down`)
     server.close().then(() => process.exit(0), () => process.exit(1))
   })
 }

@@ -27,6 +27,9 @@ import { Listeners } from './transport/listeners.js'
 import type { ListenOptions } from './transport/tcp-listener.js'
 import type { TlsCredentials } from './transport/tls-credentials.js'
 import { TransportCounters } from './transport/transport-stats.js'
+import { healthRoutes } from './ops/health-routes.js'
+import { ServerMetrics } from './ops/metrics.js'
+import { ServerCounters } from './ops/server-counters.js'
 import type { TransportStats } from './transport/transport-stats.js'
 
 export type { ListenOptions, TlsCredentials, TransportStats }
@@ -52,6 +55,10 @@ export class ChatServer {
   readonly options: ResolvedServerOptions
   /** Where messages and accounts are kept. */
   readonly store: Store
+  /** What it counted so far (bytes, messages, logins, connections by transport and by why they closed). */
+  readonly counters = new ServerCounters()
+  /** Its Prometheus metrics, also served at `/metrics` on the HTTP port. */
+  readonly metrics: ServerMetrics
   private readonly connections = new Set<Connection>()
   /** Set while shutting down: called when the last connection has closed. */
   private lastClosed: (() => void) | undefined
@@ -74,13 +81,14 @@ export class ChatServer {
     this.store = opts.store ?? (opts.dataDir !== undefined ? this.openSqlite(opts.dataDir) : new MemoryStore())
     const rooms = new RoomRegistry()
     const keys = new IdempotencyKeys(this.store)
-    const fanOut = new FanOut(opts, rooms, keys)
+    const counters = this.counters
+    const fanOut = new FanOut(opts, rooms, keys, counters)
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
     this.engine = opts.engine?.(context) ?? new LocalEngine(this.store, rooms, fanOut, context)
     const intake = new MessageIntake(opts, this.engine, keys)
     const inbox = new InboxDelivery(opts, this.store, this.engine)
     this.router = new RequestRouter({
-      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn),
+      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, counters),
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
       history: new HistoryHandler(opts, this.store, this.engine)
@@ -89,14 +97,28 @@ export class ChatServer {
     this.connectionEvents = {
       onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
       beforeEnd: () => { this.engine.flush() },
+      counters,
       onClose: conn => {
         this.connections.delete(conn)
         logout(this.engine, conn)
-        opts.logger.info(`${conn.name} (${conn.remoteAddress}) disconnected`)
+        const reason = conn.closeCode ?? conn.endReason
+        counters.closed(reason)
+        opts.logger.info(`connection ${conn.id} closed (${reason})`, { connection: conn.id, user: conn.session?.username, remote: conn.remoteAddress, transport: conn.transport, reason })
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
-    this.listeners = new Listeners(duplex => { this.accept(duplex) }, opts, this.transportCounters)
+    this.metrics = new ServerMetrics({
+      counters,
+      connectionsByTransport: () => {
+        const open = new Map<string, number>()
+        for (const connection of this.connections) open.set(connection.transport, (open.get(connection.transport) ?? 0) + 1)
+        return open
+      },
+      users: () => this.engine.userCount,
+      refused: () => ({ ...this.transportCounters.snapshot() })
+    })
+    const readiness = { ready: () => this.listeners.address() !== undefined && this.closing === undefined }
+    this.listeners = new Listeners((duplex, transport) => { this.accept(duplex, transport) }, opts, this.transportCounters, healthRoutes(readiness, this.metrics))
   }
 
   /** The data directory's database, checked (see `SqliteStore`), saying what it found. */
@@ -149,13 +171,16 @@ export class ChatServer {
    * TLS, WebSocket, or an in-memory duplex (tests, embedding). Refused
    * (destroyed) once the server is closing.
    */
-  accept (duplex: Duplex): void {
+  accept (duplex: Duplex, transport = 'other'): void {
     if (this.closing !== undefined) {
       duplex.destroy()
       return
     }
     this.start()
-    this.connections.add(new Connection(duplex, this.options, this.connectionEvents))
+    const connection = new Connection(duplex, this.options, this.connectionEvents, transport)
+    this.connections.add(connection)
+    this.counters.opened(transport)
+    this.options.logger.info(`connection ${connection.id} opened`, { connection: connection.id, remote: duplex.remoteAddress, transport })
   }
 
   /** Heartbeats and retention run once the server serves anyone. */

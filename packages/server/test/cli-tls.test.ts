@@ -96,7 +96,7 @@ describe('chat-server CLI with TLS', () => {
 
     writeFileSync(files.key, 'broken\n')
     proc.signal('SIGHUP')
-    await proc.waitFor(/WARN TLS certificate reload failed, keeping the current one: .*key\.pem is not a PEM private key/, 'the failed reload')
+    await proc.waitFor(/"level":40,[^\n]*"msg":"TLS certificate reload failed, keeping the current one: [^"]*key\.pem is not a PEM private key/, 'the failed reload, logged as a warning')
     assert.equal(await fingerprintSeen(h, proc.port, second.cert), new X509Certificate(second.cert).fingerprint256, 'still the second certificate')
     assert.equal(proc.isRunning, true)
   })

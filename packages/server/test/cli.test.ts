@@ -111,7 +111,7 @@ describe('chat-server CLI', () => {
     assert.ok(!existsSync(join(data, DATABASE_FILE)), 'no empty database was made')
 
     const fresh = await h.serverProcess([BIN, '--data', data, '--port', '0', '--no-http', '--auth', 'open', '--init'])
-    assert.match(fresh.stderr, /WARN --init: a new database .*moved aside .*chat\.db-wal/)
+    assert.match(fresh.stderr, /"level":40,[^\n]*"msg":"--init: a new database [^"]*moved aside [^"]*chat\.db-wal/)
     assert.ok(readdirSync(data).some(name => name.startsWith(`${DATABASE_FILE}-wal.orphaned-`)), 'the old -wal is kept aside')
     const again = await h.raw(fresh.port, 'alice again')
     await again.login('alice')

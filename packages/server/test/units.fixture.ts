@@ -30,6 +30,7 @@ import { Session } from '../src/session/session.js'
 import { MemoryStore } from '../src/store/memory-store.js'
 import { conversationStream, roomStream } from '../src/store/store.js'
 import type { MessageWrite, StoredMessage, StreamKey } from '../src/store/store.js'
+import { ServerCounters } from '../src/ops/server-counters.js'
 
 /** How long any wait lasts before the test fails with what it was waiting for. */
 export const WAIT_MS = 5_000
@@ -196,7 +197,7 @@ export function openLink (name: string, options: ResolvedServerOptions, events: 
 }
 
 /** Connection events that do nothing: for tests of pieces that need a connection and nothing behind it. */
-export const quietEvents: ConnectionEvents = { onBatch: () => {}, onClose: () => {}, beforeEnd: () => {} }
+export const quietEvents: ConnectionEvents = { onBatch: () => {}, onClose: () => {}, beforeEnd: () => {}, counters: new ServerCounters() }
 
 /**
  * Everything queued on these links' connections so far has reached their
@@ -287,6 +288,7 @@ export class World {
     this.events = {
       onBatch: () => {},
       beforeEnd: () => { this.engine.flush() },
+      counters: new ServerCounters(),
       onClose: connection => { logout(this.engine, connection) }
     }
   }

@@ -9,6 +9,7 @@ import type { Delivery } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
 import { messageFrame } from './message-frame.js'
 import { frameBytesOf, WireBuilder } from './wire-builder.js'
+import { ServerCounters } from '../ops/server-counters.js'
 
 /**
  * Delivery on this server of what the engine committed: each message is
@@ -21,10 +22,15 @@ export class FanOut implements NodeDelivery {
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly rooms: RoomRegistry,
-    private readonly keys: IdempotencyKeys
+    private readonly keys: IdempotencyKeys,
+    private readonly counters: ServerCounters = new ServerCounters()
   ) {}
 
-  committed (batch: Delivery[]): void {
+  committed (batch: Delivery[], commitSeconds?: number): void {
+    const counters = this.counters
+    counters.commits++
+    counters.messagesStored += batch.length
+    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
     const roomFrames = new Map<string, WireBuilder>()
     for (const d of batch) {
       this.keys.settle(d)
@@ -35,6 +41,7 @@ export class FanOut implements NodeDelivery {
         wire.add(frame)
       } else if (d.target !== undefined) {
         d.target.sendDirect(frameBytesOf(frame))
+        counters.deliveries++
       }
     }
     for (const [name, wire] of roomFrames) {
@@ -43,6 +50,7 @@ export class FanOut implements NodeDelivery {
       if (room === undefined) continue
       const bytes = wire.bytes()
       for (const member of room.members.values()) member.send(bytes)
+      counters.deliveries += room.members.size * wire.count
     }
     const acks = new AckBatch()
     for (const d of batch) {
@@ -55,6 +63,7 @@ export class FanOut implements NodeDelivery {
 
   failed (batch: Delivery[], error: Error): void {
     // Loud: nothing of this commit was stored or delivered, and its senders are refused.
+    this.counters.commitFailures++
     this.options.logger.error(`storing ${batch.length} message(s) failed, refused with storage_error: ${error.message}`)
     for (const d of batch) {
       this.keys.settle(d)

@@ -13,8 +13,8 @@ export class GroupCommitLog<Write extends MessageWrite> {
 
   constructor (
     private readonly store: Store,
-    /** Called with a committed batch, in write order; or with the error that failed the batch. */
-    private readonly onCommitted: (writes: Write[], error?: Error) => void
+    /** Called with a committed batch, in write order, or with the error that failed the batch; and how long the store took. */
+    private readonly onCommitted: (writes: Write[], error: Error | undefined, seconds: number) => void
   ) {}
 
   /** Queues a write for the next commit (it may carry what to do once committed). */
@@ -34,11 +34,12 @@ export class GroupCommitLog<Write extends MessageWrite> {
     const writes = this.writes
     this.writes = []
     let error: Error | undefined
+    const started = performance.now()
     try {
       this.store.append(writes)
     } catch (err) {
       error = err as Error
     }
-    this.onCommitted(writes, error)
+    this.onCommitted(writes, error, (performance.now() - started) / 1000)
   }
 }

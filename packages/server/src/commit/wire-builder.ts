@@ -7,8 +7,11 @@
 export class WireBuilder {
   private text = ''
   private readonly parts: Uint8Array[] = []
+  /** Frames added. */
+  count = 0
 
   add (frame: string | Uint8Array): void {
+    this.count++
     if (typeof frame === 'string') {
       this.text += frame
       return

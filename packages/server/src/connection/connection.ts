@@ -4,6 +4,7 @@ import { decodeChunk } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex, DuplexEvents } from '@chat/transport'
 import type { ResolvedServerOptions } from '../options.js'
+import type { ServerCounters } from '../ops/server-counters.js'
 import type { Session } from '../session/session.js'
 
 /** Why a connection ended, as the rest of the server sees it. */
@@ -15,6 +16,8 @@ export interface ConnectionEvents {
   onClose: (connection: Connection) => void
   /** Called before the connection ends: messages it sent that are still being written are committed and answered first. */
   beforeEnd: () => void
+  /** Bytes in and out are counted here. */
+  counters: ServerCounters
 }
 
 let nextConnectionId = 1
@@ -42,6 +45,8 @@ export class Connection implements DuplexEvents {
   /** True once the server decided to end it: nothing more is routed to or from it. */
   closing = false
   endReason: EndReason = 'disconnected'
+  /** The code of the error that ended it, if one did (`slow_consumer`, `heartbeat_timeout`, `malformed_frame`, ...). */
+  closeCode: ErrorCode | undefined
 
   private readonly queue: FrameQueue
   private readonly frames: FrameDecoder
@@ -55,7 +60,9 @@ export class Connection implements DuplexEvents {
   constructor (
     private readonly duplex: Duplex,
     private readonly options: ResolvedServerOptions,
-    private readonly events: ConnectionEvents
+    private readonly events: ConnectionEvents,
+    /** How it came: `tcp`, `tls`, `ws`, `wss`, or what the caller of `accept` said. */
+    readonly transport = 'other'
   ) {
     this.frames = new FrameDecoder(options.maxFrameBytes)
     // Routing pushes a whole batch in one synchronous run: the writer can go right after it.
@@ -105,6 +112,7 @@ export class Connection implements DuplexEvents {
   /** A chunk from the peer: one batch, handled in order; a pending login pauses reading. */
   onData (chunk: Uint8Array): void {
     this.lastSeen = Date.now()
+    this.events.counters.bytesIn += chunk.byteLength
     if (this.closing) return
     let decoded
     try {
@@ -157,7 +165,9 @@ export class Connection implements DuplexEvents {
   private write (): void {
     if (this.transportClosed || this.transportFull) return
     while (this.queue.hasFrames) {
-      if (!this.duplex.write(this.queue.take())) {
+      const chunk = this.queue.take()
+      this.events.counters.bytesOut += chunk.byteLength
+      if (!this.duplex.write(chunk)) {
         this.transportFull = true
         return
       }
@@ -212,6 +222,7 @@ export class Connection implements DuplexEvents {
    */
   fail (code: ErrorCode, message: string, dropQueued = false, re?: number): void {
     if (this.closing) return
+    this.closeCode = code
     if (dropQueued) this.queue.clear()
     this.end(re === undefined
       ? { type: 'error', code, message, fatal: true }

@@ -96,7 +96,7 @@ export interface Engine {
 /** What an engine calls on this server: deliveries to the connections it holds. */
 export interface NodeDelivery {
   /** A committed batch, in commit order: fan room messages out to the members here, direct ones to their recipients, acknowledge the senders. */
-  committed: (batch: Delivery[]) => void
+  committed: (batch: Delivery[], commitSeconds?: number) => void
   /** A batch that could not be stored: its senders are told, nothing was delivered. */
   failed: (batch: Delivery[], error: Error) => void
   /** A join or a leave, for the members of the room here (but `except`). */

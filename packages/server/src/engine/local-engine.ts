@@ -35,9 +35,9 @@ export class LocalEngine implements Engine {
     private readonly options: LocalEngineOptions
   ) {
     this.ids = new IdSequences(stream => store.lastId(stream))
-    this.log = new GroupCommitLog<Delivery>(store, (batch, error) => {
+    this.log = new GroupCommitLog<Delivery>(store, (batch, error, seconds) => {
       if (error === undefined) {
-        node.committed(batch)
+        node.committed(batch, seconds)
         return
       }
       // The failed ids were never used: the next ones are read from the store again.

@@ -12,6 +12,7 @@ import { logout } from './logout.js'
 import { hashPassword, verifyPassword } from './password-hasher.js'
 import { Session } from './session.js'
 import { lineageOf, newLineage, newSessionToken } from './session-token.js'
+import { ServerCounters } from '../ops/server-counters.js'
 
 const MIN_PASSWORD_LENGTH = 8
 const MAX_PASSWORD_LENGTH = 1024
@@ -31,10 +32,20 @@ export class LoginHandler {
     private readonly store: Store,
     private readonly engine: Engine,
     /** Called once a session is logged in and welcomed. */
-    private readonly onLogin: (session: Session) => void
+    private readonly onLogin: (session: Session) => void,
+    private readonly counters: ServerCounters = new ServerCounters()
   ) {}
 
+  /** A `hello`: logged in and welcomed, or refused (counted either way). */
   login (connection: Connection, hello: HelloMessage): void | Promise<void> {
+    const loggedInBefore = connection.session
+    return andThen(this.attempt(connection, hello), () => {
+      if (connection.session !== undefined && connection.session !== loggedInBefore) this.counters.loginsSucceeded++
+      else this.counters.loginsFailed++
+    })
+  }
+
+  private attempt (connection: Connection, hello: HelloMessage): void | Promise<void> {
     if (hello.v !== PROTOCOL_VERSION) {
       connection.fail(ErrorCodes.UNSUPPORTED_VERSION, `this server speaks protocol version ${PROTOCOL_VERSION}`, false, hello.req)
       return
@@ -123,6 +134,7 @@ export class LoginHandler {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is in use or registered already`)
       return true
     }
+    this.counters.registrations++
     this.options.logger.info(`${hello.username} registered from ${connection.remoteAddress}`)
     await this.complete(connection, hello, hello.username, true)
     return true

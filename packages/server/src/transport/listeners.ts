@@ -3,6 +3,7 @@ import { WEBSOCKET_PATH } from '@chat/protocol'
 import type { Duplex } from '@chat/transport'
 import type { Logger } from '../logger.js'
 import { HttpListener } from './http-listener.js'
+import type { HttpRoute, HttpRoutes } from './http-listener.js'
 import { OriginPolicy } from './origin-policy.js'
 import { TcpListener } from './tcp-listener.js'
 import type { ListenOptions } from './tcp-listener.js'
@@ -29,9 +30,12 @@ export class Listeners {
   private http: HttpListener | undefined
 
   constructor (
-    private readonly accept: (duplex: Duplex) => void,
+    /** Takes a connection, with the name of what it came by (`tcp`, `tls`, `ws`, `wss`). */
+    private readonly accept: (duplex: Duplex, transport: string) => void,
     private readonly options: ListenersOptions,
-    private readonly counters: TransportCounters
+    private readonly counters: TransportCounters,
+    /** Paths the HTTP listener serves besides the WebSocket endpoint (health, metrics, the web app). */
+    private readonly routes: HttpRoutes = new Map()
   ) {}
 
   /** Listens on TCP, and on HTTP with `httpPort`; resolves with the TCP address. If either can't listen, neither does (and `listen` may be called again). */
@@ -42,12 +46,14 @@ export class Listeners {
     const onError = (err: Error): void => { logger.warn(`listener: ${err.message}`) }
     const transport = { tls: options.tls, handshakeTimeoutMs: this.options.handshakeTimeoutMs, counters: this.counters }
     const host = options.host ?? '127.0.0.1'
-    const tcp = this.tcp = new TcpListener(this.accept, onError, transport)
+    const tcpName = options.tls === undefined ? 'tcp' : 'tls'
+    const tcp = this.tcp = new TcpListener(duplex => { this.accept(duplex, tcpName) }, onError, transport)
     try {
       const address = await tcp.listen({ host, port: options.port ?? 7777, signal: options.signal })
       let http: HttpListener | undefined
       if (options.httpPort !== undefined) {
-        http = this.http = new HttpListener(new Map([[WEBSOCKET_PATH, this.webSocketEndpoint(options.tls !== undefined)]]), transport, onError)
+        const routes = new Map<string, HttpRoute>([...this.routes, [WEBSOCKET_PATH, this.webSocketEndpoint(options.tls !== undefined)]])
+        http = this.http = new HttpListener(routes, transport, onError)
         await http.listen({ host, port: options.httpPort, signal: options.signal })
       }
       // Said once both listen: the TCP line first (scripts wait for `listening on <host>:<port>`).
@@ -85,7 +91,8 @@ export class Listeners {
   }
 
   private webSocketEndpoint (secure: boolean): WsEndpoint {
-    return new WsEndpoint(this.accept, {
+    const name = secure ? 'wss' : 'ws'
+    return new WsEndpoint(duplex => { this.accept(duplex, name) }, {
       maxFrameBytes: this.options.maxFrameBytes,
       compression: this.options.wsCompression,
       origins: new OriginPolicy(this.options.allowedOrigins),
