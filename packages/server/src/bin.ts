@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util'
+import { SERVER_FLAGS } from './cli-flags.js'
+import type { ServerFlag } from './cli-flags.js'
+import { ConfigError, layerSettings } from './config-sources.js'
 import { runCheckCommand } from './check-command.js'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
@@ -40,7 +43,12 @@ const USAGE = `Usage: chat-server [options]
   --log-level <level>           debug | info | warn | error | silent (default info)
   --log-format <format>         json: one JSON object per line | pretty: for a person
                                 (default pretty on a terminal, json otherwise)
-  -h, --help                    show this help`
+  --config <file>               read settings from a JSON or YAML file (keys as these flags, or camelCase)
+  --print-config                print the settings it would run with, and where each came from; then exit
+  -h, --help                    show this help
+
+Every setting can also come from the environment: CHAT_ and its name in capitals (CHAT_PORT, CHAT_HTTP_PORT,
+CHAT_CONFIG for the file). The command line wins over the environment, which wins over the file.`
 
 if (process.argv[2] === 'check') process.exit(runCheckCommand(process.argv.slice(3)))
 
@@ -49,42 +57,30 @@ function usageError (message: string): never {
   process.exit(2)
 }
 
+// Settings from a config file and CHAT_* variables, under the command line's.
+let layered
+try {
+  layered = layerSettings(process.argv.slice(2), process.env)
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  console.error(`chat-server: ${err.message}`)
+  process.exit(2)
+}
+const { sources } = layered
+
 let parsed
 try {
-  parsed = parseArgs({
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '7777' },
-      'http-port': { type: 'string', default: '7780' },
-      'no-http': { type: 'boolean' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'allowed-origins': { type: 'string' },
-      'ws-compression': { type: 'boolean' },
-      'handshake-timeout-ms': { type: 'string' },
-      data: { type: 'string', default: './data' },
-      memory: { type: 'boolean' },
-      init: { type: 'boolean' },
-      auth: { type: 'string' },
-      durability: { type: 'string' },
-      'retention-max-age': { type: 'string' },
-      'retention-max-messages': { type: 'string' },
-      'heartbeat-interval-ms': { type: 'string' },
-      'heartbeat-timeout-ms': { type: 'string' },
-      'max-frame-bytes': { type: 'string' },
-      'max-text-bytes': { type: 'string' },
-      'max-queued-bytes': { type: 'string' },
-      'close-timeout-ms': { type: 'string' },
-      'presence-limit': { type: 'string' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' }
-    }
-  })
+  parsed = parseArgs({ args: layered.argv, options: SERVER_FLAGS })
 } catch (err) {
   usageError((err as Error).message)
 }
 const { values } = parsed
+
+/** Where a setting came from, when not the command line: said with its error. */
+function from (flag: string): string {
+  const source = sources.get(flag as ServerFlag)
+  return source === undefined || source.startsWith('--') ? '' : ` (from ${source})`
+}
 
 if (values.help === true) {
   console.log(USAGE)
@@ -94,8 +90,8 @@ if (values.help === true) {
 function integer (flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) usageError(`--${flag} needs a whole number, got "${value}"`)
-  if ((flag === 'port' || flag === 'http-port') && n > 65535) usageError(`--${flag} must be at most 65535, got ${n}`)
+  if (!Number.isSafeInteger(n) || n < 0) usageError(`--${flag} needs a whole number, got "${value}"${from(flag)}`)
+  if ((flag === 'port' || flag === 'http-port') && n > 65535) usageError(`--${flag} must be at most 65535, got ${n}${from(flag)}`)
   return n
 }
 
@@ -104,13 +100,13 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 
 function duration (flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value)
-  if (match === null) usageError(`--${flag} needs a duration like 90d, 12h, 30m, 45s or a number of ms, got "${value}"`)
+  if (match === null) usageError(`--${flag} needs a duration like 90d, 12h, 30m, 45s or a number of ms, got "${value}"${from(flag)}`)
   return Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']
 }
 
 function oneOf<T extends string> (flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined
-  if (!(allowed as readonly string[]).includes(value)) usageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`)
+  if (!(allowed as readonly string[]).includes(value)) usageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"${from(flag)}`)
   return value as T
 }
 
@@ -176,6 +172,18 @@ const listenOn = {
   tls: tls === undefined ? undefined : readTls(tls),
   port: integer('port', values.port),
   httpPort: values['no-http'] === true ? undefined : integer('http-port', values['http-port'])
+}
+
+// What the server would run with, and where each setting came from; nothing is opened.
+if (values['print-config'] === true) {
+  const settings: Record<string, { value: unknown, from: string }> = {}
+  for (const [flag, spec] of Object.entries(SERVER_FLAGS)) {
+    if (flag === 'help' || flag === 'print-config' || flag === 'config') continue
+    const value = (values as Record<string, unknown>)[flag]
+    settings[flag] = { value: value ?? null, from: sources.get(flag as ServerFlag) ?? ('default' in spec ? 'default' : 'unset') }
+  }
+  console.log(JSON.stringify(settings, null, 2))
+  process.exit(0)
 }
 
 let server

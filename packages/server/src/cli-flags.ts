@@ -1,0 +1,40 @@
+import type { ParseArgsConfig } from 'node:util'
+
+/**
+ * The CLI's settings, as `parseArgs` options. A setting can also come from the
+ * environment (`CHAT_` and its name in capitals, `-` as `_`: `CHAT_HTTP_PORT`)
+ * or a config file (`--config chat.json` or `.yaml`, keys as here or in
+ * camelCase); see config-sources.ts for the order.
+ */
+export const SERVER_FLAGS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '7777' },
+  'http-port': { type: 'string', default: '7780' },
+  'no-http': { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'allowed-origins': { type: 'string' },
+  'ws-compression': { type: 'boolean' },
+  'handshake-timeout-ms': { type: 'string' },
+  data: { type: 'string', default: './data' },
+  memory: { type: 'boolean' },
+  init: { type: 'boolean' },
+  auth: { type: 'string' },
+  durability: { type: 'string' },
+  'retention-max-age': { type: 'string' },
+  'retention-max-messages': { type: 'string' },
+  'heartbeat-interval-ms': { type: 'string' },
+  'heartbeat-timeout-ms': { type: 'string' },
+  'max-frame-bytes': { type: 'string' },
+  'max-text-bytes': { type: 'string' },
+  'max-queued-bytes': { type: 'string' },
+  'close-timeout-ms': { type: 'string' },
+  'presence-limit': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  config: { type: 'string' },
+  'print-config': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+} as const satisfies NonNullable<ParseArgsConfig['options']>
+
+export type ServerFlag = keyof typeof SERVER_FLAGS
