@@ -126,7 +126,15 @@ export interface PresenceMessage {
   reason?: LeaveReason
 }
 
-export interface ErrorMessage { type: 'error', re?: number, code: string, message: string, fatal?: boolean }
+export interface ErrorMessage {
+  type: 'error'
+  re?: number
+  code: string
+  message: string
+  fatal?: boolean
+  /** With `rate_limited`: how long to wait before sending the request again (ms). */
+  retryAfterMs?: number
+}
 
 export type ServerReply =
   | WelcomeMessage | JoinedMessage | LeftMessage | AckMessage | RoomListMessage | MemberListMessage

@@ -71,7 +71,7 @@ export const SERVER_FIELDS: MessageSchema<ServerMessage> = frozen<MessageSchema<
   history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
   replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
   presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
-  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
+  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?', retryAfterMs: 'uint?' },
   ping: { n: 'uint' },
   pong: { n: 'uint' },
   bye: { code: 'string?', message: 'string?' }
