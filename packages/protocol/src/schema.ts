@@ -60,7 +60,8 @@ export const CLIENT_FIELDS: MessageSchema<ClientMessage> = frozen<MessageSchema<
 export const SERVER_FIELDS: MessageSchema<ServerMessage> = frozen<MessageSchema<ServerMessage>>({
   welcome: {
     v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
-    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string'
+    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string',
+    messagesPerSecond: 'uint?', messageBurst: 'uint?', bytesPerSecond: 'uint?', byteBurst: 'uint?', requestsPerSecond: 'uint?', requestBurst: 'uint?'
   },
   joined: { re: 'uint', room: 'string', members: 'strings', lastId: 'uint', truncated: 'bool?' },
   left: { re: 'uint', room: 'string' },
