@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { runCheckCommand } from './check-command.js'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
+import { LIMIT_FLAGS, LIMIT_USAGE, limitOptions } from './limits/limit-flags.js'
 import { consoleLogger } from './logger.js'
 import { AUTH_MODES } from './options.js'
 import type { ServerOptions } from './options.js'
@@ -25,6 +26,7 @@ const USAGE = `Usage: chat-server [options]
   --max-queued-bytes <n>        outbound bytes per client before it is dropped as slow (default 4194304)
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
+${LIMIT_USAGE}
   -h, --help                    show this help`
 
 if (process.argv[2] === 'check') process.exit(runCheckCommand(process.argv.slice(3)))
@@ -54,6 +56,7 @@ try {
       'max-queued-bytes': { type: 'string' },
       'close-timeout-ms': { type: 'string' },
       'presence-limit': { type: 'string' },
+      ...LIMIT_FLAGS,
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -107,6 +110,7 @@ const options: ServerOptions = {
   maxQueuedBytes: integer('max-queued-bytes', values['max-queued-bytes']),
   closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
   presenceLimit: integer('presence-limit', values['presence-limit']),
+  ...limitOptions(values, integer),
   logger: consoleLogger
 }
 const listenOn = { host: values.host, port: integer('port', values.port) }

@@ -12,6 +12,10 @@ import { InboxDelivery } from './direct/inbox-delivery.js'
 import type { Engine, EngineContext } from './engine/engine.js'
 import { LocalEngine } from './engine/local-engine.js'
 import { HistoryHandler } from './history/history-handler.js'
+import { addressKey } from './limits/address-key.js'
+import { ConnectionCaps } from './limits/connection-caps.js'
+import { limitCounters } from './limits/limit-counters.js'
+import type { LimitCounters } from './limits/limit-counters.js'
 import { silentLogger } from './logger.js'
 import { resolveOptions } from './options.js'
 import type { ResolvedServerOptions, ServerOptions } from './options.js'
@@ -35,6 +39,10 @@ export interface ServerStats {
   users: number
   /** The most outbound bytes queued for any one connection right now. */
   maxQueuedBytes: number
+  /** Bytes received and not yet handled, all connections: incomplete frames, and requests held behind a pending one. */
+  inboundBytes: number
+  /** What the limits refused so far. */
+  refused: LimitCounters
 }
 
 /**
@@ -49,10 +57,19 @@ export class ChatServer {
   /** Where messages and accounts are kept. */
   readonly store: Store
   private readonly connections = new Set<Connection>()
+  /** Connections being refused (`too_many_connections`): told why, then closed. */
+  private readonly refusing = new Set<Connection>()
+  private readonly caps: ConnectionCaps
+  private readonly counters = limitCounters()
   /** Set while shutting down: called when the last connection has closed. */
   private lastClosed: (() => void) | undefined
   /** What every connection reports to (one object, not closures per connection). */
   private readonly connectionEvents: ConnectionEvents
+  private readonly refusedEvents: ConnectionEvents = {
+    onBatch: () => {},
+    beforeEnd: () => {},
+    onClose: conn => { this.refusing.delete(conn) }
+  }
   private readonly engine: Engine
   private readonly router: RequestRouter
   private readonly heartbeat: HeartbeatMonitor
@@ -78,13 +95,15 @@ export class ChatServer {
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
       history: new HistoryHandler(opts, this.store, this.engine)
-    }, opts.logger)
-    this.heartbeat = new HeartbeatMonitor(this.connections, opts)
+    }, opts.logger, this.counters)
+    this.caps = new ConnectionCaps(opts)
+    this.heartbeat = new HeartbeatMonitor(this.connections, opts, this.counters)
     this.connectionEvents = {
       onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
       beforeEnd: () => { this.engine.flush() },
       onClose: conn => {
         this.connections.delete(conn)
+        this.caps.release(conn.address)
         logout(this.engine, conn)
         opts.logger.info(`${conn.name} (${conn.remoteAddress}) disconnected`)
         if (this.connections.size === 0) this.lastClosed?.()
@@ -118,7 +137,9 @@ export class ChatServer {
   /**
    * Serves one connection, from any transport: TCP (what `listen()` does),
    * TLS, WebSocket, or an in-memory duplex (tests, embedding). Refused
-   * (destroyed) once the server is closing.
+   * (destroyed) once the server is closing; refused with
+   * `too_many_connections` past `maxConnections`, or `maxConnectionsPerIp`
+   * from its address (`duplex.remoteAddress`).
    */
   accept (duplex: Duplex): void {
     if (this.closing !== undefined) {
@@ -126,7 +147,17 @@ export class ChatServer {
       return
     }
     this.start()
-    this.connections.add(new Connection(duplex, this.options, this.connectionEvents))
+    const address = addressKey(duplex.remoteAddress)
+    const refusal = this.caps.admit(address)
+    if (refusal === undefined) {
+      this.connections.add(new Connection(duplex, this.options, this.connectionEvents, address))
+      return
+    }
+    // Told why, then closed: it is not served, and does not count.
+    const refused = new Connection(duplex, this.options, this.refusedEvents, address)
+    this.refusing.add(refused)
+    refused.fail(ErrorCodes.TOO_MANY_CONNECTIONS, `connection refused: ${refusal}`)
+    if (this.counters.connections++ % 1000 === 0) this.options.logger.warn(`refusing connections: ${refusal} (${this.counters.connections} refused so far)`)
   }
 
   /** Heartbeats and retention run once the server serves anyone. */
@@ -139,8 +170,12 @@ export class ChatServer {
 
   stats (): ServerStats {
     let maxQueuedBytes = 0
-    for (const connection of this.connections) maxQueuedBytes = Math.max(maxQueuedBytes, connection.queuedBytes)
-    return { connections: this.connections.size, users: this.engine.userCount, maxQueuedBytes }
+    let inboundBytes = 0
+    for (const connection of this.connections) {
+      maxQueuedBytes = Math.max(maxQueuedBytes, connection.queuedBytes)
+      inboundBytes += connection.inboundBytes
+    }
+    return { connections: this.connections.size, users: this.engine.userCount, maxQueuedBytes, inboundBytes, refused: { ...this.counters } }
   }
 
   /** Removes what the retention policy says is too old or too many; returns how many messages went. */
@@ -179,7 +214,7 @@ export class ChatServer {
    */
   async close (options: AbortOptions = {}): Promise<void> {
     const { signal } = options
-    const cutOff = (): void => { for (const connection of this.connections) connection.destroy() }
+    const cutOff = (): void => { for (const connection of [...this.connections, ...this.refusing]) connection.destroy() }
     signal?.addEventListener('abort', cutOff, { once: true })
     if (signal?.aborted === true) cutOff()
     try {
@@ -201,6 +236,7 @@ export class ChatServer {
     for (const connection of this.connections) {
       connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
     }
+    for (const connection of this.refusing) connection.destroy()
     await stopped
     if (this.connections.size > 0) await new Promise<void>(resolve => { this.lastClosed = resolve })
     await this.engine.close()

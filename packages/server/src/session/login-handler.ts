@@ -5,6 +5,7 @@ import type { HelloMessage } from '@chat/protocol'
 import type { Connection } from '../connection/connection.js'
 import { andThen } from '../engine/engine.js'
 import type { Engine, OnlineUser } from '../engine/engine.js'
+import { announcedRates } from '../limits/limit-options.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { Store } from '../store/store.js'
 import { LoginThrottle } from './login-throttle.js'
@@ -25,6 +26,8 @@ const MAX_PASSWORD_LENGTH = 1024
  */
 export class LoginHandler {
   private readonly throttle = new LoginThrottle()
+  /** What every welcome says of the connection's rate limits. */
+  private readonly rates: ReturnType<typeof announcedRates>
 
   constructor (
     private readonly options: ResolvedServerOptions,
@@ -32,7 +35,9 @@ export class LoginHandler {
     private readonly engine: Engine,
     /** Called once a session is logged in and welcomed. */
     private readonly onLogin: (session: Session) => void
-  ) {}
+  ) {
+    this.rates = announcedRates(options.rateLimits)
+  }
 
   login (connection: Connection, hello: HelloMessage): void | Promise<void> {
     if (hello.v !== PROTOCOL_VERSION) {
@@ -69,7 +74,7 @@ export class LoginHandler {
   }
 
   private async authenticate (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
-    const attempt = this.throttle.begin(key, connection.remoteHost)
+    const attempt = this.throttle.begin(key, connection.address)
     let failed = true
     try {
       if (attempt.delayMs > 0) await sleep(attempt.delayMs, undefined, { signal: connection.signal })
@@ -174,7 +179,8 @@ export class LoginHandler {
         maxFrameBytes: this.options.maxFrameBytes,
         maxTextBytes: this.options.maxTextBytes,
         registered,
-        session: session.token
+        session: session.token,
+        ...this.rates
       })
       this.onLogin(session)
     })
