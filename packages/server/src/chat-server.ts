@@ -91,7 +91,7 @@ export class ChatServer {
     const intake = new MessageIntake(opts, this.engine, keys)
     const inbox = new InboxDelivery(opts, this.store, this.engine)
     this.router = new RequestRouter({
-      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn),
+      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, this.counters),
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
       history: new HistoryHandler(opts, this.store, this.engine)
