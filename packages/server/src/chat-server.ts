@@ -14,6 +14,7 @@ import { LocalEngine } from './engine/local-engine.js'
 import { HistoryHandler } from './history/history-handler.js'
 import { addressKey } from './limits/address-key.js'
 import { ConnectionCaps } from './limits/connection-caps.js'
+import { fileLimitWarning } from './limits/file-limit.js'
 import { limitCounters } from './limits/limit-counters.js'
 import type { LimitCounters } from './limits/limit-counters.js'
 import { silentLogger } from './logger.js'
@@ -65,6 +66,8 @@ export class ChatServer {
   private lastClosed: (() => void) | undefined
   /** What every connection reports to (one object, not closures per connection). */
   private readonly connectionEvents: ConnectionEvents
+  /** A refused connection is told why and given a short while to read it (an attacker's fills the file table). */
+  private readonly refusedOptions: ResolvedServerOptions
   private readonly refusedEvents: ConnectionEvents = {
     onBatch: () => {},
     beforeEnd: () => {},
@@ -97,6 +100,7 @@ export class ChatServer {
       history: new HistoryHandler(opts, this.store, this.engine)
     }, opts.logger, this.counters)
     this.caps = new ConnectionCaps(opts)
+    this.refusedOptions = { ...opts, closeTimeoutMs: Math.min(opts.closeTimeoutMs, 500) }
     this.heartbeat = new HeartbeatMonitor(this.connections, opts, this.counters)
     this.connectionEvents = {
       onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
@@ -154,7 +158,7 @@ export class ChatServer {
       return
     }
     // Told why, then closed: it is not served, and does not count.
-    const refused = new Connection(duplex, this.options, this.refusedEvents, address)
+    const refused = new Connection(duplex, this.refusedOptions, this.refusedEvents, address)
     this.refusing.add(refused)
     refused.fail(ErrorCodes.TOO_MANY_CONNECTIONS, `connection refused: ${refusal}`)
     if (this.counters.connections++ % 1000 === 0) this.options.logger.warn(`refusing connections: ${refusal} (${this.counters.connections} refused so far)`)
@@ -164,6 +168,8 @@ export class ChatServer {
   private start (): void {
     if (this.started) return
     this.started = true
+    const fileWarning = fileLimitWarning(this.options.maxConnections)
+    if (fileWarning !== undefined) this.options.logger.warn(fileWarning)
     this.heartbeat.start()
     this.startRetention()
   }

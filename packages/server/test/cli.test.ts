@@ -66,6 +66,17 @@ describe('chat-server CLI', () => {
     assert.equal((await idle.nextOfType('error')).code, 'login_timeout')
   })
 
+  it('warns at start when the process may open fewer files than --max-connections needs', { skip: process.platform !== 'linux' && 'reads /proc/self/limits' }, async t => {
+    const h = new Harness(t)
+    const proc = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0`], { command: 'bash' })
+    const client = await h.raw(proc.port, 'alice')
+    await client.login('alice')
+    assert.match(proc.stderr, /may open 512 files, fewer than maxConnections \(10000\) needs/)
+    const quiet = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0 --max-connections 400`], { command: 'bash' })
+    await (await h.raw(quiet.port, 'bob')).login('bob')
+    assert.doesNotMatch(quiet.stderr, /may open/)
+  })
+
   it('exits with code 2 and the usage on a port that is not a number', async t => {
     const h = new Harness(t)
     const proc = h.node([BIN, '--memory', '--port', 'abc'])

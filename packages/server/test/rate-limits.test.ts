@@ -78,6 +78,23 @@ describe('rate limits', () => {
     assert.equal((await alice.request({ type: 'send', room: 'general', text: 'small' })).type, 'ack')
   })
 
+  it('a client more than a byte burst over its byte rate is not read until it is back under (not even its pings)', { timeout: 30_000 }, async t => {
+    const h = new Harness(t)
+    const server = createServer({ rateLimits: { bytesPerSecond: 100_000, byteBurst: 65_536 } })
+    const [alice] = await h.usersIn(server, 'general', 'alice')
+    // 10,000 pings, about 230 KB in writes of 1,000: some 165 KB over a full bucket, over 1.5 s of its rate.
+    const count = 10_000
+    for (let from = 0; from < count; from += 1_000) {
+      alice.sendRaw(Buffer.concat(Array.from({ length: 1_000 }, (_, i) => encodeFrame({ type: 'ping', n: from + i }))))
+    }
+    await sleep(400)
+    const early = alice.received.filter(m => m.type === 'pong').length
+    assert.ok(early < count, `${early} pongs within 400 ms: the server stopped reading`)
+    await alice.waitFor(m => m.type === 'pong' && m.n === count - 1, 'the last pong', 20_000)
+    assert.equal(alice.isClosed, false)
+    t.diagnostic(`${early} of ${count} pings answered in the first 400 ms`)
+  })
+
   it('expensive requests (history, replay, rooms, members) past their burst are refused; joins and pings are not', async t => {
     const h = new Harness(t)
     const server = createServer({ rateLimits: { requestsPerSecond: 10, requestBurst: 4 } })
