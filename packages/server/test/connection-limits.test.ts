@@ -82,6 +82,23 @@ describe('before login', () => {
     assert.equal(server.stats().refused.loginTimeouts, 0)
   })
 
+  it('requests pipelined behind a hello whose password is being checked, then the end of stream, are all answered in order', async t => {
+    const h = new Harness(t)
+    const server = createServer()
+    const owner = h.connect(server, 'owner')
+    owner.send({ type: 'hello', v: PROTOCOL_VERSION, req: 1, username: 'alice', password: 'correct horse battery staple', register: true })
+    assert.equal((await owner.next()).type, 'welcome')
+    await owner.close()
+    const client = h.connect(server, 'alice')
+    // The password check takes a while (scrypt): the join, the ping, the rooms and the end arrive meanwhile.
+    client.send({ type: 'hello', v: PROTOCOL_VERSION, req: 1, username: 'alice', password: 'correct horse battery staple' })
+    client.send({ type: 'join', req: 2, room: 'general' })
+    client.send({ type: 'rooms', req: 3 })
+    client.end()
+    await client.waitClosed()
+    assert.deepEqual(client.received.map(m => m.type), ['welcome', 'joined', 'room_list'])
+  })
+
   it('the default deadline is 10 s and the default frame limit before login 8 KiB', () => {
     assert.equal(DEFAULT_LIMITS.loginTimeoutMs, 10_000)
     assert.equal(DEFAULT_LIMITS.maxLoginFrameBytes, 8 * 1024)

@@ -38,11 +38,11 @@ const PAUSED_BYTES = 2
  * idle connection is the duplex, this object, its decoder and its queue.
  *
  * While a request is pending (a `hello` whose password is being checked, a
- * request waiting out its rate limit), what arrives is still read: `ping`s
- * are answered and `pong`s taken at once, the rest is held, in order, until
- * the pending request settles. Only past a bound of held bytes does reading
- * pause, and a connection whose reading the server paused is not timed out
- * for its silence.
+ * shared engine's round trip), what arrives is still read: `ping`s are
+ * answered and `pong`s taken at once, the rest is held, in order, until the
+ * pending request settles (the peer's end of stream too). Only past a bound
+ * of held bytes does reading pause, and a connection whose reading the
+ * server paused is not timed out for its silence.
  */
 export class Connection implements DuplexEvents {
   readonly id = nextConnectionId++
@@ -70,6 +70,8 @@ export class Connection implements DuplexEvents {
   private heldBytes = 0
   /** A framing error that came while waiting: it ends the connection once the held requests are answered. */
   private heldFatal: ProtocolError | undefined
+  /** The peer ended its side while waiting: seen once the held requests are answered. */
+  private heldEnd = false
   /** PAUSED_* bits: why the server stopped reading it. */
   private pausedFor = 0
   private bytesTimer: NodeJS.Timeout | undefined
@@ -210,7 +212,9 @@ export class Connection implements DuplexEvents {
     this.heldFatal = undefined
     if (this.closing) return
     this.run(batch, fatal)
-    if (!this.waiting) this.resumeReading(PAUSED_HELD)
+    if (this.waiting) return
+    this.resumeReading(PAUSED_HELD)
+    if (this.heldEnd) this.onEnd()
   }
 
   /** Far over its byte rate: not read for a while. */
@@ -238,6 +242,10 @@ export class Connection implements DuplexEvents {
   /** The peer ended its side: answer what it sent, flush what is queued, then close. */
   onEnd (): void {
     if (this.closing) return
+    if (this.waiting) {
+      this.heldEnd = true
+      return
+    }
     try {
       this.frames.end()
     } catch (err) {
