@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChatMessage } from '@chat/client'
-import { createServer } from '@chat/server'
+import { createServer, NO_RATE_LIMITS } from '@chat/server'
 import { Harness, expectDone, sleep, StatusLog, take, within } from '@chat/testing'
 import { publishPipelined } from './support/publish.js'
 
@@ -14,7 +14,7 @@ const texts = (count: number): string[] => Array.from({ length: count }, (_, i) 
 
 test('with highWaterMark 8, a consumer that iterates slowly still gets every message, in order', { timeout: 120_000 }, async t => {
   const h = new Harness(t)
-  const { url, server } = await h.serve(createServer())
+  const { url, server } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const [pub] = await h.clientsIn(url, 'general', ['pub'])
   const slow = await h.client(url, 'slow', { highWaterMark: 8 })
   await slow.join('general')
@@ -37,7 +37,7 @@ test('with highWaterMark 8, a consumer that iterates slowly still gets every mes
 
 test('break out of one messages() loop ends only that iterator; another on the same client keeps receiving', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const [pub] = await h.clientsIn(url, 'general', ['pub'])
   const bob = await h.client(url, 'bob', { highWaterMark: 8 })
   await bob.join('general')
@@ -63,7 +63,7 @@ test('break out of one messages() loop ends only that iterator; another on the s
 
 test('returning an iterator nobody reads lets the client read on for the others', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const [pub] = await h.clientsIn(url, 'general', ['pub'])
   const bob = await h.client(url, 'bob', { highWaterMark: 8 })
   await bob.join('general')
@@ -83,7 +83,7 @@ test('awaiting a call inside a messages() loop does not deadlock while messages 
   timeout: 120_000
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const [pub] = await h.clientsIn(url, 'general', ['pub'])
   const bob = await h.client(url, 'bob', { highWaterMark: 8 })
   await bob.join('general')
@@ -104,7 +104,7 @@ test('awaiting a call inside a messages() loop does not deadlock while messages 
 
 test('status() reports slow_consumer when a full iterator makes the client stop reading, and reading resumes when the app catches up', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const [pub] = await h.clientsIn(url, 'general', ['pub'])
   const slow = await h.client(url, 'slow', { highWaterMark: 4 })
   await slow.join('general')

@@ -8,7 +8,7 @@ import { ChatError, defaultTransport } from '@chat/client'
 import type { ChatClient, ChatMessage, PullDuplex, Transport } from '@chat/client'
 import { decodeServerMessage, encodeFrame, FrameDecoder, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
-import { createServer } from '@chat/server'
+import { createServer, NO_RATE_LIMITS } from '@chat/server'
 import { Harness, nextThrows, rejectsWithCode, roundTrip, sleep, take, waitUntil, within } from '@chat/testing'
 import { SERVER_BIN, startCliServer } from './support/cli-server.js'
 import { assertIds, readAllBackward, readAllForward } from './support/history.js'
@@ -174,7 +174,7 @@ test('a second chat-server on a data directory in use exits with a clear error',
 
 test('catch-up: 1,000 stored messages then live ones, with no gap and no duplicate at the seam, while a publisher keeps sending', { timeout: 120_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
 
   const bobLive = bob.messages({ room: 'room' })
@@ -292,7 +292,7 @@ test('restart in-process: history survives, room ids and direct conversation ids
 
 test('history: paging backwards and forwards reaches every message once; limit defaults to 50 and is clamped to 1..500; members only', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   const [alice] = await h.clientsIn(url, 'room', ['alice'])
   const total = 1_234
   const texts = Array.from({ length: total }, (_, i) => `h${i}`)
@@ -343,7 +343,7 @@ test('history: paging backwards and forwards reaches every message once; limit d
 
 test('history: pages too big for one frame are cut, and paging still reaches every message once', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   const [alice] = await h.clientsIn(url, 'room', ['alice'])
   const total = 60
   // 60 x 8 KB is far more than one 64 KiB frame.
@@ -423,7 +423,7 @@ test('retention by age: everything can go, ids still continue, and the policy al
 test('a replay to a client that stops reading waits for it without stalling the server, and resumes when it reads', { ...tcpPassOnly('the CLI, or raw TCP clients'), timeout: 120_000 }, async t => {
   const h = new Harness(t)
   // A small outbound bound: the socket's own buffer (one 64 KiB write) is more than the quarter of it a replay fills.
-  const cli = await startCliServer(h, h.tempDir('chat-durability-'), { args: ['--max-queued-bytes', '131072'] })
+  const cli = await startCliServer(h, h.tempDir('chat-durability-'), { args: ['--max-queued-bytes', '131072', '--messages-per-second', '0', '--bytes-per-second', '0'] })
   const [alice] = await h.clientsIn(cli.url, 'room', ['alice'])
   const total = 8_000
   const filler = 'x'.repeat(2_000)
@@ -473,7 +473,7 @@ test('a message accepted right at the frame limit can still be read back through
   timeout: 60_000,
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
   await alice.send('room', 'before')
   // Control characters escape to six bytes each: find the longest such text the server accepts in one frame.
@@ -566,7 +566,7 @@ test('messages({ since }) beyond the newest stored id still hands over to live m
   timeout: 60_000,
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open' }))
+  const { url } = await h.serve(createServer({ dataDir: h.tempDir('chat-durability-'), authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   const [alice, bob] = await h.clientsIn(url, 'room', ['alice', 'bob'])
   await alice.send('room', 'one')
   // A client that remembers id 100 from before the server's data was reset, say.

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChatMessage } from '@chat/client'
-import { createServer } from '@chat/server'
+import { createServer, NO_RATE_LIMITS } from '@chat/server'
 import { Harness, take } from '@chat/testing'
 import { publishPipelined } from './support/publish.js'
 
@@ -19,7 +19,7 @@ function assertSequence (got: ChatMessage[], expectedTexts: readonly string[], w
 
 test(`one publisher, ${COUNT} pipelined messages: every member gets all of them, in order, once`, { timeout: 120_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const clients = await h.clientsIn(url, 'general', ['pub', 'bob', 'carol'])
   const texts = Array.from({ length: COUNT }, (_, i) => `m${i}`)
   // Every member, the publisher included, reads concurrently with the publishing.
@@ -41,7 +41,7 @@ test(`one publisher, ${COUNT} pipelined messages: every member gets all of them,
 
 test('two publishers interleaving: every member sees the identical order', { timeout: 120_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer())
+  const { url } = await h.serve(createServer({ rateLimits: NO_RATE_LIMITS }))
   const clients = await h.clientsIn(url, 'general', ['p1', 'p2', 'watcher'])
   const perPublisher = 3_000
   const total = perPublisher * 2

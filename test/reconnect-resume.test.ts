@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import type { ChatClient, ConnectOptions } from '@chat/client'
 import type { ServerMessage } from '@chat/protocol'
 import type { ServerOptions } from '@chat/server'
-import { createServer } from '@chat/server'
+import { createServer, NO_RATE_LIMITS } from '@chat/server'
 import { Harness, assertChatError, collectMessages, roundTrip, StatusLog, take, waitUntil, within } from '@chat/testing'
 import { CoalescingTransport } from './support/coalescing-transport.js'
 import { assertConsecutive, readAllHistory } from './support/history.js'
@@ -27,7 +27,7 @@ async function sendAll (client: ChatClient, room: string, all: string[], window 
 /** bob behind a proxy the test can take down; alice connected directly; both in `room`. */
 async function outageSetup (t: TestContext, serverOptions: ServerOptions = {}) {
   const h = new Harness(t)
-  const test = await h.serve(createServer({ authMode: 'open', ...serverOptions }))
+  const test = await h.serve(createServer({ authMode: 'open', rateLimits: NO_RATE_LIMITS, ...serverOptions }))
   const proxy = await TcpProxy.for(test)
   h.defer('closing the proxy', async () => { await proxy.close() })
   const bob = await h.client(proxy.url, 'bob', RECONNECT)
@@ -114,7 +114,7 @@ test('a reconnect with nothing to catch up on: a live message that arrives in th
   timeout: 30_000,
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ authMode: 'open' }))
+  const { url } = await h.serve(createServer({ authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   let armed = false
   const coalescing = new CoalescingTransport(m => armed && m.type === 'joined')
   const alice = await h.client(url, 'alice', { ...RECONNECT, transport: coalescing.transport })
@@ -146,7 +146,7 @@ test('a first join whose reply shares a read with a live message: after a reconn
   timeout: 30_000,
 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ authMode: 'open' }))
+  const { url } = await h.serve(createServer({ authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   let armed = true
   const coalescing = new CoalescingTransport((m: ServerMessage) => armed && m.type === 'joined')
   const bob = await h.client(url, 'bob')
@@ -174,7 +174,7 @@ test('a first join whose reply shares a read with a live message: after a reconn
 
 test('a messages({ room, since }) replay cut off halfway goes on after the reconnect from where the iterator was, with no gap or duplicate, then live', { timeout: 60_000 }, async t => {
   const h = new Harness(t)
-  const { url } = await h.serve(createServer({ authMode: 'open' }))
+  const { url } = await h.serve(createServer({ authMode: 'open', rateLimits: NO_RATE_LIMITS }))
   const alice = await h.client(url, 'alice')
   await within(alice.join('room'), 'alice to join')
   await sendAll(alice, 'room', texts('stored', 2_000), 100)

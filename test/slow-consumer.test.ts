@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { ChatError } from '@chat/client'
 import type { ChatClient, ChatMessage } from '@chat/client'
-import { createServer } from '@chat/server'
+import { createServer, NO_RATE_LIMITS } from '@chat/server'
 import type { ChatServer } from '@chat/server'
 import { Harness, take, within } from '@chat/testing'
 import type { Served } from '@chat/testing'
@@ -33,7 +33,7 @@ interface Scenario {
  */
 async function stallOneConsumer (t: TestContext): Promise<Scenario> {
   const h = new Harness(t)
-  const server = await h.serve(createServer({ maxQueuedBytes: MAX_QUEUED_BYTES, closeTimeoutMs: 300 }))
+  const server = await h.serve(createServer({ maxQueuedBytes: MAX_QUEUED_BYTES, closeTimeoutMs: 300, rateLimits: NO_RATE_LIMITS }))
   const [pub, good] = await h.clientsIn(server.url, 'general', ['pub', 'good'])
   const stalled = await h.client(server.url, 'stalled', { highWaterMark: 16 })
   await stalled.join('general')

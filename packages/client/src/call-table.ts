@@ -9,6 +9,8 @@ export type RequestBody = ClientRequest extends infer R ? R extends ClientReques
 export interface CallConnection {
   /** Queues a message; false if the connection can't take it. May throw a ChatError (too large). */
   send: (message: ClientMessage) => boolean
+  /** Sends a message again after `delayMs` (the server refused it with `rate_limited`). */
+  resendAfter: (message: ClientMessage, delayMs: number) => void
   /** A call now awaits a reply: let the read loop read on even if an iterator is full. */
   onSpace: () => void
   readonly isEnded: boolean
@@ -28,6 +30,8 @@ interface Call<C extends CallConnection> extends PendingCall<C> {
   connection: C | undefined
   req: number | undefined
   offlineTimer: NodeJS.Timeout | undefined
+  /** Times it was refused with `rate_limited`. */
+  rateLimited: number
   resolve: (reply: ServerReply) => void
   reject: (err: ChatError) => void
 }
@@ -38,6 +42,11 @@ export interface CallTableOptions {
   /** Calls waiting (for a reply or a connection) before new app calls reject with `outbound_full`. */
   maxPendingCalls: number
 }
+
+/** Times a call is sent again after `rate_limited` before it rejects with it. */
+export const MAX_RATE_LIMITED_RETRIES = 20
+/** A `retryAfterMs` longer than this (a registration limit, minutes away) is not waited out: the call rejects. */
+export const MAX_RATE_LIMITED_WAIT_MS = 30_000
 
 /**
  * Every request waiting for its reply, by request id. Two kinds: app calls,
@@ -113,6 +122,24 @@ export class CallTable<C extends CallConnection = CallConnection> {
     return { req: call?.req ?? -1, reply }
   }
 
+  /**
+   * The server refused a call with `rate_limited`: it is sent again, the same
+   * request (the same `req`, a send's same idempotency key), on the same
+   * connection once `retryAfterMs` has passed, before the calls of its kind
+   * made after it. False, changing nothing, if it was refused too often
+   * already or told to wait too long: settle it then. If the connection is
+   * lost meanwhile, the call goes as calls do then.
+   */
+  retryLater (call: PendingCall<C>, retryAfterMs: number | undefined): boolean {
+    const c = call as Call<C>
+    const waitMs = retryAfterMs ?? 1_000
+    if (!this.calls.has(c) || c.connection === undefined || c.connection.isEnded) return false
+    if (c.rateLimited >= MAX_RATE_LIMITED_RETRIES || waitMs > MAX_RATE_LIMITED_WAIT_MS) return false
+    c.rateLimited++
+    c.connection.resendAfter(this.messageOf(c), waitMs)
+    return true
+  }
+
   /** Resolves a call with its reply, or rejects it; a call already settled is left alone. */
   settle (call: PendingCall<C>, outcome: ChatError | ServerReply): void {
     const c = call as Call<C>
@@ -167,12 +194,20 @@ export class CallTable<C extends CallConnection = CallConnection> {
       connection: undefined,
       req: undefined,
       offlineTimer: undefined,
+      rateLimited: 0,
       resolve: r => { signal?.removeEventListener('abort', abort); resolve(r) },
       reject: e => { signal?.removeEventListener('abort', abort); reject(e) }
     }
     signal?.addEventListener('abort', abort, { once: true })
     this.calls.add(call)
     return call
+  }
+
+  /** The message a call (dispatched, with its `req`) sends. */
+  private messageOf (call: Call<C>): ClientMessage {
+    // `req` right after `type`: the order the server's fast path for sends reads.
+    const { type, ...fields } = call.body
+    return { type, req: call.req!, ...fields } as ClientMessage
   }
 
   private dispatch (call: Call<C>, connection: C): void {
@@ -183,9 +218,7 @@ export class CallTable<C extends CallConnection = CallConnection> {
     this.byReq.set(req, call)
     let sent: boolean
     try {
-      // `req` right after `type`: the order the server's fast path for sends reads.
-      const { type, ...fields } = call.body
-      sent = connection.send({ type, req, ...fields } as ClientMessage)
+      sent = connection.send(this.messageOf(call))
     } catch (err) {
       this.settle(call, err as ChatError)
       return

@@ -294,7 +294,10 @@ export class ChatClient implements AsyncDisposable {
       }
       case 'error': {
         const call = message.re === undefined ? undefined : this.calls.get(message.re)
-        if (call !== undefined) this.calls.settle(call, new ChatError(message.code, message.message))
+        if (call === undefined) return
+        // Over a rate of the server's: the same request goes again once the server said it may (bounded).
+        if (message.code === ErrorCodes.RATE_LIMITED && this.calls.retryLater(call, message.retryAfterMs)) return
+        this.calls.settle(call, new ChatError(message.code, message.message, message.retryAfterMs === undefined ? undefined : { retryAfterMs: message.retryAfterMs }))
         return
       }
       case 'joined': {

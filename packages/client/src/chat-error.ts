@@ -8,9 +8,12 @@ import type { ErrorCode } from '@chat/protocol'
 export class ChatError extends Error {
   override name = 'ChatError'
   readonly code: ErrorCode | (string & {})
+  /** With `rate_limited`: how long the server said to wait before trying again (ms). */
+  declare readonly retryAfterMs?: number
 
-  constructor (code: ErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
+  constructor (code: ErrorCode | (string & {}), message: string, options?: { cause?: unknown, retryAfterMs?: number }) {
     super(message, options)
     this.code = code
+    if (options?.retryAfterMs !== undefined) (this as { retryAfterMs?: number }).retryAfterMs = options.retryAfterMs
   }
 }

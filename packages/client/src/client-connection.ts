@@ -1,9 +1,10 @@
 import { decodeServerMessage, decodeStage, encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
-import type { ClientMessage, ServerMessage } from '@chat/protocol'
+import type { ClientMessage, ServerMessage, WelcomeMessage } from '@chat/protocol'
 import { FrameQueue } from '@chat/transport'
 import type { PullDuplex } from '@chat/transport'
 import { pipe } from 'it-pipe'
 import { ChatError } from './chat-error.js'
+import { RatePacer } from './rate-pacer.js'
 
 export interface ConnectionHandler {
   /** Every message decoded from the server, in order. */
@@ -39,6 +40,12 @@ export class ClientConnection {
   private resumeReading: (() => void) | undefined
   private livenessTimer: NodeJS.Timeout | undefined
   private destroyTimer: NodeJS.Timeout | undefined
+  /** Set at login: paces requests by the server's announced rates. */
+  private pacer: RatePacer | undefined
+  /** Bytes written so far (the server counts them against its byte rate from the start). */
+  private sentBytes = 0
+  /** Requests to send again after `rate_limited` that the pacer does not take (a `hello`). */
+  private readonly retries = new Set<ReturnType<typeof setTimeout>>()
 
   constructor (
     private readonly duplex: PullDuplex,
@@ -59,16 +66,58 @@ export class ClientConnection {
     return !this.ended && !this.queue.isEnded
   }
 
-  /** Encodes and queues a message; false if the queue is full or closed. Throws a ChatError for a message too large for a frame. */
+  /**
+   * Encodes and queues a message (once the server's rates allow it, if it
+   * announced any: see `pace`); false if the queue is full or closed. Throws
+   * a ChatError for a message too large for a frame.
+   */
   send (message: ClientMessage): boolean {
-    let frame: Uint8Array
+    const frame = this.encode(message)
+    return this.pacer !== undefined ? this.pacer.send(message, frame) : this.push(frame)
+  }
+
+  /**
+   * The server refused `message` with `rate_limited`: it is sent again (the
+   * same request, its same `req`) after `delayMs`, before anything of its
+   * kind made after it.
+   */
+  resendAfter (message: ClientMessage, delayMs: number): void {
+    if (this.ended) return
+    const frame = this.encode(message)
+    if (this.pacer?.refused(message, frame, delayMs) === true) return
+    const timer = setTimeout(() => {
+      this.retries.delete(timer)
+      if (!this.ended) this.push(frame)
+    }, delayMs)
+    this.retries.add(timer)
+  }
+
+  /** Logged in: from now on requests are paced by the rates the welcome announced. */
+  pace (welcome: WelcomeMessage): void {
+    this.pacer = new RatePacer(welcome, this.sentBytes, frame => this.push(frame), () => {
+      this.abort(new ChatError(ErrorCodes.OUTBOUND_FULL, 'too much is waiting to be sent: the server is not reading'))
+    })
+  }
+
+  private encode (message: ClientMessage): Uint8Array {
     try {
-      frame = encodeFrame(message, this.options.maxFrameBytes)
+      return encodeFrame(message, this.options.maxFrameBytes)
     } catch (err) {
       if (err instanceof ProtocolError) throw new ChatError(ErrorCodes.MESSAGE_TOO_LONG, err.message)
       throw err
     }
+  }
+
+  /** Queues a frame for the transport, counting its bytes. */
+  private push (frame: Uint8Array): boolean {
+    this.sentBytes += frame.byteLength
     return this.queue.push(frame)
+  }
+
+  /** Queues a frame of our own (a ping, a pong): it counts against the server's byte rate too. */
+  private pushOwn (frame: Uint8Array): void {
+    this.pacer?.wrote(frame)
+    this.push(frame)
   }
 
   /**
@@ -89,7 +138,7 @@ export class ClientConnection {
         // We are the ones not reading: say we are alive (see pauseReading).
         if (now - lastKeepalive >= keepaliveMs) {
           lastKeepalive = now
-          this.queue.push(encodeFrame({ type: 'ping', n: 0 }))
+          this.pushOwn(encodeFrame({ type: 'ping', n: 0 }))
         }
         return
       }
@@ -97,7 +146,7 @@ export class ClientConnection {
       if (silentFor > timeoutMs) {
         this.abort(new ChatError(ErrorCodes.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${silentFor} ms`))
       } else if (silentFor >= intervalMs) {
-        this.queue.push(encodeFrame({ type: 'ping', n: ++pings }))
+        this.pushOwn(encodeFrame({ type: 'ping', n: ++pings }))
       }
     }, Math.max(10, Math.min(keepaliveMs, Math.floor(timeoutMs / 4))))
     // In Node the watch alone does not keep the process alive; a browser's timers have no unref.
@@ -167,7 +216,7 @@ export class ClientConnection {
   private onMessage (message: ServerMessage): void {
     switch (message.type) {
       case 'ping':
-        if (!this.closing) this.queue.push(encodeFrame({ type: 'pong', n: message.n }))
+        if (!this.closing) this.pushOwn(encodeFrame({ type: 'pong', n: message.n }))
         return
       case 'pong':
         return
@@ -181,6 +230,7 @@ export class ClientConnection {
         if (message.re === undefined && message.fatal === true) this.reason ??= new ChatError(message.code, message.message)
         break
     }
+    if ('re' in message && message.re !== undefined) this.pacer?.answered(message.re)
     this.handler.onMessage(message)
   }
 
@@ -203,6 +253,8 @@ export class ClientConnection {
     this.ended = true
     clearInterval(this.livenessTimer)
     clearTimeout(this.destroyTimer)
+    this.pacer?.close()
+    for (const timer of this.retries) clearTimeout(timer)
     this.queue.clear()
     this.queue.end()
     this.duplex.destroy()

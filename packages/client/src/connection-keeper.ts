@@ -188,6 +188,7 @@ export class ConnectionKeeper {
     this.current = connection
     this.currentState = 'connected'
     connection.watchLiveness(welcome.heartbeatIntervalMs, welcome.heartbeatTimeoutMs)
+    connection.pace(welcome)
     if (attempt > 0) {
       this.hooks.emit({ type: 'reconnect', attempt })
       this.hooks.reconnected(connection)

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AckMessage } from '@chat/protocol'
-import { CallTable } from '../src/call-table.js'
+import { CallTable, MAX_RATE_LIMITED_RETRIES, MAX_RATE_LIMITED_WAIT_MS } from '../src/call-table.js'
 import { ChatError } from '../src/chat-error.js'
 import { FakeConnection, tick, track } from './fakes.js'
 
@@ -173,4 +173,29 @@ test('drain: new calls refuse with connection_closed; it resolves once every ear
   calls.settle(calls.get(reqB)!, new ChatError('internal', 'failed'))
   await assert.rejects(b)
   await drained.promise
+})
+
+test('a call refused with rate_limited is sent again by the connection, the same request (same req, same key), a bounded number of times', async () => {
+  const calls = table()
+  const connection = new FakeConnection()
+  const send = calls.call({ type: 'send', room: 'r', text: 'a', key: 'k' }, connection)
+  const sent = connection.sent[0]
+  const req = connection.lastReq
+  for (let i = 0; i < MAX_RATE_LIMITED_RETRIES; i++) assert.equal(calls.retryLater(calls.get(req)!, 5), true)
+  assert.equal(connection.resent.length, MAX_RATE_LIMITED_RETRIES)
+  assert.ok(connection.resent.every(r => r.delayMs === 5 && JSON.stringify(r.message) === JSON.stringify(sent)), 'the same message each time')
+  assert.equal(calls.retryLater(calls.get(req)!, 5), false, 'not forever')
+  calls.settle(calls.get(req)!, new ChatError('rate_limited', 'slow down', { retryAfterMs: 5 }))
+  const err = await send.catch((e: unknown) => e) as ChatError
+  assert.equal(err.code, 'rate_limited')
+  assert.equal(err.retryAfterMs, 5)
+})
+
+test('a rate_limited call told to wait longer than MAX_RATE_LIMITED_WAIT_MS is not retried', () => {
+  const calls = table()
+  const connection = new FakeConnection()
+  void calls.call({ type: 'rooms' }, connection).catch(() => {})
+  assert.equal(calls.retryLater(calls.get(connection.lastReq)!, MAX_RATE_LIMITED_WAIT_MS + 1), false)
+  assert.equal(calls.retryLater(calls.get(connection.lastReq)!, MAX_RATE_LIMITED_WAIT_MS), true)
+  calls.rejectAll(new ChatError('connection_closed', 'done'))
 })

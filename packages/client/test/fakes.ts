@@ -16,6 +16,13 @@ export class FakeConnection implements CallConnection {
     return true
   }
 
+  /** What `resendAfter` was asked to send again, and after how long. */
+  readonly resent: Array<{ message: ClientMessage, delayMs: number }> = []
+
+  resendAfter (message: ClientMessage, delayMs: number): void {
+    this.resent.push({ message, delayMs })
+  }
+
   onSpace (): void {
     this.spaces++
   }

@@ -28,6 +28,10 @@ export const ErrorCodes = {
   WEAK_PASSWORD: 'weak_password',
   REGISTRATION_CLOSED: 'registration_closed',
   STORAGE_ERROR: 'storage_error',
+  // Limits: a request refused for now (retry after `retryAfterMs`), or a connection refused or ended
+  RATE_LIMITED: 'rate_limited',
+  TOO_MANY_CONNECTIONS: 'too_many_connections',
+  LOGIN_TIMEOUT: 'login_timeout',
   // Connection ends
   SLOW_CONSUMER: 'slow_consumer',
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',

@@ -86,6 +86,18 @@ export interface WelcomeMessage {
   registered: boolean
   /** Token to put in a later `hello` as `resume`, to replace this connection if it is still open. */
   session: string
+  /**
+   * The connection's rate limits (PROTOCOL.md §13), each absent when off:
+   * `send` and `dm` per second, and the burst after a quiet while; bytes sent
+   * per second (all frames), and their burst; `history`, `replay`, `rooms`
+   * and `members` per second, and their burst.
+   */
+  messagesPerSecond?: number
+  messageBurst?: number
+  bytesPerSecond?: number
+  byteBurst?: number
+  requestsPerSecond?: number
+  requestBurst?: number
 }
 /** List replies hold at most one frame: `truncated` says entries were left out to fit. */
 /** `lastId`: the room's newest stored message id when you joined; every message after it reaches you. */
@@ -126,7 +138,15 @@ export interface PresenceMessage {
   reason?: LeaveReason
 }
 
-export interface ErrorMessage { type: 'error', re?: number, code: string, message: string, fatal?: boolean }
+export interface ErrorMessage {
+  type: 'error'
+  re?: number
+  code: string
+  message: string
+  fatal?: boolean
+  /** With `rate_limited`: how long to wait before sending the request again (ms). */
+  retryAfterMs?: number
+}
 
 export type ServerReply =
   | WelcomeMessage | JoinedMessage | LeftMessage | AckMessage | RoomListMessage | MemberListMessage

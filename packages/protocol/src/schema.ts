@@ -60,7 +60,8 @@ export const CLIENT_FIELDS: MessageSchema<ClientMessage> = frozen<MessageSchema<
 export const SERVER_FIELDS: MessageSchema<ServerMessage> = frozen<MessageSchema<ServerMessage>>({
   welcome: {
     v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
-    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string'
+    heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string',
+    messagesPerSecond: 'uint?', messageBurst: 'uint?', bytesPerSecond: 'uint?', byteBurst: 'uint?', requestsPerSecond: 'uint?', requestBurst: 'uint?'
   },
   joined: { re: 'uint', room: 'string', members: 'strings', lastId: 'uint', truncated: 'bool?' },
   left: { re: 'uint', room: 'string' },
@@ -71,7 +72,7 @@ export const SERVER_FIELDS: MessageSchema<ServerMessage> = frozen<MessageSchema<
   history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
   replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
   presence: { event: 'string', room: 'string', user: 'string', reason: 'string?' },
-  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?' },
+  error: { re: 'uint?', code: 'string', message: 'string', fatal: 'bool?', retryAfterMs: 'uint?' },
   ping: { n: 'uint' },
   pong: { n: 'uint' },
   bye: { code: 'string?', message: 'string?' }

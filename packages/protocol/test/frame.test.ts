@@ -128,7 +128,7 @@ describe('FrameDecoder', () => {
     const frame = frameBytes(filled(10))
     const decoder = new FrameDecoder()
     assert.deepEqual(decoder.push(frame.subarray(0, 1)), [])
-    assert.equal(decoder.bufferedBytes, 1, 'the header so far')
+    assert.equal(decoder.bufferedBytes, 0, 'the header is read, nothing of the body came yet')
     assert.deepEqual(decoder.push(frame.subarray(1, 10)), [])
     assert.equal(decoder.bufferedBytes, 9, 'the body so far (the header was read)')
     const done = decoder.push(frame.subarray(10))
@@ -249,6 +249,44 @@ describe('FrameDecoder', () => {
   it('accepts a non-minimal prefix of up to 5 bytes (documented in PROTOCOL.md)', () => {
     // 0x85 0x80 0x00 is 5 with two redundant groups; senders must not produce it.
     assert.deepEqual(decodeAll([bytes(0x85, 0x80, 0x00, 1, 2, 3, 4, 5)]), [bytes(1, 2, 3, 4, 5)])
+  })
+
+  it('holds a frame sent a byte at a time in one buffer of about its size, not in the chunks it came in', () => {
+    const body = filled(DEFAULT_MAX_FRAME_BYTES, 9)
+    const frame = frameBytes(body)
+    const decoder = new FrameDecoder()
+    for (let i = 0; i < frame.byteLength - 1; i++) {
+      assert.deepEqual(decoder.push(frame.slice(i, i + 1)), [])
+      const received = Math.max(0, i + 1 - 3)
+      assert.ok(decoder.retainedBytes <= Math.max(256, 2 * received), `${decoder.retainedBytes} bytes held for ${received} received`)
+    }
+    assert.equal(decoder.bufferedBytes, DEFAULT_MAX_FRAME_BYTES - 1)
+    assert.equal(decoder.retainedBytes, DEFAULT_MAX_FRAME_BYTES, 'never more than the frame')
+    const [last] = decoder.push(frame.slice(frame.byteLength - 1))
+    assert.deepEqual(last.slice(), body)
+    assert.equal(decoder.retainedBytes, 0, 'nothing held between frames')
+  })
+
+  it('keeps a copy of the start of a frame, not the chunk it ended', () => {
+    const decoder = new FrameDecoder()
+    // A 60 KiB chunk whose last 3 bytes start a frame: holding a view of it would keep all 60 KiB.
+    const chunk = concat([frameBytes(filled(60_000)), frameBytes(filled(1000)).subarray(0, 3)])
+    assert.equal(decoder.push(chunk).length, 1)
+    assert.equal(decoder.bufferedBytes, 1, 'the body so far')
+    assert.ok(decoder.retainedBytes <= 256, `${decoder.retainedBytes} bytes held`)
+    chunk.fill(0) // the chunk is the transport's to reuse
+    const [body] = decoder.push(frameBytes(filled(1000)).subarray(3))
+    assert.deepEqual(body.slice(), filled(1000))
+  })
+
+  it('applies a changed maxFrameBytes to the frames whose header comes after the change', () => {
+    const decoder = new FrameDecoder(100)
+    assert.equal(decoder.push(frameBytes(filled(100))).length, 1)
+    decoder.maxFrameBytes = 1000
+    assert.equal(decoder.push(frameBytes(filled(1000), 1000)).length, 1)
+    decoder.maxFrameBytes = 10
+    decoder.push(frameBytes(filled(11)).subarray(0, 1))
+    assert.equal(decoder.error?.code, ErrorCodes.FRAME_TOO_LARGE)
   })
 
   it('end() is quiet on a frame boundary', () => {

@@ -6,6 +6,7 @@ import { runCheckCommand } from './check-command.js'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import { cliLogger, LOG_FORMATS, LOG_LEVELS } from './ops/cli-logger.js'
+import { LIMIT_USAGE, limitOptions } from './limits/limit-flags.js'
 import { AUTH_MODES } from './options.js'
 import { OriginPolicy } from './transport/origin-policy.js'
 import type { ServerOptions } from './options.js'
@@ -40,6 +41,7 @@ const USAGE = `Usage: chat-server [options]
   --max-queued-bytes <n>        outbound bytes per client before it is dropped as slow (default 4194304)
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
+${LIMIT_USAGE}
   --log-level <level>           debug | info | warn | error | silent (default info)
   --log-format <format>         json: one JSON object per line | pretty: for a person
                                 (default pretty on a terminal, json otherwise)
@@ -165,6 +167,7 @@ const options: ServerOptions = {
   allowedOrigins: origins(values['allowed-origins']),
   wsCompression: values['ws-compression'],
   handshakeTimeoutMs: integer('handshake-timeout-ms', values['handshake-timeout-ms']),
+  ...limitOptions(values, integer),
   logger: consoleLogger
 }
 const listenOn = {

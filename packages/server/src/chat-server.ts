@@ -12,6 +12,11 @@ import { InboxDelivery } from './direct/inbox-delivery.js'
 import type { Engine, EngineContext } from './engine/engine.js'
 import { LocalEngine } from './engine/local-engine.js'
 import { HistoryHandler } from './history/history-handler.js'
+import { addressKey } from './limits/address-key.js'
+import { ConnectionCaps } from './limits/connection-caps.js'
+import { fileLimitWarning } from './limits/file-limit.js'
+import { limitCounters } from './limits/limit-counters.js'
+import type { LimitCounters } from './limits/limit-counters.js'
 import { silentLogger } from './logger.js'
 import { resolveOptions } from './options.js'
 import type { ResolvedServerOptions, ServerOptions } from './options.js'
@@ -41,6 +46,10 @@ export interface ServerStats {
   users: number
   /** The most outbound bytes queued for any one connection right now. */
   maxQueuedBytes: number
+  /** Bytes received and not yet handled, all connections: incomplete frames, and requests held behind a pending one. */
+  inboundBytes: number
+  /** What the limits refused so far. */
+  refused: LimitCounters
 }
 
 /**
@@ -60,10 +69,23 @@ export class ChatServer {
   /** Its Prometheus metrics, also served at `/metrics` on the HTTP port. */
   readonly metrics: ServerMetrics
   private readonly connections = new Set<Connection>()
+  /** Connections being refused (`too_many_connections`): told why, then closed. */
+  private readonly refusing = new Set<Connection>()
+  private readonly caps: ConnectionCaps
+  /** What the limits refused so far (`stats().refused`). */
+  private readonly limits = limitCounters()
   /** Set while shutting down: called when the last connection has closed. */
   private lastClosed: (() => void) | undefined
   /** What every connection reports to (one object, not closures per connection). */
   private readonly connectionEvents: ConnectionEvents
+  /** A refused connection is told why and given a short while to read it (an attacker's fills the file table). */
+  private readonly refusedOptions: ResolvedServerOptions
+  private readonly refusedEvents: ConnectionEvents = {
+    onBatch: () => {},
+    beforeEnd: () => {},
+    counters: this.counters,
+    onClose: conn => { this.refusing.delete(conn) }
+  }
   private readonly engine: Engine
   private readonly router: RequestRouter
   private readonly heartbeat: HeartbeatMonitor
@@ -88,18 +110,21 @@ export class ChatServer {
     const intake = new MessageIntake(opts, this.engine, keys)
     const inbox = new InboxDelivery(opts, this.store, this.engine)
     this.router = new RequestRouter({
-      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, counters),
+      login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, this.limits, counters),
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
       history: new HistoryHandler(opts, this.store, this.engine)
-    }, opts.logger)
-    this.heartbeat = new HeartbeatMonitor(this.connections, opts)
+    }, opts.logger, this.limits)
+    this.caps = new ConnectionCaps(opts)
+    this.refusedOptions = { ...opts, closeTimeoutMs: Math.min(opts.closeTimeoutMs, 500) }
+    this.heartbeat = new HeartbeatMonitor(this.connections, opts, this.limits)
     this.connectionEvents = {
       onBatch: (conn, batch) => this.router.handleBatch(conn, batch),
       beforeEnd: () => { this.engine.flush() },
       counters,
       onClose: conn => {
         this.connections.delete(conn)
+        this.caps.release(conn.address)
         logout(this.engine, conn)
         const reason = conn.closeCode ?? conn.endReason
         counters.closed(reason)
@@ -115,7 +140,8 @@ export class ChatServer {
         return open
       },
       users: () => this.engine.userCount,
-      refused: () => ({ ...this.transportCounters.snapshot() })
+      refused: () => ({ ...this.transportCounters.snapshot() }),
+      limits: () => this.limits
     })
     const readiness = { ready: () => this.listeners.address() !== undefined && this.closing === undefined }
     this.listeners = new Listeners((duplex, transport) => { this.accept(duplex, transport) }, opts, this.transportCounters, healthRoutes(readiness, this.metrics))
@@ -169,7 +195,9 @@ export class ChatServer {
   /**
    * Serves one connection, from any transport: TCP (what `listen()` does),
    * TLS, WebSocket, or an in-memory duplex (tests, embedding). Refused
-   * (destroyed) once the server is closing.
+   * (destroyed) once the server is closing; refused with
+   * `too_many_connections` past `maxConnections`, or `maxConnectionsPerIp`
+   * from its address (`duplex.remoteAddress`).
    */
   accept (duplex: Duplex, transport = 'other'): void {
     if (this.closing !== undefined) {
@@ -177,24 +205,40 @@ export class ChatServer {
       return
     }
     this.start()
-    const connection = new Connection(duplex, this.options, this.connectionEvents, transport)
-    this.connections.add(connection)
-    this.counters.opened(transport)
-    this.options.logger.info(`connection ${connection.id} opened`, { connection: connection.id, remote: duplex.remoteAddress, transport })
+    const address = addressKey(duplex.remoteAddress)
+    const refusal = this.caps.admit(address)
+    if (refusal === undefined) {
+      const connection = new Connection(duplex, this.options, this.connectionEvents, address, transport)
+      this.connections.add(connection)
+      this.counters.opened(transport)
+      this.options.logger.info(`connection ${connection.id} opened`, { connection: connection.id, remote: duplex.remoteAddress, transport })
+      return
+    }
+    // Told why, then closed: it is not served, and does not count.
+    const refused = new Connection(duplex, this.refusedOptions, this.refusedEvents, address, transport)
+    this.refusing.add(refused)
+    refused.fail(ErrorCodes.TOO_MANY_CONNECTIONS, `connection refused: ${refusal}`)
+    if (this.limits.connections++ % 1000 === 0) this.options.logger.warn(`refusing connections: ${refusal} (${this.limits.connections} refused so far)`, { remote: duplex.remoteAddress, transport })
   }
 
   /** Heartbeats and retention run once the server serves anyone. */
   private start (): void {
     if (this.started) return
     this.started = true
+    const fileWarning = fileLimitWarning(this.options.maxConnections)
+    if (fileWarning !== undefined) this.options.logger.warn(fileWarning)
     this.heartbeat.start()
     this.startRetention()
   }
 
   stats (): ServerStats {
     let maxQueuedBytes = 0
-    for (const connection of this.connections) maxQueuedBytes = Math.max(maxQueuedBytes, connection.queuedBytes)
-    return { connections: this.connections.size, users: this.engine.userCount, maxQueuedBytes }
+    let inboundBytes = 0
+    for (const connection of this.connections) {
+      maxQueuedBytes = Math.max(maxQueuedBytes, connection.queuedBytes)
+      inboundBytes += connection.inboundBytes
+    }
+    return { connections: this.connections.size, users: this.engine.userCount, maxQueuedBytes, inboundBytes, refused: { ...this.limits } }
   }
 
   /** Removes what the retention policy says is too old or too many; returns how many messages went. */
@@ -233,7 +277,7 @@ export class ChatServer {
    */
   async close (options: AbortOptions = {}): Promise<void> {
     const { signal } = options
-    const cutOff = (): void => { for (const connection of this.connections) connection.destroy() }
+    const cutOff = (): void => { for (const connection of [...this.connections, ...this.refusing]) connection.destroy() }
     signal?.addEventListener('abort', cutOff, { once: true })
     if (signal?.aborted === true) cutOff()
     try {
@@ -255,6 +299,7 @@ export class ChatServer {
     for (const connection of this.connections) {
       connection.end({ type: 'bye', code: ErrorCodes.SERVER_SHUTDOWN, message: 'the server is shutting down' })
     }
+    for (const connection of this.refusing) connection.destroy()
     await stopped
     if (this.connections.size > 0) await new Promise<void>(resolve => { this.lastClosed = resolve })
     await this.engine.close()

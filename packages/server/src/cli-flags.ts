@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
+import { LIMIT_FLAGS } from './limits/limit-flags.js'
 
 /**
  * The CLI's settings, as `parseArgs` options. A setting can also come from the
@@ -30,6 +31,7 @@ export const SERVER_FLAGS = {
   'max-queued-bytes': { type: 'string' },
   'close-timeout-ms': { type: 'string' },
   'presence-limit': { type: 'string' },
+  ...LIMIT_FLAGS,
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   config: { type: 'string' },

@@ -1,5 +1,7 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
 import type { EngineFactory } from './engine/engine.js'
+import { resolveLimits } from './limits/limit-options.js'
+import type { LimitOptions, ResolvedLimitOptions } from './limits/limit-options.js'
 import { fullLogger } from './logger.js'
 import type { FullLogger, Logger } from './logger.js'
 import type { Durability } from './store/sqlite-store.js'
@@ -14,7 +16,8 @@ import { OriginPolicy } from './transport/origin-policy.js'
 export type AuthMode = 'open' | 'accounts' | 'required'
 export const AUTH_MODES: readonly AuthMode[] = ['open', 'accounts', 'required']
 
-export interface ServerOptions {
+/** The limits (login deadline, connection caps, rates) are `LimitOptions`: limits/limit-options.ts. */
+export interface ServerOptions extends LimitOptions {
   /** How often the server pings a connection (ms). Default 10 000. */
   heartbeatIntervalMs?: number
   /** A connection silent for this long (ms) is dropped with `heartbeat_timeout`. Default 30 000. */
@@ -79,7 +82,7 @@ export interface ServerOptions {
   engine?: EngineFactory
 }
 
-export interface ResolvedServerOptions {
+export interface ResolvedServerOptions extends ResolvedLimitOptions {
   heartbeatIntervalMs: number
   heartbeatTimeoutMs: number
   maxFrameBytes: number
@@ -126,7 +129,8 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     wsCompression: options.wsCompression ?? false,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     logger: fullLogger(options.logger ?? silent),
-    engine: options.engine
+    engine: options.engine,
+    ...resolveLimits(options, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
   }
   for (const name of POSITIVE_INTEGERS) {
     const value = resolved[name]

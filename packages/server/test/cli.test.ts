@@ -54,6 +54,32 @@ describe('chat-server CLI', () => {
     assert.equal(code, 0)
   })
 
+  it('passes its limits flags to the server', async t => {
+    const h = new Harness(t)
+    const proc = await h.serverProcess([BIN, '--memory', '--port', '0', '--login-timeout-ms', '1000', '--max-connections-per-ip', '2',
+      '--messages-per-second', '7', '--bytes-per-second', '0', '--requests-per-second', '3', '--request-burst', '5'])
+    const alice = await h.raw(proc.port, 'alice')
+    const welcome = await alice.login('alice')
+    assert.deepEqual([welcome.messagesPerSecond, welcome.messageBurst, welcome.bytesPerSecond, welcome.requestsPerSecond, welcome.requestBurst], [7, 14, undefined, 3, 5])
+    await h.user(proc.port, 'second')
+    const third = await h.raw(proc.port, 'third')
+    assert.equal((await third.nextOfType('error')).code, 'too_many_connections')
+    // From another address: not over its cap, and closed at the deadline for not logging in.
+    const idle = await h.raw(proc.port, 'idle', { localAddress: '127.0.0.2' })
+    assert.equal((await idle.nextOfType('error')).code, 'login_timeout')
+  })
+
+  it('warns at start when the process may open fewer files than --max-connections needs', { skip: process.platform !== 'linux' && 'reads /proc/self/limits' }, async t => {
+    const h = new Harness(t)
+    const proc = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0`], { command: 'bash' })
+    const client = await h.raw(proc.port, 'alice')
+    await client.login('alice')
+    assert.match(proc.stderr, /may open 512 files, fewer than maxConnections \(10000\) needs/)
+    const quiet = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0 --max-connections 400`], { command: 'bash' })
+    await (await h.raw(quiet.port, 'bob')).login('bob')
+    assert.doesNotMatch(quiet.stderr, /may open/)
+  })
+
   it('exits with code 2 and the usage on a port that is not a number', async t => {
     const h = new Harness(t)
     const proc = h.node([BIN, '--memory', '--port', 'abc'])
@@ -80,6 +106,7 @@ describe('chat-server CLI', () => {
     assert.equal(code, 0)
     assert.match(proc.stdout, /Usage: chat-server/)
     assert.match(proc.stdout, /--max-queued-bytes/)
+    assert.match(proc.stdout, /--max-connections-per-ip/)
   })
 
   it('exits with code 1 when the options are refused by the server', async t => {

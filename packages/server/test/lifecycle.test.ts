@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { Harness, within } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
-import { createServer } from '../src/index.js'
+import { NO_RATE_LIMITS, createServer } from '../src/index.js'
 import type { ChatServer, ServerOptions } from '../src/index.js'
 
 type Over = 'memory' | 'TCP'
@@ -75,7 +75,7 @@ describe('connection lifecycle', () => {
       // closeTimeoutMs is how long the server keeps writing after the client's end: long enough for 20 MB, even on a busy machine.
       const count = 20_000
       const h = new Harness(t)
-      const server = createServer({ maxQueuedBytes: 256 * 1024 * 1024, closeTimeoutMs: 60_000 })
+      const server = createServer({ maxQueuedBytes: 256 * 1024 * 1024, closeTimeoutMs: 60_000, rateLimits: NO_RATE_LIMITS })
       // Over TCP through a listener of the harness (the server's settings: half-open allowed, no delay), which
       // lets the test see the server's side of alice's connection.
       const target = over === 'TCP' ? (await h.serve(server, { observed: true })).port : server
@@ -151,7 +151,7 @@ describe('connection lifecycle', () => {
     assert.equal(server.stats().connections, 1, 'the stubborn client keeps its side open')
     controller.abort(new Error('enough waiting'))
     await assert.rejects(within(closing, 'the aborted close'), /enough waiting/)
-    assert.deepEqual(server.stats(), { connections: 0, users: 0, maxQueuedBytes: 0 })
+    assert.deepEqual(server.stats(), { connections: 0, users: 0, maxQueuedBytes: 0, inboundBytes: 0, refused: { connections: 0, rateLimited: 0, loginTimeouts: 0 } })
     await stubborn.waitClosed()
     // The shutdown itself is complete: a later close resolves at once.
     await within(server.close(), 'a later close()')
@@ -170,6 +170,6 @@ describe('connection lifecycle', () => {
     const [alice, bob] = await h.usersIn(server, 'general', 'alice', 'bob')
     await within(server.close(), 'server.close()')
     // "Resolves once every connection has closed": nothing of them is left to count.
-    assert.deepEqual(server.stats(), { connections: 0, users: 0, maxQueuedBytes: 0 })
+    assert.deepEqual(server.stats(), { connections: 0, users: 0, maxQueuedBytes: 0, inboundBytes: 0, refused: { connections: 0, rateLimited: 0, loginTimeouts: 0 } })
   })
 })

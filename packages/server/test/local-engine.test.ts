@@ -8,6 +8,7 @@ import { InboxDelivery } from '../src/direct/inbox-delivery.js'
 import type { OnlineUser } from '../src/engine/engine.js'
 import { LoginHandler } from '../src/session/login-handler.js'
 import { roomStream } from '../src/store/store.js'
+import { limitCounters } from '../src/limits/limit-counters.js'
 import { barrier, delivery, makeSession, World } from './units.fixture.js'
 import type { WorldOptions } from './units.fixture.js'
 
@@ -108,7 +109,7 @@ describe('LocalEngine.claimName', () => {
     // Real handlers, wired as ChatServer wires them.
     const w = world(t)
     const inbox = new InboxDelivery(w.options, w.store, w.engine)
-    const login = new LoginHandler(w.options, w.store, w.engine, inbox.loggedIn)
+    const login = new LoginHandler(w.options, w.store, w.engine, inbox.loggedIn, limitCounters())
     const direct = new DirectHandler(w.options, w.store, w.engine, w.keys, w.intake)
 
     const first = w.connect('alice 1')

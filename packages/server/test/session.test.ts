@@ -7,7 +7,10 @@ import { createServer } from '../src/index.js'
 describe('login', () => {
   it('answers hello with a welcome carrying the server limits', async t => {
     const h = new Harness(t)
-    const server = createServer({ heartbeatIntervalMs: 4_000, heartbeatTimeoutMs: 9_000, maxFrameBytes: 32_768, maxTextBytes: 1_000 })
+    const server = createServer({
+      heartbeatIntervalMs: 4_000, heartbeatTimeoutMs: 9_000, maxFrameBytes: 32_768, maxTextBytes: 1_000,
+      rateLimits: { messagesPerSecond: 50, bytesPerSecond: 65_536, byteBurst: 100_000, requestsPerSecond: 0 }
+    })
     const alice = h.connect(server, 'alice')
     alice.send({ type: 'hello', v: PROTOCOL_VERSION, req: 7, username: 'Alice' })
     const welcome = await alice.next()
@@ -24,7 +27,12 @@ describe('login', () => {
       heartbeatTimeoutMs: 9_000,
       maxFrameBytes: 32_768,
       maxTextBytes: 1_000,
-      registered: false
+      registered: false,
+      // The rates that are on, bursts included (a burst not given is twice its rate); requests are off.
+      messagesPerSecond: 50,
+      messageBurst: 100,
+      bytesPerSecond: 65_536,
+      byteBurst: 100_000
     })
     assert.equal(server.stats().users, 1)
   })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { encodeFrame } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import { Harness } from '@chat/testing'
-import { createServer } from '../src/index.js'
+import { NO_RATE_LIMITS, createServer } from '../src/index.js'
 
 const MAX_QUEUED_BYTES = 256 * 1024
 const TEXT = 'x'.repeat(2_000)
@@ -19,7 +19,7 @@ describe('slow consumers', () => {
   for (const over of ['TCP', 'memory'] as const) {
     it(`drops a member that stops reading, bounds its queue, and delivers everything in order to the others${over === 'TCP' ? '' : ' (in memory)'}`, { timeout: 120_000 }, async t => {
       const h = new Harness(t)
-      const server = createServer({ maxQueuedBytes: MAX_QUEUED_BYTES, closeTimeoutMs: 500 })
+      const server = createServer({ maxQueuedBytes: MAX_QUEUED_BYTES, closeTimeoutMs: 500, rateLimits: NO_RATE_LIMITS })
       const target = over === 'TCP' ? (await h.serve(server)).port : server
       let sampler: NodeJS.Timeout | undefined
       h.defer('stopping the sampler', () => { clearInterval(sampler) })

@@ -19,6 +19,8 @@ export interface RawClientOptions {
   maxFrameBytes?: number
   /** Keep our side open after the server ended its side (default false: end ours too, as a plain client does). */
   allowHalfOpen?: boolean
+  /** Over TCP, the address to connect from: another loopback address (127.0.0.2, ...) is another client address to the server. */
+  localAddress?: string
 }
 
 interface Waiter {
@@ -90,7 +92,7 @@ export class RawClient {
 
   /** A client over a new TCP connection to `host:port` (our side stays open after the server's end only with `allowHalfOpen`). */
   static async connect (port: number, name = 'client', options: RawClientOptions = {}, host = '127.0.0.1'): Promise<RawClient> {
-    const socket = netConnect({ host, port, noDelay: true, allowHalfOpen: true })
+    const socket = netConnect({ host, port, noDelay: true, allowHalfOpen: true, localAddress: options.localAddress })
     socket.on('error', () => {}) // a reset is a close, seen through 'close'
     await within(new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve)

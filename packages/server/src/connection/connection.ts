@@ -3,6 +3,8 @@ import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@cha
 import { decodeChunk } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex, DuplexEvents } from '@chat/transport'
+import { addressKey } from '../limits/address-key.js'
+import { ConnectionRates } from '../limits/connection-rates.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { ServerCounters } from '../ops/server-counters.js'
 import type { Session } from '../session/session.js'
@@ -11,7 +13,7 @@ import type { Session } from '../session/session.js'
 export type EndReason = 'quit' | 'disconnected'
 
 export interface ConnectionEvents {
-  /** May return a promise (a login checking a password): reading pauses until it settles. */
+  /** May return a promise (a login checking a password): the requests after it wait until it settles. */
   onBatch: (connection: Connection, batch: DecodedBatch<ClientMessage>) => void | Promise<void>
   onClose: (connection: Connection) => void
   /** Called before the connection ends: messages it sent that are still being written are committed and answered first. */
@@ -21,6 +23,10 @@ export interface ConnectionEvents {
 }
 
 let nextConnectionId = 1
+
+/** Why reading is paused: bits, as both may hold at once. */
+const PAUSED_HELD = 1
+const PAUSED_BYTES = 2
 
 /**
  * One client on the server, over any transport: its duplex, read chunk by
@@ -33,13 +39,24 @@ let nextConnectionId = 1
  * (source iterator, decoding stage, reading loop, writing loop) kept a dozen
  * promises and generator frames alive for each, several KiB apiece. Here an
  * idle connection is the duplex, this object, its decoder and its queue.
+ *
+ * While a request is pending (a `hello` whose password is being checked, a
+ * shared engine's round trip), what arrives is still read: `ping`s are
+ * answered and `pong`s taken at once, the rest is held, in order, until the
+ * pending request settles (the peer's end of stream too). Only past a bound
+ * of held bytes does reading pause, and a connection whose reading the
+ * server paused is not timed out for its silence.
  */
 export class Connection implements DuplexEvents {
   readonly id = nextConnectionId++
-  /** Set once logged in. */
-  session: Session | undefined
   /** Last time anything arrived (ms since epoch), for heartbeats. */
-  lastSeen = Date.now()
+  lastSeen: number
+  /** When it opened (ms since epoch), for the login deadline. */
+  readonly openedAt: number
+  /** Who it counts as for per-address limits: its IPv4 address or IPv6 /64 (`addressKey`). */
+  readonly address: string
+  /** Its token buckets (`rateLimits`). */
+  readonly rates: ConnectionRates
   lastPingAt = 0
   pingCount = 0
   /** True once the server decided to end it: nothing more is routed to or from it. */
@@ -50,6 +67,19 @@ export class Connection implements DuplexEvents {
 
   private readonly queue: FrameQueue
   private readonly frames: FrameDecoder
+  private user: Session | undefined
+  /** A request of it is pending: what arrives meanwhile is held. */
+  private waiting = false
+  /** Held while waiting, in order (pings and pongs excepted). */
+  private held: DecodedBatch<ClientMessage> = []
+  private heldBytes = 0
+  /** A framing error that came while waiting: it ends the connection once the held requests are answered. */
+  private heldFatal: ProtocolError | undefined
+  /** The peer ended its side while waiting: seen once the held requests are answered. */
+  private heldEnd = false
+  /** PAUSED_* bits: why the server stopped reading it. */
+  private pausedFor = 0
+  private bytesTimer: NodeJS.Timeout | undefined
   private destroyTimer: NodeJS.Timeout | undefined
   /** Made on first use: most connections never need one. */
   private ending: AbortController | undefined
@@ -61,13 +91,45 @@ export class Connection implements DuplexEvents {
     private readonly duplex: Duplex,
     private readonly options: ResolvedServerOptions,
     private readonly events: ConnectionEvents,
+    address = addressKey(duplex.remoteAddress),
     /** How it came: `tcp`, `tls`, `ws`, `wss`, or what the caller of `accept` said. */
     readonly transport = 'other'
   ) {
-    this.frames = new FrameDecoder(options.maxFrameBytes)
+    const now = Date.now()
+    this.lastSeen = this.openedAt = now
+    this.address = address
+    this.rates = new ConnectionRates(options.rateLimits, now)
+    // Before login a frame is a hello, which is small: a client that has not said who it is gets little memory.
+    this.frames = new FrameDecoder(Math.min(options.maxLoginFrameBytes, options.maxFrameBytes))
     // Routing pushes a whole batch in one synchronous run: the writer can go right after it.
     this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask', writer: () => { this.write() } })
     duplex.attach(this)
+  }
+
+  /** Set once logged in. */
+  get session (): Session | undefined {
+    return this.user
+  }
+
+  set session (session: Session | undefined) {
+    this.user = session
+    // Logged in: frames up to the server's limit from now on.
+    if (session !== undefined) this.frames.maxFrameBytes = this.options.maxFrameBytes
+  }
+
+  /** A request of it is pending (before login, that is a `hello`). */
+  get isWaiting (): boolean {
+    return this.waiting
+  }
+
+  /** The server stopped reading it (held requests past their bound, or bytes far over its rate): its silence is not its own. */
+  get readPaused (): boolean {
+    return this.pausedFor !== 0
+  }
+
+  /** Bytes received and not yet handled: an incomplete frame, and requests held while one is pending. */
+  get inboundBytes (): number {
+    return this.frames.bufferedBytes + this.heldBytes
   }
 
   /** True once the transport has closed (and `onClose` was reported). */
@@ -78,11 +140,6 @@ export class Connection implements DuplexEvents {
   /** The peer's address, for logs. */
   get remoteAddress (): string {
     return this.duplex.remoteAddress
-  }
-
-  /** The peer's address without the port, for throttling by address. */
-  get remoteHost (): string {
-    return this.duplex.remoteAddress.replace(/:\d+$/, '')
   }
 
   /** Who is on it, for logs. */
@@ -109,11 +166,13 @@ export class Connection implements DuplexEvents {
     return this.queue.bytes + this.duplex.writableLength
   }
 
-  /** A chunk from the peer: one batch, handled in order; a pending login pauses reading. */
+  /** A chunk from the peer: one batch, handled in order (or held while a request is pending). */
   onData (chunk: Uint8Array): void {
-    this.lastSeen = Date.now()
+    const now = Date.now()
+    this.lastSeen = now
     this.events.counters.bytesIn += chunk.byteLength
-    if (this.closing) return
+    if (this.closing || this.heldFatal !== undefined) return
+    const bytesWaitMs = this.rates.received(chunk.byteLength, now)
     let decoded
     try {
       decoded = decodeChunk(this.frames, chunk, decodeClientMessage)
@@ -122,21 +181,79 @@ export class Connection implements DuplexEvents {
       return
     }
     const { batch, fatal } = decoded
+    if (this.waiting) this.hold(batch, fatal, chunk.byteLength)
+    else this.run(batch, fatal)
+    if (bytesWaitMs > 0 && !this.closing) this.pauseForBytes(bytesWaitMs)
+  }
+
+  /** Handles a batch; if a request of it is pending, what comes next is held until it settles. */
+  private run (batch: DecodedBatch<ClientMessage>, fatal: ProtocolError | undefined): void {
     const pending = batch.length > 0 ? this.handleBatch(batch) : undefined
     if (pending === undefined) {
       if (fatal !== undefined) this.failOn(fatal)
       return
     }
-    this.duplex.pause()
-    void pending.then(() => {
-      if (fatal !== undefined) this.failOn(fatal)
-      this.duplex.resume()
-    })
+    this.waiting = true
+    this.heldFatal = fatal
+    void pending.then(() => { this.release() })
+  }
+
+  /** While waiting: pings answered and pongs taken now (the peer must not seem dead), the rest kept in order. */
+  private hold (batch: DecodedBatch<ClientMessage>, fatal: ProtocolError | undefined, bytes: number): void {
+    for (const item of batch) {
+      if (item instanceof ProtocolError || (item.type !== 'ping' && item.type !== 'pong')) this.held.push(item)
+      else if (item.type === 'ping') this.send({ type: 'pong', n: item.n })
+    }
+    if (fatal !== undefined) this.heldFatal = fatal
+    this.heldBytes += bytes
+    // Held requests are memory the peer makes us keep: past a frame's worth (a small one before login), TCP holds the rest.
+    if (this.heldBytes > this.frames.maxFrameBytes) this.pauseReading(PAUSED_HELD)
+  }
+
+  /** The pending request settled: the held requests go next, then reading resumes. */
+  private release (): void {
+    this.waiting = false
+    const batch = this.held
+    const fatal = this.heldFatal
+    this.held = []
+    this.heldBytes = 0
+    this.heldFatal = undefined
+    if (this.closing) return
+    this.run(batch, fatal)
+    if (this.waiting) return
+    this.resumeReading(PAUSED_HELD)
+    if (this.heldEnd) this.onEnd()
+  }
+
+  /** Far over its byte rate: not read for a while. */
+  private pauseForBytes (ms: number): void {
+    if ((this.pausedFor & PAUSED_BYTES) !== 0) return
+    this.pauseReading(PAUSED_BYTES)
+    this.bytesTimer = setTimeout(() => { this.resumeReading(PAUSED_BYTES) }, ms)
+    this.bytesTimer.unref()
+  }
+
+  private pauseReading (reason: number): void {
+    if (this.pausedFor === 0) this.duplex.pause()
+    this.pausedFor |= reason
+  }
+
+  private resumeReading (reason: number): void {
+    if ((this.pausedFor & reason) === 0) return
+    this.pausedFor &= ~reason
+    if (this.pausedFor !== 0 || this.closing) return
+    // Its silence while we did not read was ours.
+    this.lastSeen = Date.now()
+    this.duplex.resume()
   }
 
   /** The peer ended its side: answer what it sent, flush what is queued, then close. */
   onEnd (): void {
     if (this.closing) return
+    if (this.waiting) {
+      this.heldEnd = true
+      return
+    }
     try {
       this.frames.end()
     } catch (err) {
@@ -152,7 +269,9 @@ export class Connection implements DuplexEvents {
     // A vanished peer: whatever it sent before is answered (to no one), its messages committed.
     if (!this.closing) this.end()
     clearTimeout(this.destroyTimer)
+    clearTimeout(this.bytesTimer)
     this.queue.clear()
+    this.held = []
     this.events.onClose(this)
   }
 

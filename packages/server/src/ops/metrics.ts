@@ -9,6 +9,8 @@ export interface MetricsSource {
   users: () => number
   /** Connections refused by the listeners, by why (bad origin, bad upgrade, handshake timeout, ...). */
   refused: () => Readonly<Record<string, number>>
+  /** What the limits refused: connections over the caps, requests over the rates, logins too late. */
+  limits: () => { connections: number, rateLimited: number, loginTimeouts: number }
 }
 
 /**
@@ -44,6 +46,9 @@ export class ServerMetrics {
     mirroredBy('chat_connections_opened_total', 'Connections accepted, by transport', 'transport', () => counters.connectionsOpened)
     mirroredBy('chat_connections_closed_total', 'Connections closed, by reason (an error code such as slow_consumer or heartbeat_timeout, quit, disconnected)', 'reason', () => counters.connectionsClosed)
     mirroredBy('chat_connections_refused_total', 'Connections refused by the listeners before the protocol began, by reason', 'reason', source.refused)
+    mirrored('chat_too_many_connections_total', 'Connections refused with too_many_connections (over --max-connections or --max-connections-per-ip)', () => source.limits().connections)
+    mirrored('chat_rate_limited_total', 'Requests refused with rate_limited (sends, expensive requests, logins, registrations)', () => source.limits().rateLimited)
+    mirrored('chat_login_timeouts_total', 'Connections closed for not logging in by --login-timeout-ms', () => source.limits().loginTimeouts)
     mirrored('chat_logins_total', 'Successful logins', () => counters.loginsSucceeded)
     mirrored('chat_login_failures_total', 'Refused logins (wrong password, name taken, invalid name, ...)', () => counters.loginsFailed)
     mirrored('chat_registrations_total', 'Accounts created', () => counters.registrations)

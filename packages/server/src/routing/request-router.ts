@@ -1,6 +1,7 @@
 import { ErrorCodes, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, DecodedBatch } from '@chat/protocol'
 import type { Connection } from '../connection/connection.js'
+import type { LimitCounters } from '../limits/limit-counters.js'
 import type { FullLogger } from '../logger.js'
 import { isStorageError } from '../store/store-error.js'
 import type { DirectHandler } from '../direct/direct-handler.js'
@@ -21,10 +22,15 @@ export interface RequestHandlers {
  * round trip) returns a promise: the rest of the batch, and the
  * connection's reading, wait for it, so requests are answered in order.
  * A request whose read or write of the store fails is answered
- * `storage_error`, and the connection carries on.
+ * `storage_error`, and the connection carries on. A request over one of
+ * the connection's rates is answered `rate_limited` (`ConnectionRates`).
  */
 export class RequestRouter {
-  constructor (private readonly handlers: RequestHandlers, private readonly logger: FullLogger) {}
+  constructor (
+    private readonly handlers: RequestHandlers,
+    private readonly logger: FullLogger,
+    private readonly counters: LimitCounters
+  ) {}
 
   handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0): Promise<void> | undefined {
     for (let i = start; i < batch.length; i++) {
@@ -71,15 +77,24 @@ export class RequestRouter {
       return
     }
     const { rooms, direct, history } = this.handlers
+    const { rates } = connection
     switch (message.type) {
-      case 'send': return rooms.send(session, message)
+      case 'send': return this.allowed(connection, message.req, rates.message(connection.lastSeen), 'messages') ? rooms.send(session, message) : undefined
       case 'join': return rooms.join(session, message)
       case 'leave': return rooms.leave(session, message)
-      case 'rooms': return rooms.rooms(session, message)
-      case 'members': return rooms.members(session, message)
-      case 'dm': return direct.send(session, message)
-      case 'history': return history.history(session, message)
-      case 'replay': return history.replay(session, message)
+      case 'rooms': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? rooms.rooms(session, message) : undefined
+      case 'members': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? rooms.members(session, message) : undefined
+      case 'dm': return this.allowed(connection, message.req, rates.message(connection.lastSeen), 'messages') ? direct.send(session, message) : undefined
+      case 'history': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? history.history(session, message) : undefined
+      case 'replay': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? history.replay(session, message) : undefined
     }
+  }
+
+  /** True if the request may go on (`waitMs` 0); else false, once it is refused with `rate_limited`. */
+  private allowed (connection: Connection, req: number, waitMs: number, what: string): boolean {
+    if (waitMs === 0) return true
+    this.counters.rateLimited++
+    connection.send({ type: 'error', re: req, code: ErrorCodes.RATE_LIMITED, message: `too many ${what}: wait ${waitMs} ms`, retryAfterMs: waitMs })
+    return false
   }
 }

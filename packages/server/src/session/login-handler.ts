@@ -5,11 +5,14 @@ import type { HelloMessage } from '@chat/protocol'
 import type { Connection } from '../connection/connection.js'
 import { andThen } from '../engine/engine.js'
 import type { Engine, OnlineUser } from '../engine/engine.js'
+import type { LimitCounters } from '../limits/limit-counters.js'
+import { announcedRates } from '../limits/limit-options.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { Store } from '../store/store.js'
 import { LoginThrottle } from './login-throttle.js'
 import { logout } from './logout.js'
 import { hashPassword, verifyPassword } from './password-hasher.js'
+import { RegistrationLimit } from './registration-limit.js'
 import { Session } from './session.js'
 import { lineageOf, newLineage, newSessionToken } from './session-token.js'
 import { ServerCounters } from '../ops/server-counters.js'
@@ -20,12 +23,17 @@ const MAX_PASSWORD_LENGTH = 1024
 /**
  * `hello`: version check, name rules, uniqueness, and — by auth mode —
  * registering an account or checking its password. Password work is async
- * (scrypt), so the connection's reading pauses until the login is decided.
+ * (scrypt), so the connection's next requests wait until the login is decided
+ * (its pings are still answered). Password checks are throttled per account
+ * and per address (`LoginThrottle`), registrations per address.
  * A login makes the connection's `Session`; a resume takes an older
  * session's place (its rooms, its direct messages in question).
  */
 export class LoginHandler {
   private readonly throttle = new LoginThrottle()
+  private readonly registrations: RegistrationLimit
+  /** What every welcome says of the connection's rate limits. */
+  private readonly rates: ReturnType<typeof announcedRates>
 
   constructor (
     private readonly options: ResolvedServerOptions,
@@ -33,8 +41,12 @@ export class LoginHandler {
     private readonly engine: Engine,
     /** Called once a session is logged in and welcomed. */
     private readonly onLogin: (session: Session) => void,
+    private readonly limits: LimitCounters,
     private readonly counters: ServerCounters = new ServerCounters()
-  ) {}
+  ) {
+    this.rates = announcedRates(options.rateLimits)
+    this.registrations = new RegistrationLimit(options.registrationsPerHour)
+  }
 
   /** A `hello`: logged in and welcomed, or refused (counted either way). */
   login (connection: Connection, hello: HelloMessage): void | Promise<void> {
@@ -80,64 +92,82 @@ export class LoginHandler {
   }
 
   private async authenticate (connection: Connection, hello: HelloMessage, key: string): Promise<void> {
-    const attempt = this.throttle.begin(key, connection.remoteHost)
-    let failed = true
+    const registering = hello.register === true
+    const address = connection.address
+    if (registering) {
+      const waitMs = this.registrations.take(address)
+      if (waitMs > 0) {
+        this.rateLimited(connection, hello.req, waitMs, `no more than ${this.options.registrationsPerHour} registrations an hour from one address`)
+        return
+      }
+    }
+    const attempt = this.throttle.begin(key, address)
+    if (attempt.retryAfterMs !== undefined) {
+      if (registering) this.registrations.giveBack(address)
+      this.rateLimited(connection, hello.req, attempt.retryAfterMs, `too many failed logins for ${hello.username}, or from this address`)
+      return
+    }
+    let outcome: 'created' | 'refused' | 'failed' | 'in' = 'failed'
     try {
       if (attempt.delayMs > 0) await sleep(attempt.delayMs, undefined, { signal: connection.signal })
       if (connection.closing) return
-      failed = hello.register === true
-        ? !await this.register(connection, hello, key)
-        : !await this.checkPassword(connection, hello, key)
+      outcome = registering ? await this.register(connection, hello, key) : await this.checkPassword(connection, hello, key)
     } catch (err) {
       if (connection.closing) return // gave up waiting: the client has gone
       throw err
     } finally {
-      attempt.finish(failed)
+      attempt.finish(outcome === 'failed')
+      if (registering && outcome !== 'created') this.registrations.giveBack(address)
     }
   }
 
-  /** True if the password was right (whatever happened next). */
-  private async checkPassword (connection: Connection, hello: HelloMessage, key: string): Promise<boolean> {
+  private rateLimited (connection: Connection, req: number, retryAfterMs: number, message: string): void {
+    this.limits.rateLimited++
+    connection.send({ type: 'error', re: req, code: ErrorCodes.RATE_LIMITED, message, retryAfterMs })
+  }
+
+  /** `in` if the password was right (whatever happened next), else `failed`. */
+  private async checkPassword (connection: Connection, hello: HelloMessage, key: string): Promise<'in' | 'failed'> {
     const account = this.store.getAccount(key)
     if (account === undefined) {
       // `required`: only accounts; `accounts`: a password for a name nobody registered is a mistake worth telling.
       connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, this.options.authMode === 'required'
         ? 'this server only admits registered users: register first'
         : `${hello.username} is not registered: log in without a password, or register`)
-      return false
+      return 'failed'
     }
     const password = hello.password
     if (password === undefined || !await verifyPassword(password, account.passwordHash)) {
       this.options.logger.warn(`failed login for ${account.name} from ${connection.remoteAddress}`)
       connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, password === undefined ? `${account.name} is registered: a password is needed` : 'wrong password')
-      return false
+      return 'failed'
     }
     await this.complete(connection, hello, account.name, true)
-    return true
+    return 'in'
   }
 
-  /** True unless the attempt should count as a failure (a name already registered: probing). */
-  private async register (connection: Connection, hello: HelloMessage, key: string): Promise<boolean> {
+  /** `created`, `refused` (a weak password, a name taken meanwhile), or `failed` (a name registered already: probing). */
+  private async register (connection: Connection, hello: HelloMessage, key: string): Promise<'created' | 'refused' | 'failed'> {
     const password = hello.password
     if (password === undefined || password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
       connection.refuse(hello.req, ErrorCodes.WEAK_PASSWORD, `a password is ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`)
-      return true
+      return 'refused'
     }
     if (this.store.getAccount(key) !== undefined) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is registered already`)
-      return false
+      return 'failed'
     }
     const passwordHash = await hashPassword(password)
-    if (connection.closing) return true
+    if (connection.closing) return 'refused'
     // The name may have been taken while hashing (a guest logged in): create nothing then.
     if (inUse(await this.engine.findUser(key), hello) || !this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is in use or registered already`)
-      return true
+      return 'refused'
     }
     this.counters.registrations++
     this.options.logger.info(`${hello.username} registered from ${connection.remoteAddress}`)
     await this.complete(connection, hello, hello.username, true)
-    return true
+    return 'created'
   }
 
   private complete (connection: Connection, hello: HelloMessage, name: string, registered: boolean): void | Promise<void> {
@@ -186,7 +216,8 @@ export class LoginHandler {
         maxFrameBytes: this.options.maxFrameBytes,
         maxTextBytes: this.options.maxTextBytes,
         registered,
-        session: session.token
+        session: session.token,
+        ...this.rates
       })
       this.onLogin(session)
     })
