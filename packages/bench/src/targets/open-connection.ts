@@ -3,6 +3,7 @@ import { LineConnection } from './baseline-target.js'
 import { ChatConnection } from './chat-target.js'
 import { IrcConnection } from './irc-target.js'
 import { NatsConnection } from './nats-target.js'
+import { openSdkConnection } from './sdk-connection.js'
 import { openSocketioConnection } from './socketio-client-connection.js'
 import { openSocketioWire } from './socketio-wire-connection.js'
 
@@ -10,6 +11,7 @@ import { openSocketioWire } from './socketio-wire-connection.js'
 export async function openConnection (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver): Promise<LoadConnection> {
   switch (endpoint.protocol) {
     case 'chat': return await new ChatConnection(endpoint, spec, receiver).ready
+    case 'chat-sdk': return await openSdkConnection(endpoint, spec, receiver)
     case 'line': return await new LineConnection(endpoint, spec, receiver).ready
     case 'nats': return await new NatsConnection(endpoint, spec, receiver).ready
     case 'irc': return await new IrcConnection(endpoint, spec, receiver).ready
