@@ -21,8 +21,12 @@ import { fanoutScenario } from './scenarios/fanout.js'
 import { goalsReport } from './scenarios/goals.js'
 import { latencyScenario } from './scenarios/latency.js'
 import { sdkConsumeScenario } from './scenarios/sdk-consume.js'
+import { transportGoalsReport } from './scenarios/transport-goals.js'
 import { baselineTarget } from './targets/baseline-target.js'
+import { chatSdkTarget } from './targets/chat-sdk-target.js'
 import { chatTarget } from './targets/chat-target.js'
+import { chatTlsTarget } from './targets/chat-tls-target.js'
+import { chatWsTarget } from './targets/chat-ws-target.js'
 import { ircTarget } from './targets/irc-target.js'
 import { natsTarget } from './targets/nats-target.js'
 import { socketioTarget } from './targets/socketio-target.js'
@@ -35,10 +39,30 @@ function log (line: string): void {
   console.error(line)
 }
 
-function targetKinds (options: BenchOptions): TargetKind[] {
-  const peers = [natsTarget(), ircTarget(), socketioTarget(options.socketioClient)]
-  const chosen = options.targets === undefined ? peers : peers.filter(p => options.targets!.includes(p.name))
-  return [chatTarget(), baselineTarget(), ...chosen]
+/** The targets of each scenario: chat and baseline always, then those chosen (--targets; default all). */
+interface ScenarioTargets {
+  /** Fan-out S=100/P=1. */
+  fanoutWide: TargetKind[]
+  /** Fan-out S=10/P=10. */
+  fanoutBusy: TargetKind[]
+  latency: TargetKind[]
+  scale: TargetKind[]
+}
+
+function targetKinds (options: BenchOptions): ScenarioTargets {
+  const chosen = (kinds: TargetKind[]): TargetKind[] => options.targets === undefined ? kinds : kinds.filter(k => options.targets!.includes(k.name))
+  // Our server over WebSocket and TLS, and through the SDK: rows of the fan-out (and, for WebSocket, scale) scenarios.
+  const variants = chosen([chatWsTarget(), chatTlsTarget(), chatSdkTarget()])
+  const peers = chosen([natsTarget(), ircTarget(), socketioTarget(options.socketioClient)])
+  const always = [chatTarget(), baselineTarget()]
+  return {
+    fanoutWide: [...always, ...variants, ...peers],
+    // TLS and the SDK once (S=100/P=1) rather than twice: each row costs ~15 s of a run kept to about 5 minutes.
+    fanoutBusy: [...always, ...variants.filter(k => k.name === 'chat-ws'), ...peers],
+    latency: [...always, ...peers],
+    // Idle connections that log in and join: ours over TCP and WebSocket, the baseline's, and Socket.IO's (the other WebSocket server).
+    scale: [...always, ...variants.filter(k => k.name === 'chat-ws'), ...peers.filter(k => k.name === 'socket.io')]
+  }
 }
 
 async function run (options: BenchOptions): Promise<ScenarioReport[]> {
@@ -52,9 +76,9 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     console.log(jsonLine(report, new Date().toISOString()))
   }
   if (options.scenarios.includes('fanout')) {
-    for (const [subscribers, publishers] of [[100, 1], [10, 10]]) {
+    for (const [subscribers, publishers, targets] of [[100, 1, kinds.fanoutWide], [10, 10, kinds.fanoutBusy]] as const) {
       log(`fan-out S=${subscribers} P=${publishers}`)
-      add(await fanoutScenario(kinds, {
+      add(await fanoutScenario(targets, {
         subscribers,
         publishers,
         window: options.window,
@@ -67,7 +91,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   if (options.scenarios.includes('latency')) {
     for (const ratePerSecond of [1000, 5000]) {
       log(`latency at ${ratePerSecond}/s`)
-      add(await latencyScenario(kinds, {
+      add(await latencyScenario(kinds.latency, {
         subscribers: 100,
         ratePerSecond,
         warmupMs: quick ? 300 : 1000,
@@ -99,8 +123,10 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       ? `Only ${connections} connections: the open-file limit is ${limit} (raise it with ulimit -n; pnpm bench tries to).`
       : undefined
     log(`connection scale, ${connections} connections`)
-    add(await connectionScaleScenario(kinds.slice(0, 2), { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
+    add(await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
   }
+  add(transportGoalsReport(reports))
+  // Last: it also lists the rows other work disturbed.
   add(goalsReport(reports))
   return reports
 }

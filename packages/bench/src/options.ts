@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util'
 export const SCENARIOS = ['fanout', 'latency', 'scale', 'ingest', 'sdk'] as const
 export type ScenarioName = typeof SCENARIOS[number]
 
+/** Rows besides chat and baseline: our server over WebSocket, TLS and through the SDK; then the peers. */
+export const TARGETS = ['chat-ws', 'chat-tls', 'chat-sdk', 'nats-server', 'ngircd', 'socket.io'] as const
+
 export interface BenchOptions {
   quick: boolean
   scenarios: ScenarioName[]
@@ -18,9 +21,11 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [-- options]      (node packages/bench/dist/src/bench.js [options])
 
-  --quick              a smoke run of a few seconds per scenario: chat and baseline only, short windows
+  --quick              a smoke run of a few seconds per scenario: chat and baseline only (or --targets), short windows
   --only <list>        scenarios to run, comma-separated: ${SCENARIOS.join(',')} (default: all)
-  --targets <list>     peers to run besides chat and baseline: nats-server,ngircd,socket.io (default: all installed)
+  --targets <list>     rows to run besides chat and baseline, comma-separated (default: all installed; none for none):
+                       chat-ws (our server over WebSocket), chat-tls (over TLS), chat-sdk (through @chat/client),
+                       nats-server, ngircd, socket.io
   --window <n>         sends in flight per publisher in the fan-out runs (default 1024)
   --seconds <n>        measured seconds of each fan-out run (default 10; latency runs take half)
   --connections <n>    idle connections in the scale scenario (default 10000)
@@ -48,10 +53,12 @@ export function parseOptions (argv: string[]): BenchOptions | undefined {
   const quick = values.quick === true
   const scenarios = values.only === undefined ? [...SCENARIOS] : values.only.split(',').map(s => s.trim())
   for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}`)
+  const targets = values.targets?.split(',').map(s => s.trim()).filter(t => t !== 'none')
+  for (const t of targets ?? []) if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target ${t}`)
   return {
     quick,
     scenarios: scenarios as ScenarioName[],
-    targets: values.targets?.split(',').map(s => s.trim()) ?? (quick ? [] : undefined),
+    targets: targets ?? (quick ? [] : undefined),
     window: positive(values.window ?? '1024', '--window'),
     fanoutSeconds: positive(values.seconds ?? (quick ? '0.5' : '10'), '--seconds'),
     connections: positive(values.connections ?? (quick ? '500' : '10000'), '--connections'),

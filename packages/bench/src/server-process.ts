@@ -8,6 +8,13 @@ const SERVER_BIN = fileURLToPath(import.meta.resolve('@chat/server')).replace(/i
 export interface ServerProcess extends ManagedProcess {
   url: string
   port: number
+  /** The HTTP port with the WebSocket endpoint at /ws, if started with `http`. */
+  httpPort?: number
+}
+
+export interface ServerProcessOptions {
+  /** Also listen on HTTP (a free port the server picks, as for TCP), for WebSocket clients. Default: TCP only. */
+  http?: boolean
 }
 
 /**
@@ -25,11 +32,14 @@ function serverNodeArgs (): string[] {
   return [...SERVER_NODE_FLAGS, ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(arg => arg !== '')]
 }
 
-export async function startServerProcess (args: string[]): Promise<ServerProcess> {
-  const proc = startProcess('chat-server', process.execPath, [...serverNodeArgs(), SERVER_BIN, '--port', '0', '--no-http', ...args])
+export async function startServerProcess (args: string[], options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const http = options.http === true ? ['--http-port', '0'] : ['--no-http']
+  const proc = startProcess('chat-server', process.execPath, [...serverNodeArgs(), SERVER_BIN, '--port', '0', ...http, ...args])
   try {
+    // The TCP line comes first; the HTTP one right after it, once both listen.
     const match = await waitForOutput(proc, /listening on ([\d.]+):(\d+)/, 30_000)
-    return { ...proc, url: `tcp://${match[1]}:${match[2]}`, port: Number(match[2]) }
+    const httpPort = options.http === true ? Number((await waitForOutput(proc, /https? listening on [\d.]+:(\d+)/, 5_000))[1]) : undefined
+    return { ...proc, url: `tcp://${match[1]}:${match[2]}`, port: Number(match[2]), httpPort }
   } catch (err) {
     await proc.stop()
     throw err

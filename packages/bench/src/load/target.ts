@@ -33,13 +33,23 @@ export interface LoadConnection {
   close: () => void
 }
 
-/** The protocols the load generator speaks (targets/open-connection.ts). */
-export type Protocol = 'chat' | 'line' | 'nats' | 'irc' | 'socketio' | 'socketio-client'
+/**
+ * The protocols the load generator speaks (targets/open-connection.ts);
+ * `chat-sdk` is our protocol through `@chat/client`'s own calls.
+ */
+export type Protocol = 'chat' | 'chat-sdk' | 'line' | 'nats' | 'irc' | 'socketio' | 'socketio-client'
+
+/** What carries a protocol's bytes (targets/carrier.ts): only our protocol goes over TLS or a WebSocket here. */
+export type CarrierKind = 'tcp' | 'tls' | 'ws'
 
 /** Where a server listens and how to speak to it: plain data, so a worker thread can connect too. */
 export interface Endpoint {
   protocol: Protocol
   port: number
+  /** Default tcp. */
+  carrier?: CarrierKind
+  /** For tls: the server's (self-signed) certificate, PEM, trusted as the only CA. */
+  tlsCa?: string
 }
 
 /** A running server. */

@@ -31,6 +31,9 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
   const reference = (name: string): LoadResult | undefined => outcomes.find(x => x.target === name)?.result
   const baseline = reference('baseline')
   const socketio = reference('socket.io')
+  // Our server over TCP with the protocol adapter: what the WebSocket, TLS and SDK rows are compared with.
+  const chat = reference('chat')
+  const cost = (result: LoadResult | undefined): number | undefined => result === undefined ? undefined : serverNsPerDelivery(result, o)
   return {
     scenario: `fanout-s${o.subscribers}-p${o.publishers}`,
     title: `Fan-out: ${o.subscribers} subscribers, ${o.publishers} publisher(s) in one room, ${o.window} sends in flight per publisher, ` +
@@ -40,6 +43,7 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
       { key: 'deliveriesPerSecond', header: 'deliveries/s' },
       { key: 'xBaseline', header: '× baseline' },
       { key: 'xSocketio', header: '× socket.io' },
+      { key: 'xChat', header: '× chat' },
       { key: 'wireMBps', header: 'wire MB/s' },
       { key: 'payloadMBps', header: 'payload MB/s' },
       { key: 'ackedPerSecond', header: 'sends acked/s' },
@@ -49,6 +53,7 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
       { key: 'serverCores', header: 'server CPU' },
       { key: 'serverNsPerDelivery', header: 'server ns / delivery' },
       { key: 'xBaselineServerCost', header: 'server cost × baseline' },
+      { key: 'xChatServerCost', header: 'server cost × chat' },
       { key: 'loadCores', header: 'load gen CPU' },
       { key: 'readerBusy', header: 'readers busy' },
       { key: 'otherCores', header: 'other CPU' },
@@ -59,9 +64,11 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
       : {
           ...x.result,
           serverNsPerDelivery: Math.round(serverNsPerDelivery(x.result, o)),
-          xBaselineServerCost: ratio(serverNsPerDelivery(x.result, o), baseline === undefined ? undefined : serverNsPerDelivery(baseline, o)),
+          xBaselineServerCost: ratio(cost(x.result), cost(baseline)),
+          xChatServerCost: ratio(cost(x.result), cost(chat)),
           xBaseline: ratio(x.result.deliveriesPerSecond, baseline?.deliveriesPerSecond),
           xSocketio: ratio(x.result.deliveriesPerSecond, socketio?.deliveriesPerSecond),
+          xChat: ratio(x.result.deliveriesPerSecond, chat?.deliveriesPerSecond),
           notes: x.result.notes.join('; ')
         }),
     notes: [
@@ -69,7 +76,11 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
       'CPU columns: CPU seconds per second of the window (1.00 = one core busy); "other CPU": other processes, and time the hypervisor took; ' +
       '"readers busy": share of time the load generator\'s subscriber thread was busy. ' +
       '"server ns / delivery": the server\'s CPU time per text delivered (every member\'s copy counted, the publishers\' own too): ' +
-      'what the server spends whoever the bottleneck was; "server cost × baseline" below 1 means cheaper than the line relay.'
+      'what the server spends whoever the bottleneck was; "server cost × baseline" below 1 means cheaper than the line relay.',
+      '"× chat", "server cost × chat": against our server over TCP in this run. chat-ws: the same frames in binary WebSocket messages to /ws ' +
+      '(one message per batch of sends); chat-tls: TLS on the TCP port (a P-256 certificate made for the run); ' +
+      'chat-sdk: @chat/client over tcp://, every text a client.send (its own idempotency key; the promise resolving is the ack), ' +
+      'read with for await over messages().'
     ],
     results: outcomes.map(x => ({ target: x.target, ...x.result, skipped: x.skipped, error: x.error }))
   }

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { startProcess, waitForOutput } from '../child-processes.js'
 import { SERVER_NODE_FLAGS } from '../server-process.js'
-import type { ConnectionSpec, LoadTarget, Receiver, TargetKind } from '../load/target.js'
+import type { ConnectionSpec, Endpoint, LoadTarget, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes } from '../load/message-text.js'
 import { LineSplitter } from './line-splitter.js'
@@ -36,8 +36,8 @@ export class LineConnection extends SocketConnection implements LineHandler {
   private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
   private readonly own: number
 
-  constructor (port: number, spec: ConnectionSpec, receiver: Receiver) {
-    super(port, spec, receiver)
+  constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
+    super(endpoint, spec, receiver)
     this.own = spec.publisher ?? -1
   }
 

@@ -1,7 +1,7 @@
 import { encodeFrame } from '@chat/protocol'
 import { frameLatin1 } from '@chat/protocol/fast'
 import { startServerProcess } from '../server-process.js'
-import type { ConnectionSpec, LoadTarget, Receiver, TargetKind } from '../load/target.js'
+import type { ConnectionSpec, Endpoint, LoadTarget, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes, TEXT_BYTES } from '../load/message-text.js'
 import { FrameScanner } from './frame-scanner.js'
@@ -53,8 +53,8 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   private nextReq = JOIN_REQ + 1
   private readonly roomJson: string
 
-  constructor (port: number, spec: ConnectionSpec, receiver: Receiver) {
-    super(port, spec, receiver)
+  constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
+    super(endpoint, spec, receiver)
     this.roomJson = JSON.stringify(spec.room)
   }
 
@@ -112,7 +112,7 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   send (texts: string[]): void {
     let wire = ''
     for (const text of texts) wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`)
-    this.socket.write(wire, 'latin1')
+    this.socket.write(wire)
   }
 }
 

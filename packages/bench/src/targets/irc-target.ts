@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { onEmergencyExit, startProcess, waitForPort } from '../child-processes.js'
 import { freePort } from '../free-port.js'
 import { installed } from '../installed.js'
-import type { ConnectionSpec, Receiver, TargetKind } from '../load/target.js'
+import type { ConnectionSpec, Endpoint, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes } from '../load/message-text.js'
 import { LineSplitter } from './line-splitter.js'
@@ -86,8 +86,8 @@ export class IrcConnection extends SocketConnection implements LineHandler {
   private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
   private readonly channel: string
 
-  constructor (port: number, spec: ConnectionSpec, receiver: Receiver) {
-    super(port, spec, receiver)
+  constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
+    super(endpoint, spec, receiver)
     this.channel = `#${spec.room}`
   }
 

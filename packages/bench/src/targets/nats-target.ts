@@ -1,7 +1,7 @@
 import { startProcess, waitForPort } from '../child-processes.js'
 import { freePort } from '../free-port.js'
 import { installed } from '../installed.js'
-import type { ConnectionSpec, Receiver, TargetKind } from '../load/target.js'
+import type { ConnectionSpec, Endpoint, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes } from '../load/message-text.js'
 import { LineSplitter } from './line-splitter.js'
@@ -45,8 +45,8 @@ export class NatsConnection extends SocketConnection implements LineHandler {
   private payloadNext = false
   private readonly subject: string
 
-  constructor (port: number, spec: ConnectionSpec, receiver: Receiver) {
-    super(port, spec, receiver)
+  constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
+    super(endpoint, spec, receiver)
     this.own = spec.publisher ?? -1
     this.subject = `room.${spec.room}`
   }

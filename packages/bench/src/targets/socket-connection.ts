@@ -1,20 +1,21 @@
-import { connect } from 'node:net'
-import type { Socket } from 'node:net'
-import type { ConnectionSpec, LoadConnection, Receiver } from '../load/target.js'
+import type { ConnectionSpec, Endpoint, LoadConnection, Receiver } from '../load/target.js'
+import { dial } from './carrier.js'
+import type { Carrier } from './carrier.js'
 
 /**
- * A raw TCP connection of the load generator: subclasses speak one protocol
- * (`greet` logs in and joins, `read` handles a chunk, `send` writes texts) and
- * call `loggedIn()` once they are members of the room, or `refused()`.
+ * A connection of the load generator over a byte stream (TCP, TLS or a
+ * WebSocket: the endpoint's carrier): subclasses speak one protocol (`greet`
+ * logs in and joins, `read` handles a chunk, `send` writes texts) and call
+ * `loggedIn()` once they are members of the room, or `refused()`.
  */
 export abstract class SocketConnection implements LoadConnection {
-  protected readonly socket: Socket
+  protected readonly socket: Carrier
   /** Resolves once logged in and in the room. */
   readonly ready: Promise<this>
   private settle: ((err?: Error) => void) | undefined
   private closedByUs = false
 
-  constructor (port: number, protected readonly spec: ConnectionSpec, protected readonly receiver: Receiver) {
+  constructor (endpoint: Endpoint, protected readonly spec: ConnectionSpec, protected readonly receiver: Receiver) {
     this.ready = new Promise<this>((resolve, reject) => {
       this.settle = err => {
         this.settle = undefined
@@ -23,16 +24,15 @@ export abstract class SocketConnection implements LoadConnection {
         reject(err)
       }
     })
-    this.socket = connect(port, '127.0.0.1')
-    this.socket.setNoDelay(true)
-    this.socket.once('connect', () => { this.greet() })
-    this.socket.on('data', (chunk: Buffer) => {
-      receiver.chunkStart(chunk.length)
-      this.read(chunk)
-      receiver.chunkEnd()
+    this.socket = dial(endpoint, {
+      opened: () => { this.greet() },
+      data: chunk => {
+        receiver.chunkStart(chunk.length)
+        this.read(chunk)
+        receiver.chunkEnd()
+      },
+      ended: reason => { this.ended(reason) }
     })
-    this.socket.on('error', err => { this.ended(`socket error: ${err.message}`) })
-    this.socket.on('close', () => { this.ended('connection closed by the server') })
   }
 
   /** Writes the login and join. */
