@@ -16,6 +16,7 @@ const USAGE = `Usage: chat-server [options]
   --port <n>                    TCP (or TLS) port to listen on, 0 for any free one (default 7777)
   --http-port <n>               HTTP (or HTTPS) port for WebSocket clients at /ws, 0 for any free one (default 7780)
   --no-http                     no HTTP listener (TCP only)
+  --no-web                      no web page at / on the HTTP port (WebSocket clients at /ws only)
   --tls-cert <file>             PEM certificate (chain): TLS on --port, HTTPS/WSS on --http-port (with --tls-key;
                                 SIGHUP reloads both files)
   --tls-key <file>              PEM private key of --tls-cert
@@ -54,6 +55,7 @@ try {
       port: { type: 'string', default: '7777' },
       'http-port': { type: 'string', default: '7780' },
       'no-http': { type: 'boolean' },
+      'no-web': { type: 'boolean' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'allowed-origins': { type: 'string' },
@@ -159,6 +161,7 @@ const options: ServerOptions = {
   allowedOrigins: origins(values['allowed-origins']),
   wsCompression: values['ws-compression'],
   handshakeTimeoutMs: integer('handshake-timeout-ms', values['handshake-timeout-ms']),
+  web: values['no-web'] !== true,
   logger: consoleLogger
 }
 const listenOn = {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { ErrorCodes } from '@chat/protocol'
+import { WEB_FILES } from '@chat/web'
 import type { AbortOptions, Duplex } from '@chat/transport'
 import { FanOut } from './commit/fan-out.js'
 import { IdempotencyKeys } from './commit/idempotency-keys.js'
@@ -96,7 +97,8 @@ export class ChatServer {
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
-    this.listeners = new Listeners(duplex => { this.accept(duplex) }, opts, this.transportCounters)
+    const web = opts.web ? { root: opts.webRoot, files: WEB_FILES } : undefined
+    this.listeners = new Listeners(duplex => { this.accept(duplex) }, { ...opts, web }, this.transportCounters)
   }
 
   /** The data directory's database, checked (see `SqliteStore`), saying what it found. */

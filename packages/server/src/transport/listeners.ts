@@ -9,6 +9,8 @@ import type { ListenOptions } from './tcp-listener.js'
 import { checkTlsCredentials } from './tls-credentials.js'
 import type { TlsCredentials } from './tls-credentials.js'
 import type { TransportCounters } from './transport-stats.js'
+import { WebPage } from './web-page.js'
+import type { WebPageOptions } from './web-page.js'
 import { WsEndpoint } from './ws-endpoint.js'
 
 export interface ListenersOptions {
@@ -16,6 +18,8 @@ export interface ListenersOptions {
   wsCompression: boolean
   allowedOrigins: readonly string[]
   handshakeTimeoutMs: number
+  /** The web page at `/` on the HTTP listener, or none. */
+  web: WebPageOptions | undefined
   logger: Logger
 }
 
@@ -43,17 +47,27 @@ export class Listeners {
     const transport = { tls: options.tls, handshakeTimeoutMs: this.options.handshakeTimeoutMs, counters: this.counters }
     const host = options.host ?? '127.0.0.1'
     const tcp = this.tcp = new TcpListener(this.accept, onError, transport)
+    const web = this.options.web === undefined ? undefined : new WebPage(this.options.web)
     try {
       const address = await tcp.listen({ host, port: options.port ?? 7777, signal: options.signal })
       let http: HttpListener | undefined
       if (options.httpPort !== undefined) {
-        http = this.http = new HttpListener(new Map([[WEBSOCKET_PATH, this.webSocketEndpoint(options.tls !== undefined)]]), transport, onError)
+        const page = web === undefined ? [] : web.routes()
+        http = this.http = new HttpListener(new Map([[WEBSOCKET_PATH, this.webSocketEndpoint(options.tls !== undefined)], ...page]), transport, onError)
         await http.listen({ host, port: options.httpPort, signal: options.signal })
       }
       // Said once both listen: the TCP line first (scripts wait for `listening on <host>:<port>`).
       logger.info(`listening on ${address.address}:${address.port}${tcp.secure ? ' (tls)' : ''}`)
       const httpAddress = http?.address()
-      if (httpAddress !== undefined) logger.info(`${http!.secure ? 'https' : 'http'} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
+      if (httpAddress !== undefined) {
+        const scheme = http!.secure ? 'https' : 'http'
+        logger.info(`${scheme} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
+        if (web !== undefined) {
+          const pageUrl = `${scheme}://${httpAddress.family === 'IPv6' ? `[${httpAddress.address}]` : httpAddress.address}:${httpAddress.port}/`
+          if (await web.load() !== undefined) logger.info(`web page at ${pageUrl}`)
+          else logger.warn(`the web page is not built (nothing in ${this.options.web!.root}): run pnpm build; ${pageUrl} answers 503 until then`)
+        }
+      }
       return address
     } catch (err) {
       await tcp.close()
