@@ -371,6 +371,8 @@ test('the page weighs at most 100 KiB gzipped, paints first within a bound (repo
   await page.locator('.sidebar').waitFor({ state: 'hidden' })
   await page.getByRole('button', { name: /^Members/ }).click()
   await page.locator('.members').getByText('kim (you)').waitFor()
+  await page.keyboard.press('Escape')
+  await page.locator('.members').waitFor({ state: 'hidden' })
 
   // Every control has a name: a <label>, aria-label or aria-labelledby, or its text.
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')].filter(el => {

@@ -55,7 +55,7 @@ export function ChatView ({ session, onLogout, onLanguage }: ChatProps) {
     input.current?.focus()
   }, [current])
 
-  // Alt+R anywhere on the page: reply to whoever wrote last (the terminal's /r).
+  // Alt+R anywhere on the page: reply to whoever wrote last (the terminal's /r). Escape closes a drawer.
   const replyKey = useRef(reply)
   replyKey.current = reply
   useEffect(() => {
@@ -63,6 +63,8 @@ export function ChatView ({ session, onLogout, onLanguage }: ChatProps) {
       if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyR') {
         event.preventDefault()
         replyKey.current()
+      } else if (event.key === 'Escape') {
+        setDrawer(undefined)
       }
     }
     document.addEventListener('keydown', onKey)
