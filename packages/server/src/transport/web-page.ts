@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join } from 'node:path'
@@ -55,6 +56,11 @@ export class WebPage {
     return this.options.files.map((file, index) => [index === 0 ? '/' : `/${file}`, {
       request: (request, response) => { void this.serve(file, request, response) }
     }])
+  }
+
+  /** Whether every file is there (read or not yet). */
+  built (): boolean {
+    return this.assets !== undefined || this.options.files.every(file => existsSync(join(this.options.root, file)))
   }
 
   /** Reads the files if not read yet; undefined while they are not all there. */
