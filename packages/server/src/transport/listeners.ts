@@ -63,11 +63,10 @@ export class Listeners {
         const scheme = http!.secure ? 'https' : 'http'
         logger.info(`${scheme} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
         if (web !== undefined) {
-          // Said at once (the caller installs its signal handlers when listen resolves); the files are read in the background.
+          // Said at once (the caller installs its signal handlers when listen resolves); the files are read at the first request.
           const pageUrl = `${scheme}://${httpAddress.family === 'IPv6' ? `[${httpAddress.address}]` : httpAddress.address}:${httpAddress.port}/`
           if (web.built()) logger.info(`web page at ${pageUrl}`)
           else logger.warn(`the web page is not built (nothing in ${this.options.web!.root}): run pnpm build; ${pageUrl} answers 503 until then`)
-          void web.load()
         }
       }
       return address

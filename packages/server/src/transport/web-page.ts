@@ -40,10 +40,10 @@ export interface WebPageOptions {
 
 /**
  * The web page, as routes of the HTTP listener: `/` (index.html) and each of
- * its files. They are read from `root` once, at `load()` or the first
- * request, and kept in memory with their gzipped form. If one is missing
- * (the page was not built) every route answers 503 saying so, and the next
- * request looks again.
+ * its files. They are read from `root` once, at the first request (a server
+ * nobody asks for the page pays nothing), and kept in memory with their
+ * gzipped form. If one is missing (the page was not built) every route
+ * answers 503 saying so, and the next request looks again.
  */
 export class WebPage {
   private assets: Map<string, Asset> | undefined
@@ -79,7 +79,7 @@ export class WebPage {
       } catch {
         return undefined
       }
-      const gzip = gzipSync(body, { level: 9 })
+      const gzip = gzipSync(body)
       assets.set(file, {
         body,
         gzip: gzip.length < body.length ? gzip : undefined,
