@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OUTPUT = /\.(?:d\.ts\.map|js\.map|d\.ts|js)$/
+/** The sources tsc compiles: TypeScript, and TSX (the web page's components). */
+const SOURCES = ['.ts', '.tsx']
 
 function projects () {
   const { references } = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'))
@@ -23,8 +25,8 @@ function prune (project, dir) {
       removed += prune(project, path)
       if (readdirSync(path).length === 0) rmdirSync(path)
     } else if (OUTPUT.test(entry.name)) {
-      const source = join(project, relative(join(project, 'dist'), path)).replace(OUTPUT, '.ts')
-      if (!existsSync(source)) {
+      const source = join(project, relative(join(project, 'dist'), path)).replace(OUTPUT, '')
+      if (!SOURCES.some(ext => existsSync(source + ext))) {
         rmSync(path)
         removed++
       }

@@ -29,8 +29,8 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
     for (const tarball of tarballs) await registry.publish(tarball.file)
   })
 
-  it('publishes protocol, transport, client, server, strings and cli, each with what a registry page and an install need', t => {
-    assert.deepEqual(tarballs.map(p => p.manifest.name).sort(), ['@chat/cli', '@chat/client', '@chat/protocol', '@chat/server', '@chat/strings', '@chat/transport'])
+  it('publishes protocol, transport, client, server, strings, cli and web, each with what a registry page and an install need', t => {
+    assert.deepEqual(tarballs.map(p => p.manifest.name).sort(), ['@chat/cli', '@chat/client', '@chat/protocol', '@chat/server', '@chat/strings', '@chat/transport', '@chat/web'])
     const versions = new Map(tarballs.map(p => [p.manifest.name, p.manifest.version]))
     for (const { manifest, files } of tarballs) {
       const name = manifest.name
@@ -55,7 +55,8 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
       const name = manifest.name
       t.diagnostic(`${name}: ${files.length} files, ${(bytes / 1024).toFixed(1)} KiB packed, ${(unpackedBytes / 1024).toFixed(1)} KiB unpacked`)
       for (const path of files) {
-        assert.match(path, /^(?:package\.json|README\.md|LICENSE|PROTOCOL\.md|bin\/[\w-]+\.js|src\/[\w/.-]+\.ts|dist\/src\/[\w/.-]+)$/, `${name}: ${path} belongs in the tarball`)
+        assert.match(path, /^(?:package\.json|README\.md|LICENSE|PROTOCOL\.md|bin\/[\w-]+\.js|src\/[\w/.-]+\.ts|dist\/src\/[\w/.-]+|build\/[\w.-]+)$/, `${name}: ${path} belongs in the tarball`)
+        if (path.startsWith('build/')) assert.equal(name, '@chat/web', `${name}: only the web page ships a build/ folder`)
         assert.doesNotMatch(path, /(?:^|\/)test\/|tsbuildinfo|\.test\./, `${name}: ${path} is not a test or build info`)
         if (path.startsWith('dist/src/')) {
           assert.match(path, COMPILED, `${name}: ${path} is compiled output`)
@@ -78,6 +79,12 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
         }
       }
       for (const required of ['package.json', 'README.md', 'LICENSE']) assert.ok(files.includes(required), `${name} ships ${required}`)
+      if (name === '@chat/web') {
+        // The built page, made by its prepack: what @chat/server serves at /. Nothing else of the build.
+        assert.deepEqual(files.filter(path => path.startsWith('build/')), ['build/app.css', 'build/app.js', 'build/index.html'], `${name} ships its built page`)
+        const page = readFileSync(join(unpacked, 'build', 'index.html'), 'utf8')
+        assert.match(page, /<script type="module" src="\/app\.js\?v=[\w-]+">/, `${name}'s page loads its script`)
+      }
       const readme = readFileSync(join(unpacked, 'README.md'), 'utf8')
       assert.match(readme, new RegExp(`^# ${name}\\n\\n\`\`\`sh\\npnpm add (?:-\\S+ )*${name}[ \\n]`), `${name}'s README starts with its install line`)
     }
@@ -153,10 +160,14 @@ function freshApp (h: Harness, registry: string): string {
   return app
 }
 
-/** The app's installed `chat-server` on a free port and its default store (./data). */
+/** The app's installed `chat-server` on a free port and its default store (./data), serving the installed @chat/web page. */
 async function installedServer (h: Harness, app: string): Promise<ServerProcess> {
   const server = await h.serverProcess(['--port', '0', '--http-port', '0'], { command: join(app, 'node_modules', '.bin', 'chat-server'), cwd: app, env: cleanEnv() })
   assert.match(server.stderr, /data in data\/chat\.db/, 'the installed server runs on its default SQLite store')
+  const [, pageUrl] = await server.waitFor(/web page at (http:\/\/\S+)/, 'the installed server to serve the web page')
+  const page = await fetch(pageUrl)
+  assert.equal(page.status, 200, 'the installed server finds the installed @chat/web page')
+  assert.match(await page.text(), /<div id="app"><\/div>/)
   return server
 }
 

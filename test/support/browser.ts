@@ -1,5 +1,5 @@
 import { chromium } from 'playwright-core'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
 import type { Harness } from '@chat/testing'
 
 /** Debian's Chromium (installed by .ci/run); playwright-core only drives it. */
@@ -17,9 +17,9 @@ export async function launchChromium (h: Harness): Promise<Browser> {
   return browser
 }
 
-/** A new page whose console errors and uncaught exceptions are collected (a test asserts there are none). */
-export async function openPage (browser: Browser, url: string): Promise<{ page: Page, errors: string[] }> {
-  const page = await browser.newPage()
+/** A new page (in a context of its own: its own storage) whose console errors and uncaught exceptions are collected (a test asserts there are none). */
+export async function openPage (browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ page: Page, errors: string[] }> {
+  const page = await browser.newPage(options)
   const errors: string[] = []
   page.on('pageerror', err => { errors.push(`uncaught: ${err.message}`) })
   page.on('console', message => { if (message.type() === 'error') errors.push(`console: ${message.text()}`) })

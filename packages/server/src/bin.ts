@@ -20,6 +20,7 @@ const USAGE = `Usage: chat-server [options]
   --port <n>                    TCP (or TLS) port to listen on, 0 for any free one (default 7777)
   --http-port <n>               HTTP (or HTTPS) port for WebSocket clients at /ws, 0 for any free one (default 7780)
   --no-http                     no HTTP listener (TCP only)
+  --no-web                      no web page at / on the HTTP port (WebSocket clients at /ws only)
   --tls-cert <file>             PEM certificate (chain): TLS on --port, HTTPS/WSS on --http-port (with --tls-key;
                                 SIGHUP reloads both files)
   --tls-key <file>              PEM private key of --tls-cert
@@ -168,6 +169,7 @@ const options: ServerOptions = {
   wsCompression: values['ws-compression'],
   handshakeTimeoutMs: integer('handshake-timeout-ms', values['handshake-timeout-ms']),
   ...limitOptions(values, integer),
+  web: values['no-web'] !== true,
   logger: consoleLogger
 }
 const listenOn = {

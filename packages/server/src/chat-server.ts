@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { ErrorCodes } from '@chat/protocol'
+import { WEB_FILES } from '@chat/web'
 import type { AbortOptions, Duplex } from '@chat/transport'
 import { FanOut } from './commit/fan-out.js'
 import { IdempotencyKeys } from './commit/idempotency-keys.js'
@@ -132,6 +133,7 @@ export class ChatServer {
         if (this.connections.size === 0) this.lastClosed?.()
       }
     }
+    const web = opts.web ? { root: opts.webRoot, files: WEB_FILES } : undefined
     this.metrics = new ServerMetrics({
       counters,
       connectionsByTransport: () => {
@@ -144,7 +146,7 @@ export class ChatServer {
       limits: () => this.limits
     })
     const readiness = { ready: () => this.listeners.address() !== undefined && this.closing === undefined }
-    this.listeners = new Listeners((duplex, transport) => { this.accept(duplex, transport) }, opts, this.transportCounters, healthRoutes(readiness, this.metrics))
+    this.listeners = new Listeners((duplex, transport) => { this.accept(duplex, transport) }, { ...opts, web }, this.transportCounters, healthRoutes(readiness, this.metrics))
   }
 
   /** The data directory's database, checked (see `SqliteStore`), saying what it found. */

@@ -12,6 +12,7 @@ export const SERVER_FLAGS = {
   port: { type: 'string', default: '7777' },
   'http-port': { type: 'string', default: '7780' },
   'no-http': { type: 'boolean' },
+  'no-web': { type: 'boolean' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'allowed-origins': { type: 'string' },

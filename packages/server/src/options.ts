@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
+import { webRoot } from '@chat/web'
 import type { EngineFactory } from './engine/engine.js'
 import { resolveLimits } from './limits/limit-options.js'
 import type { LimitOptions, ResolvedLimitOptions } from './limits/limit-options.js'
@@ -72,6 +73,16 @@ export interface ServerOptions extends LimitOptions {
    * (a WebSocket upgrade), before it is closed (ms). Default 10 000.
    */
   handshakeTimeoutMs?: number
+  /**
+   * Serve the web page (`@chat/web`) at `/` on the HTTP port, beside `/ws`. Default true;
+   * `false`: only `/ws` (the CLI's `--no-web`).
+   */
+  web?: boolean
+  /**
+   * The folder of a built page to serve instead of `@chat/web`'s own (`index.html`, `app.js`,
+   * `app.css`). Where they are missing, `/` answers 503 saying to build them.
+   */
+  webRoot?: string
   /** Where the server reports what it does. Default: silent. */
   logger?: Logger
   /**
@@ -100,6 +111,8 @@ export interface ResolvedServerOptions extends ResolvedLimitOptions {
   allowedOrigins: readonly string[]
   wsCompression: boolean
   handshakeTimeoutMs: number
+  web: boolean
+  webRoot: string
   logger: FullLogger
   engine: EngineFactory | undefined
 }
@@ -128,6 +141,8 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     allowedOrigins: options.allowedOrigins ?? [],
     wsCompression: options.wsCompression ?? false,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    web: options.web ?? true,
+    webRoot: options.webRoot ?? webRoot,
     logger: fullLogger(options.logger ?? silent),
     engine: options.engine,
     ...resolveLimits(options, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)

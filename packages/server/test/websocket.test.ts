@@ -41,7 +41,7 @@ describe('the WebSocket endpoint', () => {
     assert.match(plain, /^HTTP\/1\.1 426 Upgrade Required\r\n/)
     assert.match(plain, /\r\nupgrade: websocket\r\n/i)
     assert.match(plain, /\/ws is a WebSocket endpoint/)
-    const elsewhere = await rawHttp(h, httpPort, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+    const elsewhere = await rawHttp(h, httpPort, 'GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
     assert.match(elsewhere, /^HTTP\/1\.1 404 Not Found\r\n/)
     const upgradeElsewhere = await rawHttp(h, httpPort, upgradeRequest('/chat'))
     assert.match(upgradeElsewhere, /^HTTP\/1\.1 404 Not Found\r\n/)

@@ -10,6 +10,8 @@ import type { ListenOptions } from './tcp-listener.js'
 import { checkTlsCredentials } from './tls-credentials.js'
 import type { TlsCredentials } from './tls-credentials.js'
 import type { TransportCounters } from './transport-stats.js'
+import { WebPage } from './web-page.js'
+import type { WebPageOptions } from './web-page.js'
 import { WsEndpoint } from './ws-endpoint.js'
 
 export interface ListenersOptions {
@@ -17,6 +19,8 @@ export interface ListenersOptions {
   wsCompression: boolean
   allowedOrigins: readonly string[]
   handshakeTimeoutMs: number
+  /** The web page at `/` on the HTTP listener, or none. */
+  web: WebPageOptions | undefined
   logger: Logger
 }
 
@@ -48,18 +52,29 @@ export class Listeners {
     const host = options.host ?? '127.0.0.1'
     const tcpName = options.tls === undefined ? 'tcp' : 'tls'
     const tcp = this.tcp = new TcpListener(duplex => { this.accept(duplex, tcpName) }, onError, transport)
+    const web = this.options.web === undefined ? undefined : new WebPage(this.options.web)
     try {
       const address = await tcp.listen({ host, port: options.port ?? 7777, signal: options.signal })
       let http: HttpListener | undefined
       if (options.httpPort !== undefined) {
-        const routes = new Map<string, HttpRoute>([...this.routes, [WEBSOCKET_PATH, this.webSocketEndpoint(options.tls !== undefined)]])
+        const page = web === undefined ? [] : web.routes()
+        const routes = new Map<string, HttpRoute>([...this.routes, [WEBSOCKET_PATH, this.webSocketEndpoint(options.tls !== undefined)], ...page])
         http = this.http = new HttpListener(routes, transport, onError)
         await http.listen({ host, port: options.httpPort, signal: options.signal })
       }
       // Said once both listen: the TCP line first (scripts wait for `listening on <host>:<port>`).
       logger.info(`listening on ${address.address}:${address.port}${tcp.secure ? ' (tls)' : ''}`)
       const httpAddress = http?.address()
-      if (httpAddress !== undefined) logger.info(`${http!.secure ? 'https' : 'http'} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
+      if (httpAddress !== undefined) {
+        const scheme = http!.secure ? 'https' : 'http'
+        logger.info(`${scheme} listening on ${httpAddress.address}:${httpAddress.port} (WebSocket at ${WEBSOCKET_PATH})`)
+        if (web !== undefined) {
+          // Said at once (the caller installs its signal handlers when listen resolves); the files are read at the first request.
+          const pageUrl = `${scheme}://${httpAddress.family === 'IPv6' ? `[${httpAddress.address}]` : httpAddress.address}:${httpAddress.port}/`
+          if (web.built()) logger.info(`web page at ${pageUrl}`)
+          else logger.warn(`the web page is not built (nothing in ${this.options.web!.root}): run pnpm build; ${pageUrl} answers 503 until then`)
+        }
+      }
       return address
     } catch (err) {
       await tcp.close()
