@@ -164,7 +164,7 @@ function freshApp (h: Harness, registry: string): string {
 async function installedServer (h: Harness, app: string): Promise<ServerProcess> {
   const server = await h.serverProcess(['--port', '0', '--http-port', '0'], { command: join(app, 'node_modules', '.bin', 'chat-server'), cwd: app, env: cleanEnv() })
   assert.match(server.stderr, /data in data\/chat\.db/, 'the installed server runs on its default SQLite store')
-  const [, pageUrl] = await server.waitFor(/web page at (http:\/\/\S+)/, 'the installed server to serve the web page')
+  const [, pageUrl] = await server.waitFor(/web page at (http:\/\/[^\s"]+)/, 'the installed server to serve the web page')
   const page = await fetch(pageUrl)
   assert.equal(page.status, 200, 'the installed server finds the installed @chat/web page')
   assert.match(await page.text(), /<div id="app"><\/div>/)

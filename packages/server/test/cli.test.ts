@@ -71,11 +71,11 @@ describe('chat-server CLI', () => {
 
   it('warns at start when the process may open fewer files than --max-connections needs', { skip: process.platform !== 'linux' && 'reads /proc/self/limits' }, async t => {
     const h = new Harness(t)
-    const proc = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0`], { command: 'bash' })
+    const proc = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0 --no-http`], { command: 'bash' })
     const client = await h.raw(proc.port, 'alice')
     await client.login('alice')
     assert.match(proc.stderr, /may open 512 files, fewer than maxConnections \(10000\) needs/)
-    const quiet = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0 --max-connections 400`], { command: 'bash' })
+    const quiet = await h.serverProcess(['-c', `ulimit -n 512 && exec "${process.execPath}" "${BIN}" --memory --port 0 --no-http --max-connections 400`], { command: 'bash' })
     await (await h.raw(quiet.port, 'bob')).login('bob')
     assert.doesNotMatch(quiet.stderr, /may open/)
   })

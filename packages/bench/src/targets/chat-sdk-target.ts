@@ -1,3 +1,4 @@
+import { BENCH_LIMITS } from './chat-target.js'
 import { startServerProcess } from '../server-process.js'
 import type { LoadTarget, TargetKind } from '../load/target.js'
 
@@ -11,7 +12,7 @@ export function chatSdkTarget (): TargetKind {
     name: 'chat-sdk',
     unavailable: () => undefined,
     start: async () => {
-      const server = await startServerProcess(['--auth', 'open', '--memory'])
+      const server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--memory'])
       return { name: 'chat-sdk', process: server, endpoint: { protocol: 'chat-sdk', port: server.port }, stop: async () => { await server.stop() } } satisfies LoadTarget
     }
   }

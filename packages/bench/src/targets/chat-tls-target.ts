@@ -1,3 +1,4 @@
+import { BENCH_LIMITS } from './chat-target.js'
 import { installed } from '../installed.js'
 import { startServerProcess } from '../server-process.js'
 import type { LoadTarget, TargetKind } from '../load/target.js'
@@ -15,7 +16,7 @@ export function chatTlsTarget (): TargetKind {
     start: async () => {
       const certificate = throwawayCertificate()
       try {
-        const server = await startServerProcess(['--auth', 'open', '--memory', '--tls-cert', certificate.certFile, '--tls-key', certificate.keyFile])
+        const server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--memory', '--tls-cert', certificate.certFile, '--tls-key', certificate.keyFile])
         return {
           name: 'chat-tls',
           process: server,

@@ -1,3 +1,4 @@
+import { BENCH_LIMITS } from './chat-target.js'
 import { startServerProcess } from '../server-process.js'
 import type { LoadTarget, TargetKind } from '../load/target.js'
 
@@ -11,7 +12,7 @@ export function chatWsTarget (): TargetKind {
     name: 'chat-ws',
     unavailable: () => undefined,
     start: async () => {
-      const server = await startServerProcess(['--auth', 'open', '--memory'], { http: true })
+      const server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--memory'], { http: true })
       return {
         name: 'chat-ws',
         process: server,
