@@ -14,6 +14,23 @@ const DEFAULT_HISTORY_LIMIT = 50
 const MAX_HISTORY_LIMIT = 500
 /** Stored messages read per step of a replay. */
 const REPLAY_PAGE = 256
+/** Messages a history page reads first; then as many as the rest of a frame could take. */
+const FIRST_HISTORY_READ = 32
+
+/** No encoding of a stored message is shorter (its text and name as at least a byte a character, and its JSON's fixed part). */
+function leastFrameBytes (m: StoredMessage): number {
+  return m.text.length + m.from.length + 40
+}
+
+/** How many of `rows`, from the cursor's end (the first going forwards, the last going backwards), could fit in a frame at most. */
+function mostThatFit (rows: StoredMessage[], forward: boolean, maxFrameBytes: number): number {
+  let bytes = 0
+  for (let n = 0; n < rows.length; n++) {
+    bytes += leastFrameBytes(rows[forward ? n : rows.length - 1 - n])
+    if (bytes > maxFrameBytes) return n
+  }
+  return rows.length
+}
 
 /**
  * Reading stored messages: pages of history, and replays that hand a client
@@ -40,22 +57,44 @@ export class HistoryHandler {
       return
     }
     const forward = request.after !== undefined
-    // One more than asked tells whether there are more.
-    let rows: StoredMessage[] = []
-    if (stream !== null) {
-      rows = forward
-        ? this.store.readAfter(stream, request.after!, limit + 1)
-        : this.store.readBefore(stream, request.before, limit + 1)
-    }
-    const more = rows.length > limit
-    if (more) rows = forward ? rows.slice(0, limit) : rows.slice(1)
+    // One more than asked tells whether there are more; no more than a frame can carry.
+    const read = stream === null ? { rows: [], full: false } : this.readPage(stream, request, limit + 1)
+    let rows = read.rows
+    const more = rows.length > limit || read.full
+    if (rows.length > limit) rows = forward ? rows.slice(0, limit) : rows.slice(1)
     const gone = !forward && !more && floor > 0
-    session.send(encodeFittingReply(rows.length, this.options.maxFrameBytes, count => {
+    session.send(encodeFittingReply(mostThatFit(rows, forward, this.options.maxFrameBytes), this.options.maxFrameBytes, count => {
       // Cut to fit: keep the end nearest the cursor, so the next page continues from it.
       const page = count === rows.length ? rows : forward ? rows.slice(0, count) : rows.slice(rows.length - count)
       const reply = { type: 'history_page' as const, re: request.req, messages: page.map(m => toChatMessage(m)), more: more || count < rows.length }
       return gone && count === rows.length ? { ...reply, gone } : reply
     }))
+  }
+
+  /**
+   * Up to `want` messages from the cursor (oldest first), read a few at a
+   * time and no further than what fills a frame: a page of 500 messages of
+   * 16 KB is cut to four anyway, and reading (and encoding) the other 496
+   * would hold the server for tens of milliseconds. `full`: the read
+   * stopped there, so the page will be cut.
+   */
+  private readPage (stream: StreamKey, request: HistoryRequest, want: number): { rows: StoredMessage[], full: boolean } {
+    const forward = request.after !== undefined
+    let rows: StoredMessage[] = []
+    let bytes = 0
+    let chunk = Math.min(want, FIRST_HISTORY_READ)
+    while (true) {
+      const next = forward
+        ? this.store.readAfter(stream, rows.length === 0 ? request.after! : rows[rows.length - 1].id, chunk)
+        : this.store.readBefore(stream, rows.length === 0 ? request.before : rows[0].id, chunk)
+      rows = forward ? rows.concat(next) : next.concat(rows)
+      for (const m of next) bytes += leastFrameBytes(m)
+      if (next.length < chunk || rows.length >= want) return { rows, full: false }
+      if (bytes > this.options.maxFrameBytes) return { rows, full: true }
+      // As many as the rest of a frame could take at the size seen so far, and one more.
+      const average = bytes / rows.length
+      chunk = Math.min(want - rows.length, Math.max(FIRST_HISTORY_READ, Math.ceil((this.options.maxFrameBytes - bytes) / average) + 1))
+    }
   }
 
   replay (session: Session, request: ReplayRequest): void {
