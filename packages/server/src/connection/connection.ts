@@ -37,6 +37,10 @@ export class Connection implements DuplexEvents {
   session: Session | undefined
   /** Last time anything arrived (ms since epoch), for heartbeats. */
   lastSeen = Date.now()
+  /** Since when we hold its requests (reading paused until a batch is handled), 0 if we don't. */
+  private heldSince = 0
+  /** Last time the transport took our bytes. */
+  private lastWritten = 0
   lastPingAt = 0
   pingCount = 0
   /** True once the server decided to end it: nothing more is routed to or from it. */
@@ -102,7 +106,16 @@ export class Connection implements DuplexEvents {
     return this.queue.bytes + this.duplex.writableLength
   }
 
-  /** A chunk from the peer: one batch, handled in order; a pending login pauses reading. */
+  /**
+   * When the peer last showed it is alive, for heartbeats: bytes from it;
+   * or, while we are the ones not reading (its requests wait their turn), the
+   * moment we stopped and our bytes the transport took since.
+   */
+  get lastSignOfLife (): number {
+    return this.heldSince === 0 ? this.lastSeen : Math.max(this.lastSeen, this.heldSince, this.lastWritten)
+  }
+
+  /** A chunk from the peer: one batch, handled in order; a batch still pending (a login, big answers taking turns) pauses reading. */
   onData (chunk: Uint8Array): void {
     this.lastSeen = Date.now()
     if (this.closing) return
@@ -120,7 +133,9 @@ export class Connection implements DuplexEvents {
       return
     }
     this.duplex.pause()
+    this.heldSince = Date.now()
     void pending.then(() => {
+      this.heldSince = 0
       if (fatal !== undefined) this.failOn(fatal)
       this.duplex.resume()
     })
@@ -156,6 +171,7 @@ export class Connection implements DuplexEvents {
   /** Hands queued frames to the transport until it is full; they wait in our bounded queue meanwhile. */
   private write (): void {
     if (this.transportClosed || this.transportFull) return
+    if (this.queue.hasFrames && this.heldSince !== 0) this.lastWritten = Date.now()
     while (this.queue.hasFrames) {
       if (!this.duplex.write(this.queue.take())) {
         this.transportFull = true

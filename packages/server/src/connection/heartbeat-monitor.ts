@@ -10,7 +10,9 @@ export interface HeartbeatOptions {
  * Pings connections that have been quiet for an interval and drops those
  * silent past the timeout. One timer sweeps them all: per-connection timers
  * would cost memory and wakeups at 10k connections. Any inbound frame counts
- * as a sign of life, so a busy client is never pinged.
+ * as a sign of life, so a busy client is never pinged; so does, while the
+ * server holds a connection's requests (reading paused), its output being
+ * taken.
  */
 export class HeartbeatMonitor {
   private timer: NodeJS.Timeout | undefined
@@ -35,7 +37,8 @@ export class HeartbeatMonitor {
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options
     for (const connection of this.connections) {
       if (connection.closing) continue
-      const silentFor = now - connection.lastSeen
+      // Not counted: silence while the server itself is not reading (the connection's requests wait their turn) and its bytes go out.
+      const silentFor = now - connection.lastSignOfLife
       if (silentFor > heartbeatTimeoutMs) {
         connection.fail(ErrorCodes.HEARTBEAT_TIMEOUT, `nothing received for ${silentFor} ms`)
       } else if (silentFor >= heartbeatIntervalMs && now - connection.lastPingAt >= heartbeatIntervalMs) {

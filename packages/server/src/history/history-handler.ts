@@ -3,6 +3,7 @@ import type { HistoryRequest, ReplayRequest } from '@chat/protocol'
 import { andThen } from '../engine/engine.js'
 import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
+import type { FairScheduler } from '../routing/fair-scheduler.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
 import type { Session } from '../session/session.js'
 import { conversationStream, roomStream } from '../store/store.js'
@@ -12,8 +13,12 @@ import { toChatMessage } from './stored-message.js'
 
 const DEFAULT_HISTORY_LIMIT = 50
 const MAX_HISTORY_LIMIT = 500
-/** Stored messages read per step of a replay. */
+/** Stored messages read per step of a replay, at most... */
 const REPLAY_PAGE = 256
+/** ... and about this many bytes of them (judged by the step before). */
+const REPLAY_STEP_BYTES = 128 * 1024
+/** A replay's first step, before the size of its messages is known. */
+const FIRST_REPLAY_PAGE = 32
 /** Messages a history page reads first; then as many as the rest of a frame could take. */
 const FIRST_HISTORY_READ = 32
 
@@ -32,6 +37,14 @@ function mostThatFit (rows: StoredMessage[], forward: boolean, maxFrameBytes: nu
   return rows.length
 }
 
+/** The next replay page's size: about `REPLAY_STEP_BYTES` of messages the size of this page's. */
+function nextPageSize (page: StoredMessage[]): number {
+  if (page.length === 0) return REPLAY_PAGE
+  let bytes = 0
+  for (const m of page) bytes += leastFrameBytes(m)
+  return Math.max(1, Math.min(REPLAY_PAGE, Math.floor(REPLAY_STEP_BYTES * page.length / bytes)))
+}
+
 /**
  * Reading stored messages: pages of history, and replays that hand a client
  * over from stored to live messages with no gap and no duplicate.
@@ -40,7 +53,9 @@ export class HistoryHandler {
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly store: Store,
-    private readonly engine: Engine
+    private readonly engine: Engine,
+    /** Replay pages are read in the connection's turns, at its page rate. */
+    private readonly scheduler: FairScheduler
   ) {}
 
   history (session: Session, request: HistoryRequest): void | Promise<void> {
@@ -119,20 +134,25 @@ export class HistoryHandler {
    */
   private async runReplay (session: Session, request: ReplayRequest, stream: StreamKey): Promise<void> {
     let cursor = request.after
+    let pageSize = FIRST_REPLAY_PAGE
     await drainPages<StoredMessage>(session.connection, Math.floor(this.options.maxQueuedBytes / 4), {
-      read: () => this.checkFloor(session, request, stream, cursor) ? this.store.readAfter(stream, cursor, REPLAY_PAGE) : undefined,
+      read: () => this.checkFloor(session, request, stream, cursor) ? this.store.readAfter(stream, cursor, pageSize) : undefined,
       send: message => {
         session.send(encodeFrame(toChatMessage(message, request.req), this.options.maxFrameBytes))
         cursor = message.id
       },
       sent: (page, sent) => {
-        if (sent < page.length || page.length === REPLAY_PAGE) return false
+        if (sent < page.length || page.length === pageSize) {
+          // A step's worth of bytes next time: big messages make short pages.
+          pageSize = nextPageSize(page)
+          return false
+        }
         // A `since` beyond the newest stored id (a client that knew a lost future) hands over at the real newest.
         const lastId = Math.min(cursor, this.store.lastId(stream))
         session.connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId })
         return true
       }
-    })
+    }, { scheduler: this.scheduler, paced: true })
   }
 
   /** A bad name is refused as one, before membership (which it could never have). */
