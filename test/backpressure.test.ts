@@ -80,7 +80,7 @@ test('returning an iterator nobody reads lets the client read on for the others'
 })
 
 test('awaiting a call inside a messages() loop does not deadlock while messages pour in', {
-  timeout: 60_000
+  timeout: 120_000
 }, async t => {
   const h = new Harness(t)
   const { url } = await h.serve(createServer())
@@ -95,7 +95,8 @@ test('awaiting a call inside a messages() loop does not deadlock while messages 
       await bob.send('echo', `got ${m.text}`)
       if (++echoed === count) break
     }
-  })(), 'bob to echo every message', 8_000)
+  // 2,000 sequential round trips: a deadlock never finishes; a busy machine (or a slower transport) only takes longer.
+  })(), 'bob to echo every message', 90_000)
   await publishPipelined(pub, 'general', texts(count), 200)
   await echoing.catch(err => { throw new Error(`${(err as Error).message} (echoed ${echoed} of ${count})`) })
   assert.equal(echoed, count)
