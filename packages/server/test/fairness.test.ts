@@ -18,7 +18,7 @@ const P99_BOUND_MS = 250
 const MAX_BOUND_MS = 1_000
 /** How long the bystander is measured at least, and at most while an attack lasts. */
 const MIN_WINDOW_MS = 1_500
-const MAX_WINDOW_MS = 4_000
+const MAX_WINDOW_MS = 3_000
 
 /** Long enough that replaying it in one go holds the event loop for most of a second on this machine. */
 const LONG_REPLAY = 250_000

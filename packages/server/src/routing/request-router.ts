@@ -40,10 +40,11 @@ export interface RouterLimits {
  * A request whose read or write of the store fails is answered
  * `storage_error`, and the connection carries on.
  *
- * Fairly: a batch is handled where it arrived only for `SLICE_MS` and up
- * to its first heavy request (history, replay, rooms, members); the rest
- * goes on in the connection's turns of the `FairScheduler`, each turn for
- * at most `SLICE_MS`, the connection not read meanwhile. A heavy request
+ * Fairly: a batch is handled where it arrived up to its first heavy
+ * request (history, replay, rooms, members; the cheap ones before it, all
+ * of one chunk, in one run, so a chunk of sends is still one commit); the
+ * rest goes on in the connection's turns of the `FairScheduler`, each turn
+ * for at most `SLICE_MS`, the connection not read meanwhile. A heavy request
  * waits (backpressure, not an error) while the connection has
  * `maxPendingRequests` replays running, while its queue holds more than
  * `pauseAt` bytes, and, for a history page, for a token of its page rate.
@@ -58,7 +59,7 @@ export class RequestRouter {
 
   /** Handles `batch` from `start`; `inTurn`: called in the connection's turn of the scheduler (heavy requests may run). */
   handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0, inTurn = false): Promise<void> | undefined {
-    const began = performance.now()
+    const began = inTurn ? performance.now() : 0
     for (let i = start; i < batch.length; i++) {
       if (connection.closing) return
       const item = batch[i]
@@ -66,7 +67,7 @@ export class RequestRouter {
         connection.refuse(item.req, item.code, item.message)
         continue
       }
-      if (i > start && performance.now() - began > SLICE_MS) return this.later(connection, batch, i)
+      if (inTurn && i > start && performance.now() - began > SLICE_MS) return this.later(connection, batch, i)
       if (isHeavy(item)) {
         if (!inTurn) return this.later(connection, batch, i)
         const wait = this.admit(connection, item)
