@@ -40,6 +40,8 @@ const USAGE = `Usage: chat-server [options]
   --max-frame-bytes <n>         largest frame accepted (default 65536)
   --max-text-bytes <n>          largest message text in UTF-8 bytes (default 16384)
   --max-queued-bytes <n>        outbound bytes per client before it is dropped as slow (default 4194304)
+  --max-pending-requests <n>    replays one client may have running; its next big request waits (default 8)
+  --pages-per-second <n>        history and replay pages one client may read per second (default 200)
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
 ${LIMIT_USAGE}
@@ -163,6 +165,8 @@ const options: ServerOptions = {
   maxFrameBytes: integer('max-frame-bytes', values['max-frame-bytes']),
   maxTextBytes: integer('max-text-bytes', values['max-text-bytes']),
   maxQueuedBytes: integer('max-queued-bytes', values['max-queued-bytes']),
+  maxPendingRequests: integer('max-pending-requests', values['max-pending-requests']),
+  pagesPerSecond: integer('pages-per-second', values['pages-per-second']),
   closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
   presenceLimit: integer('presence-limit', values['presence-limit']),
   allowedOrigins: origins(values['allowed-origins']),

@@ -23,6 +23,7 @@ import { resolveOptions } from './options.js'
 import type { ResolvedServerOptions, ServerOptions } from './options.js'
 import { RoomHandler, MAX_LISTED_MEMBERS } from './rooms/room-handler.js'
 import { RoomRegistry } from './rooms/room-registry.js'
+import { FairScheduler } from './routing/fair-scheduler.js'
 import { RequestRouter } from './routing/request-router.js'
 import { LoginHandler } from './session/login-handler.js'
 import { logout } from './session/logout.js'
@@ -109,13 +110,15 @@ export class ChatServer {
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
     this.engine = opts.engine?.(context) ?? new LocalEngine(this.store, rooms, fanOut, context)
     const intake = new MessageIntake(opts, this.engine, keys)
-    const inbox = new InboxDelivery(opts, this.store, this.engine)
+    // Big answers are cut into steps, taken in turn by the connections that asked for them.
+    const scheduler = new FairScheduler({ pagesPerSecond: opts.pagesPerSecond })
+    const inbox = new InboxDelivery(opts, this.store, this.engine, scheduler)
     this.router = new RequestRouter({
       login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, this.limits, counters),
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
-      history: new HistoryHandler(opts, this.store, this.engine)
-    }, opts.logger, this.limits)
+      history: new HistoryHandler(opts, this.store, this.engine, scheduler)
+    }, opts.logger, this.limits, scheduler, { maxPendingRequests: opts.maxPendingRequests, pauseAt: Math.floor(opts.maxQueuedBytes / 4) })
     this.caps = new ConnectionCaps(opts)
     this.refusedOptions = { ...opts, closeTimeoutMs: Math.min(opts.closeTimeoutMs, 500) }
     this.heartbeat = new HeartbeatMonitor(this.connections, opts, this.limits)

@@ -33,6 +33,8 @@ export const SERVER_FLAGS = {
   'close-timeout-ms': { type: 'string' },
   'presence-limit': { type: 'string' },
   ...LIMIT_FLAGS,
+  'max-pending-requests': { type: 'string' },
+  'pages-per-second': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   config: { type: 'string' },

@@ -32,6 +32,18 @@ export interface ServerOptions extends LimitOptions {
   /** How long `close()` waits for clients to take their goodbye before cutting them off (ms). Default 2 000. */
   closeTimeoutMs?: number
   /**
+   * Replays (and an inbox delivery) one connection may have running; its
+   * next replay, history, rooms or members request waits (its reading
+   * paused) until one finishes. Default 8.
+   */
+  maxPendingRequests?: number
+  /**
+   * Pages of stored messages (a history request, a step of a replay: up to
+   * 256 messages or about 128 KiB) one connection may read per second, with
+   * bursts of a second's worth; beyond it they wait. Default 200.
+   */
+  pagesPerSecond?: number
+  /**
    * Where messages and accounts are kept: a SQLite database (`chat.db`) in
    * this directory, created with its schema on first start. Without it (and
    * without `store`) everything lives in memory and is gone at exit.
@@ -100,6 +112,8 @@ export interface ResolvedServerOptions extends ResolvedLimitOptions {
   maxTextBytes: number
   maxQueuedBytes: number
   closeTimeoutMs: number
+  maxPendingRequests: number
+  pagesPerSecond: number
   dataDir: string | undefined
   init: boolean
   store: Store | undefined
@@ -119,7 +133,8 @@ export interface ResolvedServerOptions extends ResolvedLimitOptions {
 
 const POSITIVE_INTEGERS = [
   'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'maxFrameBytes', 'maxTextBytes',
-  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs', 'presenceLimit', 'handshakeTimeoutMs'
+  'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs', 'presenceLimit', 'handshakeTimeoutMs',
+  'maxPendingRequests', 'pagesPerSecond'
 ] as const
 
 export function resolveOptions (options: ServerOptions, silent: Logger): ResolvedServerOptions {
@@ -130,6 +145,8 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     maxTextBytes: options.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
     maxQueuedBytes: options.maxQueuedBytes ?? 4 * 1024 * 1024,
     closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
+    maxPendingRequests: options.maxPendingRequests ?? 8,
+    pagesPerSecond: options.pagesPerSecond ?? 200,
     dataDir: options.dataDir,
     init: options.init ?? false,
     store: options.store,

@@ -46,7 +46,7 @@ class DeferredEngine implements Engine {
   join (room: string, session: Session): ReturnType<Engine['join']> { return this.defer(() => this.inner.join(room, session)) }
   leave (room: string, session: Session, reason: LeaveReason): void { this.inner.leave(room, session, reason) }
   members (room: string, limit: number): ReturnType<Engine['members']> { return this.defer(() => this.inner.members(room, limit)) }
-  roomList (): ReturnType<Engine['roomList']> { return this.defer(() => this.inner.roomList()) }
+  roomList (limit?: number): ReturnType<Engine['roomList']> { return this.defer(() => this.inner.roomList(limit)) }
   publish (delivery: Delivery): void { this.inner.publish(delivery) }
   flush (): void { this.inner.flush() }
   close (): MaybePromise<void> { return this.inner.close() }

@@ -107,6 +107,18 @@ describe('chat-server CLI', () => {
     assert.match(proc.stdout, /Usage: chat-server/)
     assert.match(proc.stdout, /--max-queued-bytes/)
     assert.match(proc.stdout, /--max-connections-per-ip/)
+    assert.match(proc.stdout, /--max-pending-requests <n> .*\(default 8\)/)
+    assert.match(proc.stdout, /--pages-per-second <n> .*\(default 200\)/)
+  })
+
+  it('passes --max-pending-requests and --pages-per-second to the server, which refuses a zero', async t => {
+    const h = new Harness(t)
+    for (const flag of ['--max-pending-requests', '--pages-per-second']) {
+      const proc = h.node([BIN, '--memory', '--port', '0', '--no-http', flag, '0'])
+      const { code } = await proc.waitExit('the CLI to exit')
+      assert.equal(code, 1, proc.stderr)
+      assert.match(proc.stderr, /(maxPendingRequests|pagesPerSecond) must be a positive integer, got 0/)
+    }
   })
 
   it('exits with code 1 when the options are refused by the server', async t => {

@@ -6,6 +6,7 @@ import type { ChatMessage, ServerMessage } from '@chat/protocol'
 import { DirectHandler } from '../src/direct/direct-handler.js'
 import { InboxDelivery } from '../src/direct/inbox-delivery.js'
 import type { OnlineUser } from '../src/engine/engine.js'
+import { FairScheduler } from '../src/routing/fair-scheduler.js'
 import { LoginHandler } from '../src/session/login-handler.js'
 import { roomStream } from '../src/store/store.js'
 import { limitCounters } from '../src/limits/limit-counters.js'
@@ -108,7 +109,7 @@ describe('LocalEngine.claimName', () => {
   it('a direct message on its way to a session when it is replaced reaches the session that replaced it', async t => {
     // Real handlers, wired as ChatServer wires them.
     const w = world(t)
-    const inbox = new InboxDelivery(w.options, w.store, w.engine)
+    const inbox = new InboxDelivery(w.options, w.store, w.engine, new FairScheduler())
     const login = new LoginHandler(w.options, w.store, w.engine, inbox.loggedIn, limitCounters())
     const direct = new DirectHandler(w.options, w.store, w.engine, w.keys, w.intake)
 

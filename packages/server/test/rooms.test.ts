@@ -203,6 +203,45 @@ describe('rooms', () => {
     assert.deepEqual(after.type === 'room_list' && after.rooms, [{ room: 'alpha', members: 2 }])
   })
 
+  it('lists as many rooms as fit in one frame, the first by name, and says the list was cut', async t => {
+    const h = new Harness(t)
+    const maxFrameBytes = 4_096
+    const server = createServer({ maxFrameBytes })
+    const alice = await h.user(server, 'alice')
+    const bob = await h.user(server, 'bob')
+    // 300 rooms, joined in an order other than their names'; bob in every third (two members: a longer count).
+    const names = Array.from({ length: 300 }, (_, i) => `room-${String((i * 7) % 300).padStart(3, '0')}`)
+    for (const name of names) alice.send({ type: 'join', req: alice.req(), room: name })
+    for (const name of names.filter((_, i) => i % 3 === 0)) bob.send({ type: 'join', req: bob.req(), room: name })
+    await alice.sync()
+    await bob.sync()
+    const sorted = [...names].sort()
+    const expected = (room: string): { room: string, members: number } => ({ room, members: names.indexOf(room) % 3 === 0 ? 2 : 1 })
+
+    const check = async (live: string[]): Promise<void> => {
+      const list = await alice.request({ type: 'rooms' })
+      assert.ok(list.type === 'room_list')
+      const n = list.rooms.length
+      assert.ok(n > 50 && n < live.length, `${n} rooms listed`)
+      assert.deepEqual(list.rooms, live.slice(0, n).map(expected), 'the first rooms by name')
+      assert.equal(list.truncated, true)
+      // As many as fit: one more would not.
+      assert.throws(() => encodeFrame({ ...list, rooms: live.slice(0, n + 1).map(expected) }, maxFrameBytes))
+    }
+    await check(sorted)
+    // Rooms emptied and made again come and go in the list.
+    for (const name of sorted.slice(0, 10)) {
+      await alice.request({ type: 'leave', room: name })
+      if (names.indexOf(name) % 3 === 0) await bob.request({ type: 'leave', room: name })
+    }
+    await check(sorted.slice(10))
+    for (const name of sorted.slice(0, 5)) {
+      await alice.join(name)
+      if (names.indexOf(name) % 3 === 0) await bob.join(name)
+    }
+    await check([...sorted.slice(0, 5), ...sorted.slice(10)])
+  })
+
   it('refuses members of a room no one is in with no_such_room', async t => {
     const h = new Harness(t)
     const server = createServer()

@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.js'
 import { drainPages } from '../history/paged-drain.js'
 import { toChatMessage } from '../history/stored-message.js'
 import type { ResolvedServerOptions } from '../options.js'
+import type { FairScheduler } from '../routing/fair-scheduler.js'
 import type { Session } from '../session/session.js'
 import type { InboxEntry, Store } from '../store/store.js'
 
@@ -17,7 +18,9 @@ export class InboxDelivery {
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly store: Store,
-    private readonly engine: Engine
+    private readonly engine: Engine,
+    /** Inbox pages are read in the connection's turns (not paced: once per login). */
+    private readonly scheduler: FairScheduler
   ) {}
 
   /** Called once a session is welcomed. */
@@ -55,7 +58,7 @@ export class InboxDelivery {
         if (sent > 0) this.store.removeInbox(session.userKey, page[sent - 1].seq)
         return false
       }
-    })
+    }, { scheduler: this.scheduler })
       // What was not handed over stays in the inbox for the next login.
       .catch(err => { this.options.logger.error(`delivering ${session.username}'s inbox failed: ${String(err)}`) })
       .finally(() => { session.drainingInbox = false })

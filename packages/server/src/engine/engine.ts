@@ -79,8 +79,8 @@ export interface Engine {
   leave: (room: string, session: Session, reason: LeaveReason) => void
   /** A room's members, the first `limit` of them; undefined if nobody is in it. */
   members: (room: string, limit: number) => MaybePromise<MemberList | undefined>
-  /** Rooms that have members, by name. */
-  roomList: () => MaybePromise<RoomInfo[]>
+  /** Rooms that have members, by name: the first `limit` (default all; a reply lists only what fits in a frame). */
+  roomList: (limit?: number) => MaybePromise<RoomInfo[]>
 
   /**
    * Takes a message for the next commit: gives it its id now or at the

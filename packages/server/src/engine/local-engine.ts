@@ -97,8 +97,8 @@ export class LocalEngine implements Engine {
     return room === undefined ? undefined : { names: memberNames(room, limit), size: room.members.size }
   }
 
-  roomList (): RoomInfo[] {
-    return this.rooms.list().map(room => ({ room: room.name, members: room.members.size }))
+  roomList (limit?: number): RoomInfo[] {
+    return this.rooms.list(limit).map(room => ({ room: room.name, members: room.members.size }))
   }
 
   publish (delivery: Delivery): void {

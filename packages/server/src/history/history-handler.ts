@@ -3,6 +3,7 @@ import type { HistoryRequest, ReplayRequest } from '@chat/protocol'
 import { andThen } from '../engine/engine.js'
 import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
+import type { FairScheduler } from '../routing/fair-scheduler.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
 import type { Session } from '../session/session.js'
 import { conversationStream, roomStream } from '../store/store.js'
@@ -12,8 +13,37 @@ import { toChatMessage } from './stored-message.js'
 
 const DEFAULT_HISTORY_LIMIT = 50
 const MAX_HISTORY_LIMIT = 500
-/** Stored messages read per step of a replay. */
+/** Stored messages read per step of a replay, at most... */
 const REPLAY_PAGE = 256
+/** ... and about this many bytes of them (judged by the step before). */
+const REPLAY_STEP_BYTES = 128 * 1024
+/** A replay's first step, before the size of its messages is known. */
+const FIRST_REPLAY_PAGE = 32
+/** Messages a history page reads first; then as many as the rest of a frame could take. */
+const FIRST_HISTORY_READ = 32
+
+/** No encoding of a stored message is shorter (its text and name as at least a byte a character, and its JSON's fixed part). */
+function leastFrameBytes (m: StoredMessage): number {
+  return m.text.length + m.from.length + 40
+}
+
+/** How many of `rows`, from the cursor's end (the first going forwards, the last going backwards), could fit in a frame at most. */
+function mostThatFit (rows: StoredMessage[], forward: boolean, maxFrameBytes: number): number {
+  let bytes = 0
+  for (let n = 0; n < rows.length; n++) {
+    bytes += leastFrameBytes(rows[forward ? n : rows.length - 1 - n])
+    if (bytes > maxFrameBytes) return n
+  }
+  return rows.length
+}
+
+/** The next replay page's size: about `REPLAY_STEP_BYTES` of messages the size of this page's. */
+function nextPageSize (page: StoredMessage[]): number {
+  if (page.length === 0) return REPLAY_PAGE
+  let bytes = 0
+  for (const m of page) bytes += leastFrameBytes(m)
+  return Math.max(1, Math.min(REPLAY_PAGE, Math.floor(REPLAY_STEP_BYTES * page.length / bytes)))
+}
 
 /**
  * Reading stored messages: pages of history, and replays that hand a client
@@ -23,7 +53,9 @@ export class HistoryHandler {
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly store: Store,
-    private readonly engine: Engine
+    private readonly engine: Engine,
+    /** Replay pages are read in the connection's turns, at its page rate. */
+    private readonly scheduler: FairScheduler
   ) {}
 
   history (session: Session, request: HistoryRequest): void | Promise<void> {
@@ -40,22 +72,44 @@ export class HistoryHandler {
       return
     }
     const forward = request.after !== undefined
-    // One more than asked tells whether there are more.
-    let rows: StoredMessage[] = []
-    if (stream !== null) {
-      rows = forward
-        ? this.store.readAfter(stream, request.after!, limit + 1)
-        : this.store.readBefore(stream, request.before, limit + 1)
-    }
-    const more = rows.length > limit
-    if (more) rows = forward ? rows.slice(0, limit) : rows.slice(1)
+    // One more than asked tells whether there are more; no more than a frame can carry.
+    const read = stream === null ? { rows: [], full: false } : this.readPage(stream, request, limit + 1)
+    let rows = read.rows
+    const more = rows.length > limit || read.full
+    if (rows.length > limit) rows = forward ? rows.slice(0, limit) : rows.slice(1)
     const gone = !forward && !more && floor > 0
-    session.send(encodeFittingReply(rows.length, this.options.maxFrameBytes, count => {
+    session.send(encodeFittingReply(mostThatFit(rows, forward, this.options.maxFrameBytes), this.options.maxFrameBytes, count => {
       // Cut to fit: keep the end nearest the cursor, so the next page continues from it.
       const page = count === rows.length ? rows : forward ? rows.slice(0, count) : rows.slice(rows.length - count)
       const reply = { type: 'history_page' as const, re: request.req, messages: page.map(m => toChatMessage(m)), more: more || count < rows.length }
       return gone && count === rows.length ? { ...reply, gone } : reply
     }))
+  }
+
+  /**
+   * Up to `want` messages from the cursor (oldest first), read a few at a
+   * time and no further than what fills a frame: a page of 500 messages of
+   * 16 KB is cut to four anyway, and reading (and encoding) the other 496
+   * would hold the server for tens of milliseconds. `full`: the read
+   * stopped there, so the page will be cut.
+   */
+  private readPage (stream: StreamKey, request: HistoryRequest, want: number): { rows: StoredMessage[], full: boolean } {
+    const forward = request.after !== undefined
+    let rows: StoredMessage[] = []
+    let bytes = 0
+    let chunk = Math.min(want, FIRST_HISTORY_READ)
+    while (true) {
+      const next = forward
+        ? this.store.readAfter(stream, rows.length === 0 ? request.after! : rows[rows.length - 1].id, chunk)
+        : this.store.readBefore(stream, rows.length === 0 ? request.before : rows[0].id, chunk)
+      rows = forward ? rows.concat(next) : next.concat(rows)
+      for (const m of next) bytes += leastFrameBytes(m)
+      if (next.length < chunk || rows.length >= want) return { rows, full: false }
+      if (bytes > this.options.maxFrameBytes) return { rows, full: true }
+      // As many as the rest of a frame could take at the size seen so far, and one more.
+      const average = bytes / rows.length
+      chunk = Math.min(want - rows.length, Math.max(FIRST_HISTORY_READ, Math.ceil((this.options.maxFrameBytes - bytes) / average) + 1))
+    }
   }
 
   replay (session: Session, request: ReplayRequest): void {
@@ -80,20 +134,25 @@ export class HistoryHandler {
    */
   private async runReplay (session: Session, request: ReplayRequest, stream: StreamKey): Promise<void> {
     let cursor = request.after
+    let pageSize = FIRST_REPLAY_PAGE
     await drainPages<StoredMessage>(session.connection, Math.floor(this.options.maxQueuedBytes / 4), {
-      read: () => this.checkFloor(session, request, stream, cursor) ? this.store.readAfter(stream, cursor, REPLAY_PAGE) : undefined,
+      read: () => this.checkFloor(session, request, stream, cursor) ? this.store.readAfter(stream, cursor, pageSize) : undefined,
       send: message => {
         session.send(encodeFrame(toChatMessage(message, request.req), this.options.maxFrameBytes))
         cursor = message.id
       },
       sent: (page, sent) => {
-        if (sent < page.length || page.length === REPLAY_PAGE) return false
+        if (sent < page.length || page.length === pageSize) {
+          // A step's worth of bytes next time: big messages make short pages.
+          pageSize = nextPageSize(page)
+          return false
+        }
         // A `since` beyond the newest stored id (a client that knew a lost future) hands over at the real newest.
         const lastId = Math.min(cursor, this.store.lastId(stream))
         session.connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId })
         return true
       }
-    })
+    }, { scheduler: this.scheduler, paced: true })
   }
 
   /** A bad name is refused as one, before membership (which it could never have). */

@@ -1,5 +1,5 @@
 import { ErrorCodes, isValidRoomName } from '@chat/protocol'
-import type { JoinMessage, LeaveMessage, ListMembersMessage, ListRoomsMessage, SendMessage } from '@chat/protocol'
+import type { JoinMessage, LeaveMessage, ListMembersMessage, ListRoomsMessage, RoomInfo, SendMessage } from '@chat/protocol'
 import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
 import type { MessageIntake } from '../commit/message-intake.js'
 import { andThen } from '../engine/engine.js'
@@ -54,8 +54,10 @@ export class RoomHandler {
   }
 
   rooms (session: Session, message: ListRoomsMessage): void | Promise<void> {
-    return andThen(this.engine.roomList(), rooms => {
-      session.send(encodeFittingReply(rooms.length, this.options.maxFrameBytes, count =>
+    // Never more than a frame could hold (and one more, to know it was cut): 100,000 rooms are not listed to be cut.
+    const most = mostListedRooms(this.options.maxFrameBytes)
+    return andThen(this.engine.roomList(most + 1), rooms => {
+      session.send(encodeFittingReply(fittingRooms(rooms, message.req, this.options.maxFrameBytes), this.options.maxFrameBytes, count =>
         ({ type: 'room_list', re: message.req, rooms: rooms.slice(0, count), ...cut(count < rooms.length) })))
     })
   }
@@ -78,6 +80,27 @@ export class RoomHandler {
     session.connection.refuse(req, ErrorCodes.INVALID_NAME, 'a room name is 1-64 lowercase letters, digits, "_", "-" or "." and does not start with "-" or "."')
     return false
   }
+}
+
+/** The JSON of an entry without its name and count. */
+const ROOM_ENTRY = '{"room":"","members":}'.length
+/** The JSON of a `room_list` without its entries, cut. */
+const roomListFrame = (re: number): number => `{"type":"room_list","re":${re},"rooms":[],"truncated":true}`.length
+
+/** The most entries a `room_list` frame can hold (at its shortest; each entry has a name and a count of a character at least, and a comma). */
+function mostListedRooms (maxFrameBytes: number): number {
+  const shortest = '{"type":"room_list","re":0,"rooms":[]}'.length
+  return Math.max(0, Math.floor((maxFrameBytes - shortest) / (ROOM_ENTRY + 3)) + 1)
+}
+
+/** How many of `rooms`, from the first, fit in one frame (room names are ASCII: a character is a byte). */
+function fittingRooms (rooms: RoomInfo[], re: number, maxFrameBytes: number): number {
+  let bytes = roomListFrame(re) - 1
+  for (let i = 0; i < rooms.length; i++) {
+    bytes += 1 + ROOM_ENTRY + rooms[i].room.length + String(rooms[i].members).length
+    if (bytes > maxFrameBytes) return i
+  }
+  return rooms.length
 }
 
 /** The `truncated` flag of a list reply, present only when set. */

@@ -1,6 +1,7 @@
 import type { Session } from '../session/session.js'
 import { roomStream } from '../store/store.js'
 import type { StreamKey } from '../store/store.js'
+import { SortedNames } from './sorted-names.js'
 
 export interface Room {
   readonly name: string
@@ -20,6 +21,13 @@ export interface Room {
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
+  /** The same rooms, by name, for `list`. */
+  private readonly byName = new SortedNames<Room>()
+
+  /** Rooms with members. */
+  get size (): number {
+    return this.rooms.size
+  }
 
   get (name: string): Room | undefined {
     return this.rooms.get(name)
@@ -31,6 +39,7 @@ export class RoomRegistry {
     if (room === undefined) {
       room = { name, stream: roomStream(name), members: new Map() }
       this.rooms.set(name, room)
+      this.byName.add(room)
     }
     const added = room.members.get(member.userKey) !== member
     room.members.set(member.userKey, member)
@@ -45,7 +54,10 @@ export class RoomRegistry {
     // Another session of the name (the one that resumed this one) is not this member.
     if (room === undefined || room.members.get(member.userKey) !== member) return undefined
     room.members.delete(member.userKey)
-    if (room.members.size === 0) this.rooms.delete(name)
+    if (room.members.size === 0) {
+      this.rooms.delete(name)
+      this.byName.remove(room)
+    }
     return room
   }
 
@@ -60,9 +72,9 @@ export class RoomRegistry {
     old.rooms.clear()
   }
 
-  /** Rooms by name. */
-  list (): Room[] {
-    return [...this.rooms.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  /** Rooms by name: the first `limit` (default all). */
+  list (limit = Infinity): Room[] {
+    return this.byName.first(limit)
   }
 }
 

@@ -8,6 +8,7 @@ import type { DirectHandler } from '../direct/direct-handler.js'
 import type { HistoryHandler } from '../history/history-handler.js'
 import type { RoomHandler } from '../rooms/room-handler.js'
 import type { LoginHandler } from '../session/login-handler.js'
+import type { FairScheduler } from './fair-scheduler.js'
 
 export interface RequestHandlers {
   login: LoginHandler
@@ -16,23 +17,51 @@ export interface RequestHandlers {
   history: HistoryHandler
 }
 
+/** A run of a connection's requests yields to other connections after this long (ms). */
+const SLICE_MS = 2
+
+/** Requests whose answer can be big (a page of stored messages, a list): answered in the connection's turns. */
+function isHeavy (message: ClientMessage): boolean {
+  const type = message.type
+  return type === 'history' || type === 'replay' || type === 'rooms' || type === 'members'
+}
+
+export interface RouterLimits {
+  /** A connection's next heavy request waits while this many replays (and inbox deliveries) of it run. */
+  maxPendingRequests: number
+  /** ... and while more than this many bytes are queued for it (its last answers not yet taken). */
+  pauseAt: number
+}
+
 /**
  * Routes each decoded message of a connection to the handler of its type,
  * in order. A handler that must wait (a password check, a shared engine's
  * round trip) returns a promise: the rest of the batch, and the
  * connection's reading, wait for it, so requests are answered in order.
  * A request whose read or write of the store fails is answered
- * `storage_error`, and the connection carries on. A request over one of
- * the connection's rates is answered `rate_limited` (`ConnectionRates`).
+ * `storage_error`, and the connection carries on.
+ *
+ * Fairly: a batch is handled where it arrived up to its first heavy
+ * request (history, replay, rooms, members; the cheap ones before it, all
+ * of one chunk, in one run, so a chunk of sends is still one commit); the
+ * rest goes on in the connection's turns of the `FairScheduler`, each turn
+ * for at most `SLICE_MS`, the connection not read meanwhile. A heavy request
+ * waits (backpressure, not an error) while the connection has
+ * `maxPendingRequests` replays running, while its queue holds more than
+ * `pauseAt` bytes, and, for a history page, for a token of its page rate.
  */
 export class RequestRouter {
   constructor (
     private readonly handlers: RequestHandlers,
     private readonly logger: FullLogger,
-    private readonly counters: LimitCounters
+    private readonly counters: LimitCounters,
+    private readonly scheduler: FairScheduler,
+    private readonly limits: RouterLimits
   ) {}
 
-  handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0): Promise<void> | undefined {
+  /** Handles `batch` from `start`; `inTurn`: called in the connection's turn of the scheduler (heavy requests may run). */
+  handleBatch (connection: Connection, batch: DecodedBatch<ClientMessage>, start = 0, inTurn = false): Promise<void> | undefined {
+    const began = inTurn ? performance.now() : 0
     for (let i = start; i < batch.length; i++) {
       if (connection.closing) return
       const item = batch[i]
@@ -40,9 +69,36 @@ export class RequestRouter {
         connection.refuse(item.req, item.code, item.message)
         continue
       }
+      if (inTurn && i > start && performance.now() - began > SLICE_MS) return this.later(connection, batch, i)
+      if (isHeavy(item)) {
+        if (!inTurn) return this.later(connection, batch, i)
+        const wait = this.admit(connection, item)
+        if (wait !== undefined) return this.later(connection, batch, i, wait)
+      }
       const pending = this.handleOrRefuse(connection, item)
-      if (pending !== undefined) return pending.then(() => this.handleBatch(connection, batch, i + 1))
+      if (pending !== undefined) return this.later(connection, batch, i + 1, pending)
     }
+  }
+
+  /** Goes on with `batch` from `from` in the connection's next turn (after `after`, if given). */
+  private async later (connection: Connection, batch: DecodedBatch<ClientMessage>, from: number, after?: Promise<unknown>): Promise<void> {
+    if (after !== undefined) await after
+    let rest: Promise<void> | undefined
+    await this.scheduler.run(connection, () => {
+      rest = this.handleBatch(connection, batch, from, true)
+      return true
+    })
+    await rest
+  }
+
+  /** Undefined if a heavy request may run now; else what it waits for first. */
+  private admit (connection: Connection, message: ClientMessage): Promise<unknown> | undefined {
+    // Its previous answers first: a pipelined flood of pages must not fill the queue (slow_consumer) by itself.
+    if (connection.queuedFrameBytes > this.limits.pauseAt) return connection.drained()
+    const lane = this.scheduler.lane(connection)
+    if (lane.pending >= this.limits.maxPendingRequests) return lane.below(this.limits.maxPendingRequests)
+    // A replay pays per page, as it reads them.
+    if (message.type === 'history' && connection.session !== undefined) return lane.takePage()
   }
 
   /** `handle`, with a failure of the store (now or later) made the request's `storage_error`; any other failure goes on up. */
