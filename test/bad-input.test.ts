@@ -3,20 +3,9 @@ import assert from 'node:assert/strict'
 import { encodeFrame, frameBytes } from '@chat/protocol'
 import type { ChatClient } from '@chat/client'
 import { createServer } from '@chat/server'
-import { Harness, take } from '@chat/testing'
+import { Harness, take, varint } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
 import { tcpPassOnly } from './support/transport-pass.js'
-
-/** An unsigned LEB128 varint, as frames are prefixed with. */
-function varint (n: number): Uint8Array {
-  const bytes: number[] = []
-  while (n >= 0x80) {
-    bytes.push((n % 0x80) | 0x80)
-    n = Math.floor(n / 0x80)
-  }
-  bytes.push(n)
-  return Uint8Array.from(bytes)
-}
 
 async function assertStillChatting (alice: ChatClient, bob: ChatClient, text: string): Promise<void> {
   const inboxes = [alice.messages(), bob.messages()]

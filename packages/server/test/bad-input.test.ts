@@ -2,37 +2,12 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeFrame, frameBytes } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
-import { Harness } from '@chat/testing'
+import { garbage, Harness, varint } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
 import { createServer } from '../src/index.js'
 import type { ChatServer } from '../src/index.js'
 
 const FATAL_FRAMING_CODES = ['malformed_frame', 'frame_too_large', 'invalid_utf8']
-
-/** Deterministic pseudo-random bytes (mulberry32), so a failure can be replayed. */
-function garbage (seed: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length)
-  let state = seed >>> 0
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    bytes[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
-  }
-  return bytes
-}
-
-/** Unsigned LEB128, as the frame length prefix. */
-function varint (n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80)
-    n = Math.floor(n / 0x80)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
-}
 
 /** Two good clients chatting in a room, and a third logged in and joined, about to misbehave. */
 async function roomWithBadPeer (h: Harness, server: ChatServer): Promise<{ alice: RawClient, bob: RawClient, bad: RawClient }> {

@@ -5,19 +5,9 @@ import type { MessageWrite } from '../src/index.js'
 
 // Real SQLite files in the states a data directory can be found in: damaged, deleted, left half.
 
-/** Deterministic pseudo-random bytes (mulberry32): a failure can be replayed. */
-export function garbage (seed: number, length: number): Buffer {
-  const bytes = Buffer.alloc(length)
-  let state = seed >>> 0
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    bytes[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
-  }
-  return bytes
-}
+import { garbage } from '@chat/testing'
+
+export { garbage }
 
 /** SQLite's page size for our files: page 1 holds the header and the schema. */
 export const PAGE = 4096

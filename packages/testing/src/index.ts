@@ -14,3 +14,4 @@ export {
   rejectsWithCode, nextThrows, assertChatError, roundTrip
 } from './wait.js'
 export { Collected, collectMessages, StatusLog } from './collect.js'
+export { SeededRandom, garbage, varint } from './seeded.js'

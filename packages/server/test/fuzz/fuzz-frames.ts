@@ -1,36 +1,21 @@
+import { SeededRandom, varint } from '@chat/testing'
 import { CLIENT_FIELDS } from '@chat/protocol'
 import type { FieldSpec } from '@chat/protocol'
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same frames, so a failure can be replayed. */
-export class Random {
-  private state: number
-  constructor (seed: number) { this.state = seed >>> 0 }
-  next (): number {
-    let t = (this.state = (this.state + 0x6D2B79F5) >>> 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-
-  int (below: number): number { return Math.floor(this.next() * below) }
-  chance (p: number): boolean { return this.next() < p }
-  pick<T> (items: readonly T[]): T { return items[this.int(items.length)] }
-}
 
 const TYPES = Object.keys(CLIENT_FIELDS) as Array<keyof typeof CLIENT_FIELDS>
 const NAMES = ['alice', 'bob', 'general', 'dev', 'a', 'x'.repeat(32), 'x'.repeat(33), '', ' ', 'a b', 'é', '#room', '..', 'ALICE', '\u0000']
 const TEXTS = ['hi', '', 'x'.repeat(2000), '<img src=x onerror=alert(1)>', 'ünïcødé 中文 🎉', '\ud800', 'lone\udc00x', '\u0000\u001f', '"quoted"', '\\']
 
-function uint (rng: Random): unknown {
+function uint (rng: SeededRandom): unknown {
   return rng.pick<unknown>([0, 1, 2, rng.int(1000), 2 ** 31, 2 ** 53 - 1, 2 ** 53, -1, 1.5, '1', null, true, [], {}])
 }
 
-function string (rng: Random): unknown {
+function string (rng: SeededRandom): unknown {
   if (rng.chance(0.9)) return rng.pick(rng.chance(0.5) ? NAMES : TEXTS)
   return rng.pick<unknown>([1, null, true, [], {}, 'x'.repeat(70_000)])
 }
 
-function valueOf (rng: Random, spec: FieldSpec): unknown {
+function valueOf (rng: SeededRandom, spec: FieldSpec): unknown {
   switch (spec.replace('?', '')) {
     case 'uint': return uint(rng)
     case 'string': return string(rng)
@@ -40,7 +25,7 @@ function valueOf (rng: Random, spec: FieldSpec): unknown {
 }
 
 /** A client message, well formed or nearly: real types and fields with values from the edges, sometimes a field missing, extra or unknown. */
-export function messageBody (rng: Random): string {
+export function messageBody (rng: SeededRandom): string {
   const type = rng.chance(0.97) ? rng.pick(TYPES) : rng.pick(['nope', '', 'HELLO', 'msg', 'welcome'])
   const fields: Record<string, FieldSpec> = (CLIENT_FIELDS as Record<string, Record<string, FieldSpec>>)[type] ?? {}
   const message: Record<string, unknown> = { type }
@@ -59,17 +44,6 @@ export function messageBody (rng: Random): string {
 
 const encoder = new TextEncoder()
 
-/** An unsigned LEB128 varint, the protocol's length prefix (written here so a fuzzer can also write lengths no encoder would). */
-function varint (n: number): Uint8Array {
-  const bytes: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    bytes.push(byte)
-  } while (n > 0)
-  return new Uint8Array(bytes)
-}
 
 function concat (...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
@@ -86,7 +60,7 @@ export type FrameKind = 'valid' | 'flipped' | 'truncated' | 'garbage' | 'huge-le
  * (valid or nearly), otherwise damaged in one of the ways that matter to a
  * length-prefixed JSON codec.
  */
-export function fuzzFrame (rng: Random): { kind: FrameKind, bytes: Uint8Array } {
+export function fuzzFrame (rng: SeededRandom): { kind: FrameKind, bytes: Uint8Array } {
   const body = encoder.encode(messageBody(rng))
   const roll = rng.next()
   if (roll < 0.6) return { kind: 'valid', bytes: concat(varint(body.byteLength), body) }

@@ -4,7 +4,8 @@ import { duplexPair } from '@chat/transport'
 import type { Duplex } from '@chat/transport'
 import { createServer } from '../../src/index.js'
 import type { ChatServer } from '../../src/index.js'
-import { fuzzFrame, Random } from './fuzz-frames.js'
+import { SeededRandom } from '@chat/testing'
+import { fuzzFrame } from './fuzz-frames.js'
 import type { FrameKind } from './fuzz-frames.js'
 
 export interface FuzzOptions {
@@ -71,7 +72,7 @@ class FuzzConnection {
  * how the event loop interleaves.
  */
 export async function fuzzServer (options: FuzzOptions): Promise<FuzzReport> {
-  const rng = new Random(options.seed)
+  const rng = new SeededRandom(options.seed)
   const report: FuzzReport = { seed: options.seed, framesSent: 0, byKind: {}, connections: 0, replies: {}, errorCodes: {}, violations: [] }
   const uncaught = (err: unknown): void => { report.violations.push(`uncaught: ${String((err as Error)?.stack ?? err)}`) }
   process.on('uncaughtException', uncaught)
@@ -93,7 +94,7 @@ export async function fuzzServer (options: FuzzOptions): Promise<FuzzReport> {
   return report
 }
 
-async function fuzzOneConnection (server: ChatServer, rng: Random, report: FuzzReport, lane: number, total: number): Promise<void> {
+async function fuzzOneConnection (server: ChatServer, rng: SeededRandom, report: FuzzReport, lane: number, total: number): Promise<void> {
   const [serverEnd, clientEnd] = duplexPair({ allowHalfOpen: true })
   server.accept(serverEnd)
   const connection = new FuzzConnection(clientEnd, report)
