@@ -72,7 +72,7 @@ describe('chat-server CLI with TLS', () => {
 
   it('--allowed-origins with something that is not an origin exits with code 2', async t => {
     const h = new Harness(t)
-    const proc = h.node([BIN, '--memory', '--port', '0', '--allowed-origins', 'https://ok.example,not-an-origin'])
+    const proc = h.node([BIN, '--memory', '--port', '0', '--no-http', '--allowed-origins', 'https://ok.example,not-an-origin'])
     const { code } = await proc.waitExit()
     assert.equal(code, 2)
     assert.match(proc.stderr, /--allowed-origins: allowed origin "not-an-origin" is not an origin/)

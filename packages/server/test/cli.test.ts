@@ -56,7 +56,7 @@ describe('chat-server CLI', () => {
 
   it('passes its limits flags to the server', async t => {
     const h = new Harness(t)
-    const proc = await h.serverProcess([BIN, '--memory', '--port', '0', '--login-timeout-ms', '1000', '--max-connections-per-ip', '2',
+    const proc = await h.serverProcess([BIN, '--memory', '--port', '0', '--no-http', '--login-timeout-ms', '1000', '--max-connections-per-ip', '2',
       '--messages-per-second', '7', '--bytes-per-second', '0', '--requests-per-second', '3', '--request-burst', '5'])
     const alice = await h.raw(proc.port, 'alice')
     const welcome = await alice.login('alice')
