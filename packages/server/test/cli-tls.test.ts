@@ -3,12 +3,10 @@ import assert from 'node:assert/strict'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { connect as tlsConnect } from 'node:tls'
-import { once } from 'node:events'
 import { X509Certificate } from 'node:crypto'
 import { Harness, newTestCertificate, testCertificate, within } from '@chat/testing'
 import type { TestCertificate } from '@chat/testing'
-import { rawTls } from './transport-clients.js'
+import { certificateSeen, rawTls } from './transport-clients.js'
 
 /** The compiled CLI, next to this compiled test: dist/test/cli-tls.test.js -> dist/src/bin.js. */
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
@@ -20,16 +18,6 @@ function writeCertificate (dir: string, certificate: TestCertificate): { cert: s
   writeFileSync(cert, certificate.cert)
   writeFileSync(key, certificate.key)
   return { cert, key }
-}
-
-async function fingerprintSeen (h: Harness, port: number, ca: string): Promise<string> {
-  const socket = tlsConnect({ host: '127.0.0.1', port, ca })
-  socket.on('error', () => {})
-  h.defer('destroying a probe', () => { socket.destroy() })
-  await within(once(socket, 'secureConnect'), 'a TLS handshake')
-  const fingerprint = socket.getPeerX509Certificate()!.fingerprint256
-  socket.destroy()
-  return fingerprint
 }
 
 describe('chat-server CLI with TLS', () => {
@@ -91,13 +79,13 @@ describe('chat-server CLI with TLS', () => {
     writeCertificate(join(files.cert, '..'), second)
     proc.signal('SIGHUP')
     await proc.waitFor(/TLS certificate reloaded from .*cert\.pem/, 'the reload')
-    assert.equal(await fingerprintSeen(h, proc.port, second.cert), new X509Certificate(second.cert).fingerprint256)
+    assert.equal(await certificateSeen(h, proc.port, second.cert), new X509Certificate(second.cert).fingerprint256)
     assert.equal((await alice.request({ type: 'send', room: 'general', text: 'after the reload' })).type, 'ack', 'the open connection carries on')
 
     writeFileSync(files.key, 'broken\n')
     proc.signal('SIGHUP')
     await proc.waitFor(/"level":40,[^\n]*"msg":"TLS certificate reload failed, keeping the current one: [^"]*key\.pem is not a PEM private key/, 'the failed reload, logged as a warning')
-    assert.equal(await fingerprintSeen(h, proc.port, second.cert), new X509Certificate(second.cert).fingerprint256, 'still the second certificate')
+    assert.equal(await certificateSeen(h, proc.port, second.cert), new X509Certificate(second.cert).fingerprint256, 'still the second certificate')
     assert.equal(proc.isRunning, true)
   })
 })

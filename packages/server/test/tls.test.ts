@@ -1,23 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect as tlsConnect } from 'node:tls'
-import { once } from 'node:events'
 import { X509Certificate } from 'node:crypto'
 import { Harness, newTestCertificate, testCertificate, within } from '@chat/testing'
 import type { TestCertificate } from '@chat/testing'
 import { createServer } from '../src/index.js'
-import { openWebSocket, rawTls, rawWs } from './transport-clients.js'
-
-/** The fingerprint of the certificate a new TLS connection to `port` is shown (trusting `ca`). */
-async function certificateSeen (h: Harness, port: number, ca: string): Promise<string> {
-  const socket = tlsConnect({ host: '127.0.0.1', port, ca })
-  socket.on('error', () => {})
-  h.defer('destroying a probe', () => { socket.destroy() })
-  await within(once(socket, 'secureConnect'), 'a TLS handshake')
-  const fingerprint = socket.getPeerX509Certificate()!.fingerprint256
-  socket.destroy()
-  return fingerprint
-}
+import { certificateSeen, openWebSocket, rawTls, rawWs } from './transport-clients.js'
 
 function fingerprintOf (certificate: TestCertificate): string {
   return new X509Certificate(certificate.cert).fingerprint256

@@ -94,3 +94,14 @@ export async function rawTls (h: Harness, port: number, name: string, ca: string
   h.defer(`closing ${name}`, async () => { await client.close() })
   return { client, socket }
 }
+
+/** The fingerprint of the certificate a new TLS connection to `port` is shown (trusting `ca`). */
+export async function certificateSeen (h: Harness, port: number, ca: string): Promise<string> {
+  const socket = tlsConnect({ host: '127.0.0.1', port, ca })
+  socket.on('error', () => {})
+  h.defer('destroying a probe', () => { socket.destroy() })
+  await within(once(socket, 'secureConnect'), 'a TLS handshake')
+  const fingerprint = socket.getPeerX509Certificate()!.fingerprint256
+  socket.destroy()
+  return fingerprint
+}

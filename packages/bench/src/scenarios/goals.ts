@@ -38,9 +38,14 @@ export function goalsReport (reports: ScenarioReport[]): ScenarioReport {
   if (noisy.length > 0) {
     notes.push(`Other work used more than ${NOISY_CORES} of a core during: ${noisy.join(', ')}. Those figures are disturbed: rerun on a quiet machine.`)
   }
+  return targetsTable('goals', 'Targets (issue 4), our server in this run', rows, notes)
+}
+
+/** A table of targets: what was wanted, what was measured, met or not (the shape every goals report shares). */
+export function targetsTable (scenario: string, title: string, rows: Array<Record<string, Cell>>, notes: string[]): ScenarioReport {
   return {
-    scenario: 'goals',
-    title: 'Targets (issue 4), our server in this run',
+    scenario,
+    title,
     columns: [
       { key: 'goal', header: 'target' },
       { key: 'wanted', header: 'wanted' },

@@ -1,4 +1,5 @@
 import type { Cell, ScenarioReport } from '../report.js'
+import { targetsTable } from './goals.js'
 
 /**
  * The targets of issue 11 (WebSocket and TLS) next to what this run
@@ -40,17 +41,6 @@ export function transportGoalsReport (reports: ScenarioReport[]): ScenarioReport
       xChat === undefined || ns === undefined ? undefined : `${xChat}× deliveries/s; server ${ns} ns / delivery against ${String(chatNs)} (${String(num(r?.xChatServerCost))}×)`,
       undefined)
   }
-  return {
-    scenario: 'goals-websocket-tls',
-    title: 'Targets (issue 11): WebSocket and TLS, our server in this run',
-    columns: [
-      { key: 'goal', header: 'target' },
-      { key: 'wanted', header: 'wanted' },
-      { key: 'measured', header: 'measured' },
-      { key: 'met', header: 'met' }
-    ],
-    rows,
-    notes: ['A row that was not valid (lost, reordered or unacknowledged texts) does not meet its target. "measured": no target, the cost is reported.'],
-    results: rows
-  }
+  return targetsTable('goals-websocket-tls', 'Targets (issue 11): WebSocket and TLS, our server in this run', rows,
+    ['A row that was not valid (lost, reordered or unacknowledged texts) does not meet its target. "measured": no target, the cost is reported.'])
 }
