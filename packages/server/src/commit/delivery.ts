@@ -17,8 +17,16 @@ export interface Delivery extends MessageWrite {
   room?: string
   /** Direct messages to someone online: handed to them. (Someone offline and registered: `inboxFor`.) */
   target?: Session
+  /** Direct messages to someone online on another server (a cluster): that server's id, and the user's key. */
+  targetNode?: string
+  targetKey?: string
+  /** The engine found its key stored already (a cluster checks keys in its commit): acknowledged with that message's id and ts, not stored or delivered. */
+  duplicateOf?: { id: number, ts: number }
   /** Its idempotency key (`<scope> <key>`), while it is being written. */
   pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Session, req: number }>
 }
+
+/** What delivery needs of a committed message: the message, its text's JSON, and where it goes on this server. */
+export type Outgoing = Pick<Delivery, 'message' | 'encoded' | 'room' | 'target'>

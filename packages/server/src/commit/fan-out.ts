@@ -5,7 +5,7 @@ import type { ResolvedServerOptions } from '../options.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
 import { AckBatch } from './ack-batch.js'
-import type { Delivery } from './delivery.js'
+import type { Delivery, Outgoing } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
 import { messageFrame } from './message-frame.js'
 import { frameBytesOf, WireBuilder } from './wire-builder.js'
@@ -27,13 +27,15 @@ export class FanOut implements NodeDelivery {
   ) {}
 
   committed (batch: Delivery[], commitSeconds?: number): void {
+    this.deliver(batch)
+    this.acknowledge(batch, commitSeconds)
+  }
+
+  /** Committed messages to their readers here: a room's to its members, a direct one to its recipient. */
+  deliver (batch: readonly Outgoing[]): void {
     const counters = this.counters
-    counters.commits++
-    counters.messagesStored += batch.length
-    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
     const roomFrames = new Map<string, WireBuilder>()
     for (const d of batch) {
-      this.keys.settle(d)
       const frame = messageFrame(d.message, d.encoded, this.options.maxFrameBytes)
       if (d.room !== undefined) {
         let wire = roomFrames.get(d.room)
@@ -52,8 +54,17 @@ export class FanOut implements NodeDelivery {
       for (const member of room.members.values()) member.send(bytes)
       counters.deliveries += room.members.size * wire.count
     }
+  }
+
+  /** A commit is stored: its senders (and the retries of its keys) get their acks, after the messages delivered here. */
+  acknowledge (batch: readonly Delivery[], commitSeconds?: number): void {
+    const counters = this.counters
+    counters.commits++
+    counters.messagesStored += batch.length
+    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
     const acks = new AckBatch()
     for (const d of batch) {
+      this.keys.settle(d)
       const { id, ts } = d.message
       acks.add(d.sender, d.req, id, ts, d.inboxFor !== undefined)
       for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)

@@ -1,5 +1,5 @@
 import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
-import type { Delivery } from '../commit/delivery.js'
+import type { Delivery, Outgoing } from '../commit/delivery.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
 import type { Store } from '../store/store.js'
@@ -97,6 +97,10 @@ export interface Engine {
 export interface NodeDelivery {
   /** A committed batch, in commit order: fan room messages out to the members here, direct ones to their recipients, acknowledge the senders. */
   committed: (batch: Delivery[], commitSeconds?: number) => void
+  /** Committed messages, for their readers here (an engine whose messages reach this server apart from their acks). */
+  deliver: (messages: readonly Outgoing[]) => void
+  /** A committed batch's acks, to its senders here (the messages themselves go by `deliver`). */
+  acknowledge: (batch: readonly Delivery[], commitSeconds?: number) => void
   /** A batch that could not be stored: its senders are told, nothing was delivered. */
   failed: (batch: Delivery[], error: Error) => void
   /** A join or a leave, for the members of the room here (but `except`). */

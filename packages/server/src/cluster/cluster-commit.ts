@@ -1,0 +1,90 @@
+import type { Delivery } from '../commit/delivery.js'
+import type { NodeDelivery } from '../engine/engine.js'
+import type { IdempotencyKey, StoredMessage } from '../store/store.js'
+
+/** One message as the commit script takes it. */
+export interface ClusterWrite {
+  message: Pick<StoredMessage, 'stream' | 'from' | 'text' | 'ts' | 'room' | 'to'>
+  inboxFor?: string
+  idempotency?: IdempotencyKey
+  /** A direct message to someone online on that node: published to it. */
+  targetNode?: string
+  targetKey?: string
+}
+
+/** What the commit did with a write: its id (and ts), or those of the message stored earlier with its key. */
+export interface CommitOutcome {
+  id: number
+  ts: number
+  duplicate: boolean
+}
+
+export interface CommitStore {
+  /** One atomic script per batch: ids given, keys checked, messages stored and published. */
+  commit: (writes: ClusterWrite[]) => Promise<CommitOutcome[]>
+}
+
+/**
+ * The group commit of a cluster node: what arrives in one turn goes to
+ * Redis as one script call (one round trip per batch, not per message).
+ * Batches are pipelined on the one connection, so Redis runs them, and
+ * gives ids, in the order they were sent. The senders are acknowledged
+ * once Redis replied; room messages reach members (here too) through the
+ * room's channel, direct messages to someone here straight away.
+ */
+export class ClusterCommit {
+  private writes: Delivery[] = []
+  private scheduled = false
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor (private readonly store: CommitStore, private readonly node: NodeDelivery) {}
+
+  write (delivery: Delivery): void {
+    this.writes.push(delivery)
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.flush)
+    }
+  }
+
+  readonly flush = (): void => {
+    this.scheduled = false
+    if (this.writes.length === 0) return
+    const batch = this.writes
+    this.writes = []
+    const started = performance.now()
+    const done = this.store.commit(batch.map(toWrite)).then(outcomes => {
+      const fresh: Delivery[] = []
+      for (let i = 0; i < batch.length; i++) {
+        const d = batch[i]
+        const { id, ts, duplicate } = outcomes[i]
+        d.message.id = id
+        d.message.ts = ts
+        if (duplicate) d.duplicateOf = { id, ts }
+        else if (d.target !== undefined) fresh.push(d)
+      }
+      if (fresh.length > 0) this.node.deliver(fresh)
+      this.node.acknowledge(batch, (performance.now() - started) / 1000)
+    }, err => {
+      this.node.failed(batch, err as Error)
+    }).finally(() => { this.inFlight.delete(done) })
+    this.inFlight.add(done)
+  }
+
+  /** Resolves when every batch sent so far has its answer. */
+  async settled (): Promise<void> {
+    this.flush()
+    await Promise.all([...this.inFlight])
+  }
+}
+
+function toWrite (d: Delivery): ClusterWrite {
+  const write: ClusterWrite = { message: d.message }
+  if (d.inboxFor !== undefined) write.inboxFor = d.inboxFor
+  if (d.idempotency !== undefined) write.idempotency = d.idempotency
+  if (d.targetNode !== undefined) {
+    write.targetNode = d.targetNode
+    write.targetKey = d.targetKey
+  }
+  return write
+}
