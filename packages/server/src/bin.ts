@@ -31,6 +31,11 @@ const USAGE = `Usage: chat-server [options]
   --data <dir>                  data directory: the SQLite database chat.db lives here (default ./data)
   --memory                      keep everything in memory instead (gone at exit)
   --init                        allow a new, empty database where one existed and is gone (default: refuse)
+  --cluster <url>               run as one node of a cluster sharing names, rooms and history through this Redis
+                                (redis://host:port); --data and --memory are then unused
+  --cluster-prefix <p>          prefix of the cluster's Redis keys and channels (default chat:)
+  --node-id <id>                this node's name in the cluster (default <host>-<pid>-<random>)
+  --lease-ms <n>                a node silent this long is retired: its users leave their rooms (default 3000)
   --auth <mode>                 open | accounts | required (default accounts)
   --durability <mode>           full: fsync every commit | normal: fsync at checkpoints (default full)
   --retention-max-age <time>    remove messages older than this: 90d, 12h, 30m, 45s or ms (default: keep)
@@ -100,6 +105,11 @@ function integer (flag: string, value: string | undefined): number | undefined {
   return n
 }
 
+function clusterUrl (value: string): string {
+  if (!/^rediss?:\/\/[^\s]+$/.test(value)) usageError(`--cluster needs a redis:// URL, got "${value}"${from('cluster')}`)
+  return value
+}
+
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 function duration (flag: string, value: string | undefined): number | undefined {
@@ -152,7 +162,10 @@ function readTls (files: { cert: string, key: string }): TlsCredentials {
 // Every flag (and the TLS files) is checked before the store is opened: a typo never touches the data directory.
 const tls = tlsFiles()
 const options: ServerOptions = {
-  dataDir: values.memory === true ? undefined : values.data,
+  dataDir: values.memory === true || values.cluster !== undefined ? undefined : values.data,
+  cluster: values.cluster === undefined
+    ? undefined
+    : { url: clusterUrl(values.cluster), prefix: values['cluster-prefix'], nodeId: values['node-id'], leaseMs: integer('lease-ms', values['lease-ms']) },
   init: values.init,
   authMode: oneOf('auth', values.auth, AUTH_MODES),
   durability: oneOf('durability', values.durability, ['full', 'normal'] as const),
@@ -198,7 +211,9 @@ if (values['print-config'] === true) {
 let server
 try {
   server = createServer(options)
-  consoleLogger.info(values.memory === true ? 'keeping messages in memory only' : `data in ${server.store instanceof SqliteStore ? server.store.path : values.data}`)
+  consoleLogger.info(values.cluster !== undefined
+    ? `cluster node: names, rooms and messages in Redis at ${values.cluster}`
+    : values.memory === true ? 'keeping messages in memory only' : `data in ${server.store instanceof SqliteStore ? server.store.path : values.data}`)
   await server.listen(listenOn)
 } catch (err) {
   const { message, code } = err as Error & { code?: unknown }

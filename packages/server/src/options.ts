@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
 import { webRoot } from '@chat/web'
+import type { ClusterOptions } from './cluster/cluster-options.js'
 import type { EngineFactory } from './engine/engine.js'
 import { resolveLimits } from './limits/limit-options.js'
 import type { LimitOptions, ResolvedLimitOptions } from './limits/limit-options.js'
@@ -103,6 +104,12 @@ export interface ServerOptions extends LimitOptions {
    * (`LocalEngine`). The seam a cluster engine plugs into.
    */
   engine?: EngineFactory
+  /**
+   * Run as one node of a cluster: names, rooms, ids, messages, accounts and
+   * inboxes live in this Redis, shared with the other nodes (`store`,
+   * `dataDir` and `engine` are then unused). Default: a server alone.
+   */
+  cluster?: ClusterOptions
 }
 
 export interface ResolvedServerOptions extends ResolvedLimitOptions {
@@ -129,6 +136,7 @@ export interface ResolvedServerOptions extends ResolvedLimitOptions {
   webRoot: string
   logger: FullLogger
   engine: EngineFactory | undefined
+  cluster: ClusterOptions | undefined
 }
 
 const POSITIVE_INTEGERS = [
@@ -162,6 +170,7 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     webRoot: options.webRoot ?? webRoot,
     logger: fullLogger(options.logger ?? silent),
     engine: options.engine,
+    cluster: options.cluster,
     ...resolveLimits(options, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
   }
   for (const name of POSITIVE_INTEGERS) {
