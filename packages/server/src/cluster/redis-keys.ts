@@ -6,7 +6,7 @@ export const DEFAULT_REDIS_PREFIX = 'chat:'
 /**
  * Where the cluster keeps what in Redis (values are strings; `P` is the prefix):
  *
- * - `P seq`: HASH stream → last id given (by `HINCRBY` in the commit script)
+ * - `P seq`: HASH stream → last id given (by the commit script)
  * - `P floor`: HASH stream → highest id removed by retention
  * - `P s:<stream>`: STREAM of a room or conversation, entry id `<id>-0`, fields `f` `t` `ts` and `r` (room) or `to`
  * - `P k:<scope> <key>`: STRING `<stream>\n<id>\n<ts>` (idempotency key; expires with retention's max age)
