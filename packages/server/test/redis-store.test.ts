@@ -334,3 +334,29 @@ function contract (open: Open): void {
     })
   }
 }
+
+describe('RedisStore.prune: bounded work per call', () => {
+  const redis = suiteRedis({ before, after }, { persistence: false })
+
+  it('visits at most streamsPerCall streams and removes at most messagesPerStream from each; later calls finish the work', async t => {
+    const store = await openRedisStore(t, redis().url, { prune: { streamsPerCall: 2, messagesPerStream: 5 } })
+    const rooms = ['a', 'b', 'c', 'd'].map(roomStream)
+    for (const room of rooms) await store.commit(Array.from({ length: 12 }, (_, i) => write(roomMessage(room, i + 1))))
+    const removed: number[] = []
+    for (let call = 0; call < 20; call++) removed.push(await store.prune({ maxMessagesPerStream: 2 }, Date.now()))
+    assert.ok(removed.every(n => n <= 2 * 5), `each call removed at most 10: ${removed.join(' ')}`)
+    assert.equal(removed.reduce((a, b) => a + b, 0), 4 * 10)
+    for (const room of rooms) {
+      assert.equal(await store.floor(room), 10)
+      assert.deepEqual(ids(await store.readAfter(room, 0, 100)), [11, 12])
+    }
+  })
+
+  it('drops the leading inbox entries whose message retention removed', async t => {
+    const store = await openRedisStore(t, redis().url)
+    await store.commit([1, 2, 3].map(i => write(directMessage(ALICE_BOB, i, 'alice', 'bob', i * 1_000), { inboxFor: 'bob' })))
+    assert.equal(await store.prune({ maxAgeMs: 1_000 }, 3_500), 2)
+    assert.equal(await store.redis.xlen(store.keys.inbox('bob')), 1)
+    assert.deepEqual((await store.readInbox('bob', 10)).map(e => e.message.id), [3])
+  })
+})

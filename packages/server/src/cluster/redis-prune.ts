@@ -29,9 +29,12 @@ type TrimCommand = (floorKey: string, streamKey: string, stream: string, upTo: s
  * message ends the scan: ts follow ids up to the nodes' clock skew).
  * Inboxes lose their leading entries whose message is gone.
  */
+/** Where a walk over a hash's fields is: HSCAN's cursor, and fields scanned but not visited yet (a small hash comes whole). */
+interface Walk { cursor: string, pending: Array<[string, string]> }
+
 export class RedisPrune {
-  private streamCursor = '0'
-  private inboxCursor = '0'
+  private readonly streams: Walk = { cursor: '0', pending: [] }
+  private readonly inboxes: Walk = { cursor: '0', pending: [] }
   private readonly streamsPerCall: number
   private readonly perStream: number
   private readonly trim: TrimCommand
@@ -46,24 +49,21 @@ export class RedisPrune {
 
   async prune (policy: RetentionPolicy, now: number): Promise<number> {
     let removed = 0
-    const [cursor, streams] = await this.scan(this.keys.seq, this.streamCursor)
-    this.streamCursor = cursor
-    for (const [stream, last] of streams) removed += await this.pruneStream(stream, Number(last), policy, now)
-    const [nextInbox, inboxes] = await this.scan(this.keys.inboxSeq, this.inboxCursor)
-    this.inboxCursor = nextInbox
-    for (const [userKey] of inboxes) await this.pruneInbox(userKey)
+    for (const [stream, last] of await this.next(this.keys.seq, this.streams)) removed += await this.pruneStream(stream, Number(last), policy, now)
+    for (const [userKey] of await this.next(this.keys.inboxSeq, this.inboxes)) await this.pruneInbox(userKey)
     return removed
   }
 
-  /** Up to `streamsPerCall` fields of a hash from `cursor`, and where to go on ('0': from the start). */
-  private async scan (hash: string, cursor: string): Promise<[string, Array<[string, string]>]> {
-    const fields: Array<[string, string]> = []
-    do {
-      const [next, flat] = await this.redis.hscan(hash, cursor, 'COUNT', Math.min(this.streamsPerCall, 1_000))
-      for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i], flat[i + 1]])
-      cursor = next
-    } while (cursor !== '0' && fields.length < this.streamsPerCall)
-    return [cursor, fields]
+  /** The next `streamsPerCall` fields of a hash (field, value), going on from where the last call stopped; at the end, from the start. */
+  private async next (hash: string, walk: Walk): Promise<Array<[string, string]>> {
+    let wrapped = false
+    while (walk.pending.length < this.streamsPerCall && !wrapped) {
+      const [cursor, flat] = await this.redis.hscan(hash, walk.cursor, 'COUNT', Math.min(this.streamsPerCall, 1_000))
+      for (let i = 0; i + 1 < flat.length; i += 2) walk.pending.push([flat[i], flat[i + 1]])
+      walk.cursor = cursor
+      wrapped = cursor === '0'
+    }
+    return walk.pending.splice(0, this.streamsPerCall)
   }
 
   private async pruneStream (stream: string, lastId: number, policy: RetentionPolicy, now: number): Promise<number> {
