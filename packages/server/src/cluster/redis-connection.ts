@@ -78,6 +78,7 @@ export async function waitReady (redis: Redis, options: { timeoutMs?: number, si
     redis.on('ready', onReady).on('error', onError).on('end', onEnd)
     signal?.addEventListener('abort', onAbort, { once: true })
     if (signal?.aborted === true) onAbort()
+    else if (redis.status === 'end') onEnd()
     else if (redis.status === 'wait') redis.connect().catch(() => {}) // failures come as events
   })
 }
