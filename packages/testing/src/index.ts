@@ -15,3 +15,5 @@ export {
 } from './wait.js'
 export { Collected, collectMessages, StatusLog } from './collect.js'
 export { SeededRandom, garbage, varint } from './seeded.js'
+export { startRedis, REDIS_SERVER } from './redis-server.js'
+export type { RedisServer, RedisServerOptions } from './redis-server.js'
