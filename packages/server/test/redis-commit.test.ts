@@ -102,10 +102,10 @@ describe('RedisStore.commit', () => {
     assert.deepEqual(published.map(p => [p.channel, JSON.parse(p.payload)]), [
       [k.roomChannel('general'), { t: 'm', m: [[1, 1_700_000_000_123, 'alice', 'g1'], [2, 1_700_000_000_124, 'alice', 'g2']] }],
       [k.roomChannel('ünï 😀'), { t: 'm', m: [[1, 1_000, 'Zoë "😀"', text]] }],
-      [k.nodeChannel('n2'), { t: 'dm', m: [[1, 2_000, 'alice', 'Bob', text, 'bob'], [1, 2_000, 'dave', 'Bob', 'second dm', 'bob']] }],
-      [k.nodeChannel('n3'), { t: 'dm', m: [[1, 2_000, 'alice', 'Erin', 'to n3', 'erin']] }],
+      [k.nodeChannel('n2'), { t: 'dm', m: [[1, 2_000, 'alice', 'Bob', text, 'bob', 'd:alice bob'], [1, 2_000, 'dave', 'Bob', 'second dm', 'bob', 'd:bob dave']] }],
+      [k.nodeChannel('n3'), { t: 'dm', m: [[1, 2_000, 'alice', 'Erin', 'to n3', 'erin', 'd:alice erin']] }],
       [k.roomChannel('general'), { t: 'm', m: [[3, 3, 'alice', 'g3']] }],
-      [k.nodeChannel('n2'), { t: 'dm', m: [[2, 2_000, 'alice', 'Bob', 'dm 2', 'bob']] }]
+      [k.nodeChannel('n2'), { t: 'dm', m: [[2, 2_000, 'alice', 'Bob', 'dm 2', 'bob', 'd:alice bob']] }]
     ])
     assert.equal(JSON.parse(published[1].payload).m[0][3], text, 'the text comes back exactly')
   })

@@ -1,27 +1,10 @@
 import type { Delivery } from '../commit/delivery.js'
 import type { NodeDelivery } from '../engine/engine.js'
-import type { IdempotencyKey, StoredMessage } from '../store/store.js'
-
-/** One message as the commit script takes it. */
-export interface ClusterWrite {
-  message: Pick<StoredMessage, 'stream' | 'from' | 'text' | 'ts' | 'room' | 'to'>
-  inboxFor?: string
-  idempotency?: IdempotencyKey
-  /** A direct message to someone online on that node: published to it. */
-  targetNode?: string
-  targetKey?: string
-}
-
-/** What the commit did with a write: its id (and ts), or those of the message stored earlier with its key. */
-export interface CommitOutcome {
-  id: number
-  ts: number
-  duplicate: boolean
-}
+import type { CommitOutcome, CommitWrite } from './commit-script.js'
 
 export interface CommitStore {
   /** One atomic script per batch: ids given, keys checked, messages stored and published. */
-  commit: (writes: ClusterWrite[]) => Promise<CommitOutcome[]>
+  commit: (writes: readonly CommitWrite[]) => Promise<CommitOutcome[]>
 }
 
 /**
@@ -78,8 +61,8 @@ export class ClusterCommit {
   }
 }
 
-function toWrite (d: Delivery): ClusterWrite {
-  const write: ClusterWrite = { message: d.message }
+function toWrite (d: Delivery): CommitWrite {
+  const write: CommitWrite = { message: d.message }
   if (d.inboxFor !== undefined) write.inboxFor = d.inboxFor
   if (d.idempotency !== undefined) write.idempotency = d.idempotency
   if (d.targetNode !== undefined) {

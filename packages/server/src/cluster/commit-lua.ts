@@ -77,7 +77,7 @@ for w = 1, n do
     elseif node ~= '' then
       local list = nodes[node]
       if not list then list = {}; nodes[node] = list; nodeOrder[#nodeOrder + 1] = node end
-      list[#list + 1] = '[' .. ids .. ',' .. ts .. ',' .. enc(from) .. ',' .. enc(to) .. ',' .. enc(text) .. ',' .. enc(targetKey) .. ']'
+      list[#list + 1] = '[' .. ids .. ',' .. ts .. ',' .. enc(from) .. ',' .. enc(to) .. ',' .. enc(text) .. ',' .. enc(targetKey) .. ',' .. enc(stream) .. ']'
     end
   end
 end
