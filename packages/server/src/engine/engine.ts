@@ -2,15 +2,8 @@ import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
 import type { Delivery } from '../commit/delivery.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
+import type { MaybePromise } from '../maybe-promise.js'
 import type { Store } from '../store/store.js'
-
-/**
- * A value now, or later. The single-process engine answers everything at
- * once; an engine shared between servers (Redis) answers after a round
- * trip. Callers handle both with `andThen`, so the local path pays no
- * promise.
- */
-export type MaybePromise<T> = T | Promise<T>
 
 /** A logged-in user, wherever they are connected (a `Session` on this server). */
 export interface OnlineUser {
@@ -118,8 +111,3 @@ export interface EngineContext {
 
 /** Makes the engine of a server (`ServerOptions.engine`); the default makes a `LocalEngine`. */
 export type EngineFactory = (context: EngineContext) => Engine
-
-/** `then(value)`: at once if the value is there, else once the promise settles. */
-export function andThen<T, R> (value: MaybePromise<T>, then: (value: T) => R | Promise<R>): R | Promise<R> {
-  return value instanceof Promise ? value.then(then) : then(value)
-}

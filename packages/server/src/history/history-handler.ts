@@ -1,6 +1,6 @@
 import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername } from '@chat/protocol'
 import type { HistoryRequest, ReplayRequest } from '@chat/protocol'
-import { andThen } from '../engine/engine.js'
+import { andThen } from '../maybe-promise.js'
 import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { FairScheduler } from '../routing/fair-scheduler.js'
