@@ -2,8 +2,9 @@ import { encodeFrame, ErrorCodes } from '@chat/protocol'
 import type { PresenceMessage } from '@chat/protocol'
 import type { NodeDelivery } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
-import type { RoomRegistry } from '../rooms/room-registry.js'
+import type { HeldMessages, Room, RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
+import type { StoredMessage } from '../store/store.js'
 import { AckBatch } from './ack-batch.js'
 import type { Delivery } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
@@ -49,7 +50,8 @@ export class FanOut implements NodeDelivery {
       const room = this.rooms.get(name)
       if (room === undefined) continue
       const bytes = wire.bytes()
-      for (const member of room.members.values()) member.send(bytes)
+      if (room.held === undefined) for (const member of room.members.values()) member.send(bytes)
+      else sendOrHold(room, room.held, bytes, batch)
       counters.deliveries += room.members.size * wire.count
     }
     const acks = new AckBatch()
@@ -78,5 +80,19 @@ export class FanOut implements NodeDelivery {
     if (room === undefined || room.members.size === 0) return
     const frame = encodeFrame(event, this.options.maxFrameBytes)
     for (const member of room.members.values()) if (member !== except) member.send(frame)
+  }
+}
+
+/** The bytes to each member, but the room's messages of the batch kept, in order, for the members whose replay holds them. */
+function sendOrHold (room: Room, held: Map<Session, HeldMessages>, bytes: Uint8Array, batch: Delivery[]): void {
+  let messages: StoredMessage[] | undefined
+  for (const member of room.members.values()) {
+    const hold = held.get(member)
+    if (hold === undefined) {
+      member.send(bytes)
+      continue
+    }
+    messages ??= batch.filter(d => d.room === room.name).map(d => d.message)
+    hold.messages.push(...messages)
   }
 }

@@ -1,4 +1,6 @@
 import { ErrorCodes } from '@chat/protocol'
+import { andThen } from '../maybe-promise.js'
+import type { MaybePromise } from '../maybe-promise.js'
 import type { Session } from '../session/session.js'
 import type { Store } from '../store/store.js'
 import type { Delivery } from './delivery.js'
@@ -28,8 +30,12 @@ export class IdempotencyKeys {
 
   constructor (private readonly store: Store) {}
 
-  /** True if the request was answered here: an invalid key refused, or a retry acknowledged (now or with its commit). */
-  answered (session: Session, req: number, key: string | undefined, kind: KeyedRequest): boolean {
+  /**
+   * True if the request was answered here: an invalid key refused, or a
+   * retry acknowledged (now or with its commit). Later, if the store answers
+   * later: the caller goes on with `andThen`.
+   */
+  answered (session: Session, req: number, key: string | undefined, kind: KeyedRequest): MaybePromise<boolean> {
     if (key === undefined) return false
     // UTF-16 code units, as PROTOCOL.md says.
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
@@ -42,10 +48,11 @@ export class IdempotencyKeys {
       (pending.retries ??= []).push({ sender: session, req })
       return true
     }
-    const stored = this.store.findByKey({ scope, key })
-    if (stored === undefined) return false
-    session.connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })
-    return true
+    return andThen(this.store.findByKey({ scope, key }), stored => {
+      if (stored === undefined) return false
+      session.connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })
+      return true
+    })
   }
 
   /** The delivery carries this key: stored with it, and pending until its commit settles. */
