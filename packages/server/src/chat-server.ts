@@ -111,6 +111,7 @@ export class ChatServer {
     const fanOut = new FanOut(opts, rooms, keys, counters)
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
     this.engine = opts.engine?.(context) ?? new LocalEngine(localStoreOf(this.store), rooms, fanOut, context)
+    keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
     const intake = new MessageIntake(opts, this.engine, keys)
     // Big answers are cut into steps, taken in turn by the connections that asked for them.
     const scheduler = new FairScheduler({ pagesPerSecond: opts.pagesPerSecond })

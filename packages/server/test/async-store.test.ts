@@ -8,9 +8,10 @@ import { Harness } from '@chat/testing'
 import type { RawClient, RequestWithoutId } from '@chat/testing'
 import { createServer, NO_RATE_LIMITS } from '../src/index.js'
 import type { ChatServer, ServerOptions } from '../src/index.js'
+import { LocalEngine } from '../src/engine/local-engine.js'
+import { MemoryStore } from '../src/store/memory-store.js'
 import { DeferredStore, deferredServer } from './deferred-store.fixture.js'
 import type { StoreMethod } from './deferred-store.fixture.js'
-import { MemoryStore } from '../src/store/memory-store.js'
 
 const PASSWORD = 'correct horse battery staple'
 /** Retention the scenario applies by hand (`applyRetention`), never on its own. */
@@ -276,6 +277,19 @@ describe('a store that answers asynchronously (as a shared one would)', () => {
     assert.equal((await alice.request({ type: 'send', room: 'general', text: 'once', key: 'k' })).type, 'ack')
     assert.equal((await alice.request({ type: 'history', room: 'general' })).type, 'history_page')
     assert.equal(alice.isClosed, false)
+  })
+
+  it('an engine that checks keys at its commit: a keyed send is not looked up in the store first', async t => {
+    const h = new Harness(t)
+    const inner = new MemoryStore()
+    const store = new DeferredStore(inner)
+    // Were the key looked up, the send would be refused.
+    store.failing.add('findByKey')
+    const server = createServer({ store, engine: context => Object.assign(new LocalEngine(inner, context.rooms, context.delivery, context), { checksKeysAtCommit: true }) })
+    const alice = await h.user(server, 'alice')
+    await alice.join('general')
+    const ack = await alice.request({ type: 'send', room: 'general', text: 'once', key: 'k' })
+    assert.equal(ack.type, 'ack', JSON.stringify(ack))
   })
 
   it('the built-in engine refuses a store that answers later, saying what it needs', () => {

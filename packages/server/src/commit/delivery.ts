@@ -21,4 +21,10 @@ export interface Delivery extends MessageWrite {
   pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Session, req: number }>
+  /**
+   * Set by an engine that checks keys at its commit (`Engine.checksKeysAtCommit`):
+   * the key was stored before, with this message. Acknowledged with its id
+   * and ts; not stored or delivered again.
+   */
+  duplicateOf?: { id: number, ts: number }
 }

@@ -30,11 +30,16 @@ export class FanOut implements NodeDelivery {
   committed (batch: Delivery[], commitSeconds?: number): void {
     const counters = this.counters
     counters.commits++
-    counters.messagesStored += batch.length
     if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
+    let duplicates = 0
     const roomFrames = new Map<string, WireBuilder>()
     for (const d of batch) {
       this.keys.settle(d)
+      // A key the engine found stored before: only acknowledged, below.
+      if (d.duplicateOf !== undefined) {
+        duplicates++
+        continue
+      }
       const frame = messageFrame(d.message, d.encoded, this.options.maxFrameBytes)
       if (d.room !== undefined) {
         let wire = roomFrames.get(d.room)
@@ -45,6 +50,7 @@ export class FanOut implements NodeDelivery {
         counters.deliveries++
       }
     }
+    counters.messagesStored += batch.length - duplicates
     for (const [name, wire] of roomFrames) {
       // Its members now, including those who joined while it was being written (they were told a lower lastId).
       const room = this.rooms.get(name)
@@ -56,8 +62,9 @@ export class FanOut implements NodeDelivery {
     }
     const acks = new AckBatch()
     for (const d of batch) {
-      const { id, ts } = d.message
-      acks.add(d.sender, d.req, id, ts, d.inboxFor !== undefined)
+      const { id, ts } = d.duplicateOf ?? d.message
+      // A duplicate's ack is the one a retry gets from the store: without `stored`.
+      acks.add(d.sender, d.req, id, ts, d.duplicateOf === undefined && d.inboxFor !== undefined)
       for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)
     }
     acks.send()
@@ -92,7 +99,7 @@ function sendOrHold (room: Room, held: Map<Session, HeldMessages>, bytes: Uint8A
       member.send(bytes)
       continue
     }
-    messages ??= batch.filter(d => d.room === room.name).map(d => d.message)
+    messages ??= batch.filter(d => d.room === room.name && d.duplicateOf === undefined).map(d => d.message)
     hold.messages.push(...messages)
   }
 }

@@ -27,6 +27,8 @@ function scopeOf (session: Session, kind: KeyedRequest): string {
 export class IdempotencyKeys {
   /** Sends being written, by `<scope> <key>`. */
   private readonly pending = new Map<string, Delivery>()
+  /** The engine finds stored keys in its commit (`Engine.checksKeysAtCommit`): only the pending ones are looked for here. Set at wiring. */
+  checkedAtCommit = false
 
   constructor (private readonly store: Store) {}
 
@@ -48,6 +50,7 @@ export class IdempotencyKeys {
       (pending.retries ??= []).push({ sender: session, req })
       return true
     }
+    if (this.checkedAtCommit) return false
     return andThen(this.store.findByKey({ scope, key }), stored => {
       if (stored === undefined) return false
       session.connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })

@@ -52,6 +52,14 @@ export interface MemberList {
 export interface Engine {
   /** Logged-in users on the whole service. */
   readonly userCount: number
+  /**
+   * True: the engine looks each message's idempotency key up inside its
+   * commit (atomically with the write, as a shared store can), and marks a
+   * key stored before as `Delivery.duplicateOf`; the server then checks
+   * only the keys being written, never the store. Else the server looks
+   * committed keys up in the store before publishing.
+   */
+  readonly checksKeysAtCommit?: boolean
 
   /** The user logged in under this (lower-cased) name, if any. */
   findUser: (userKey: string) => MaybePromise<OnlineUser | undefined>
