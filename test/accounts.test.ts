@@ -321,7 +321,7 @@ async function raceRegistrationAndGuest (h: Harness, url: string, server: ChatSe
     client => { h.defer('closing guest dave', async () => { await client.close() }); return 'welcomed' },
     (err: { code?: string }) => err.code ?? String(err))
   const registration = await within(registering, 'the registration to be answered')
-  const accountExists = server.store.getAccount('dave') !== undefined
+  const accountExists = await server.store.getAccount('dave') !== undefined
   // Either the registration wins (and the guest is refused), or the guest wins and nothing is registered.
   if (guest === 'welcomed') {
     assert.notEqual(registration, 'welcomed', 'guest dave and registered dave are not both online')

@@ -84,7 +84,7 @@ test('after an outage longer than retention keeps: bob\'s room iterator ends wit
   await waitUntil(() => server.stats().users === 1, 'the server to see bob gone')
   await sendAll(alice, 'room', texts('missed', 300))
   // Keeps the newest 100 (206..305): bob's 6..205 are gone.
-  assert.equal(server.applyRetention(), 205)
+  assert.equal(await server.applyRetention(), 205)
 
   proxy.mode = 'forward'
   await bobStatus.next('reconnect', 'bob to reconnect')

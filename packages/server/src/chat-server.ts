@@ -11,7 +11,7 @@ import { HeartbeatMonitor } from './connection/heartbeat-monitor.js'
 import { DirectHandler } from './direct/direct-handler.js'
 import { InboxDelivery } from './direct/inbox-delivery.js'
 import type { Engine, EngineContext } from './engine/engine.js'
-import { LocalEngine } from './engine/local-engine.js'
+import { LocalEngine, localStoreOf } from './engine/local-engine.js'
 import { HistoryHandler } from './history/history-handler.js'
 import { addressKey } from './limits/address-key.js'
 import { ConnectionCaps } from './limits/connection-caps.js'
@@ -19,6 +19,8 @@ import { fileLimitWarning } from './limits/file-limit.js'
 import { limitCounters } from './limits/limit-counters.js'
 import type { LimitCounters } from './limits/limit-counters.js'
 import { silentLogger } from './logger.js'
+import { andThen } from './maybe-promise.js'
+import type { MaybePromise } from './maybe-promise.js'
 import { resolveOptions } from './options.js'
 import type { ResolvedServerOptions, ServerOptions } from './options.js'
 import { RoomHandler, MAX_LISTED_MEMBERS } from './rooms/room-handler.js'
@@ -108,7 +110,8 @@ export class ChatServer {
     const counters = this.counters
     const fanOut = new FanOut(opts, rooms, keys, counters)
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
-    this.engine = opts.engine?.(context) ?? new LocalEngine(this.store, rooms, fanOut, context)
+    this.engine = opts.engine?.(context) ?? new LocalEngine(localStoreOf(this.store), rooms, fanOut, context)
+    keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
     const intake = new MessageIntake(opts, this.engine, keys)
     // Big answers are cut into steps, taken in turn by the connections that asked for them.
     const scheduler = new FairScheduler({ pagesPerSecond: opts.pagesPerSecond })
@@ -117,7 +120,7 @@ export class ChatServer {
       login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, this.limits, counters),
       rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
-      history: new HistoryHandler(opts, this.store, this.engine, scheduler)
+      history: new HistoryHandler(opts, this.store, this.engine, rooms, scheduler)
     }, opts.logger, this.limits, scheduler, { maxPendingRequests: opts.maxPendingRequests, pauseAt: Math.floor(opts.maxQueuedBytes / 4) })
     this.caps = new ConnectionCaps(opts)
     this.refusedOptions = { ...opts, closeTimeoutMs: Math.min(opts.closeTimeoutMs, 500) }
@@ -246,25 +249,30 @@ export class ChatServer {
     return { connections: this.connections.size, users: this.engine.userCount, maxQueuedBytes, inboundBytes, refused: { ...this.limits } }
   }
 
-  /** Removes what the retention policy says is too old or too many; returns how many messages went. */
-  applyRetention (now = Date.now()): number {
+  /** Removes what the retention policy says is too old or too many; returns how many messages went (later, from a store that answers later). */
+  applyRetention (now = Date.now()): MaybePromise<number> {
     const { maxAgeMs, maxMessagesPerStream } = this.options.retention
     if (maxAgeMs === undefined && maxMessagesPerStream === undefined) return 0
     this.engine.flush()
-    const removed = this.store.prune(this.options.retention, now)
-    if (removed > 0) this.options.logger.info(`retention removed ${removed} message(s)`)
-    return removed
+    return andThen(this.store.prune(this.options.retention, now), removed => {
+      if (removed > 0) this.options.logger.info(`retention removed ${removed} message(s)`)
+      return removed
+    })
   }
 
   private startRetention (): void {
     const { maxAgeMs, maxMessagesPerStream } = this.options.retention
     if (maxAgeMs === undefined && maxMessagesPerStream === undefined) return
+    // A failed run (a full disk, a damaged page) is reported; the next one tries again.
+    const failed = (err: unknown): void => { this.options.logger.error(`retention failed: ${(err as Error).message}`) }
+    let running: Promise<unknown> | undefined
     const run = (): void => {
+      if (running !== undefined) return // a store that answers later may still be on the last run
       try {
-        this.applyRetention()
+        const removed = this.applyRetention()
+        if (removed instanceof Promise) running = removed.catch(failed).finally(() => { running = undefined })
       } catch (err) {
-        // A failed run (a full disk, a damaged page) is reported; the next one tries again.
-        this.options.logger.error(`retention failed: ${(err as Error).message}`)
+        failed(err)
       }
     }
     run()
@@ -308,7 +316,7 @@ export class ChatServer {
     await stopped
     if (this.connections.size > 0) await new Promise<void>(resolve => { this.lastClosed = resolve })
     await this.engine.close()
-    this.store.close()
+    await this.store.close()
     this.options.logger.info('stopped')
   }
 }

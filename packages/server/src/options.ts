@@ -57,7 +57,12 @@ export interface ServerOptions extends LimitOptions {
    * empty directory.
    */
   init?: boolean
-  /** A store of your own instead of `dataDir`. The server closes it on `close()`. */
+  /**
+   * A store of your own instead of `dataDir`. The server closes it on
+   * `close()`. With the built-in engine it must be a `LocalStore` (every
+   * answer at once, and `append`); a store whose answers are promises needs
+   * an `engine` of its own.
+   */
   store?: Store
   /** `full` (default): each commit is synced to disk before acks. `normal`: synced at checkpoints. */
   durability?: Durability

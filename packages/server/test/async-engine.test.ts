@@ -6,8 +6,9 @@ import type { ClientMessage, LeaveReason, ServerMessage } from '@chat/protocol'
 import { Harness, waitUntil } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
 import type { Delivery } from '../src/commit/delivery.js'
-import type { Engine, EngineContext, MaybePromise, OnlineUser } from '../src/engine/engine.js'
-import { LocalEngine } from '../src/engine/local-engine.js'
+import type { Engine, EngineContext, OnlineUser } from '../src/engine/engine.js'
+import type { MaybePromise } from '../src/maybe-promise.js'
+import { LocalEngine, localStoreOf } from '../src/engine/local-engine.js'
 import type { Session } from '../src/session/session.js'
 import { createServer } from '../src/index.js'
 
@@ -30,7 +31,7 @@ class DeferredEngine implements Engine {
   private readonly inner: LocalEngine
 
   constructor (context: EngineContext) {
-    this.inner = new LocalEngine(context.store, context.rooms, context.delivery, context)
+    this.inner = new LocalEngine(localStoreOf(context.store), context.rooms, context.delivery, context)
   }
 
   get userCount (): number { return this.inner.userCount }

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict'
 import { encodeFrame, ErrorCodes } from '@chat/protocol'
 import type { AckMessage, ErrorMessage, PresenceMessage, ServerMessage } from '@chat/protocol'
 import type { Delivery } from '../src/commit/delivery.js'
+import { FanOut } from '../src/commit/fan-out.js'
+import { ServerCounters } from '../src/ops/server-counters.js'
 import { barrier, delivery, referenceFrame, World } from './units.fixture.js'
 import type { Client } from './units.fixture.js'
 
@@ -122,6 +124,27 @@ describe('FanOut.committed', () => {
     assert.deepEqual(alice.peer.ofType('msg').map(m => m.text), ['after bob left'])
     assert.deepEqual(bob.peer.ofType('msg'), [])
     assert.deepEqual(gone.peer.messages.map(m => m.type === 'ack' ? `ack ${m.re}` : m.type), ['ack 1'], 'still acknowledged: it is stored')
+  })
+
+  it('a delivery the engine marked duplicateOf (its key was stored before): the sender and its retries acked with that id and ts; nothing stored, delivered or counted', async t => {
+    const w = world(t)
+    const counters = new ServerCounters()
+    const fanOut = new FanOut(w.options, w.rooms, w.keys, counters)
+    const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
+    const again = delivery(alice.session, 1, 'again', { room: 'general' }, 9)
+    w.keys.track(again, 'key-1')
+    assert.equal(w.keys.answered(alice.session, 2, 'key-1', 'send'), true, 'a retry joins it while it is written')
+    again.duplicateOf = { id: 4, ts: 1_234 }
+    const kept = delivery(alice.session, 3, 'kept again', { inboxFor: 'carol', to: 'Carol' }, 2)
+    kept.duplicateOf = { id: 1, ts: 99 }
+    fanOut.committed([again, delivery(bob.session, 7, 'new', { room: 'general' }, 10), kept])
+    await barrier(alice, bob)
+    assert.deepEqual(alice.peer.ofType('ack'), [{ type: 'ack', re: 1, id: 4, ts: 1_234 }, { type: 'ack', re: 2, id: 4, ts: 1_234 }, { type: 'ack', re: 3, id: 1, ts: 99 }])
+    assert.deepEqual(bob.peer.ofType('ack').map(a => [a.re, a.id]), [[7, 10]])
+    for (const client of [alice, bob]) assert.deepEqual(client.peer.ofType('msg').map(m => m.id), [10], `${client.name} gets the new message only`)
+    assert.deepEqual([counters.commits, counters.messagesStored, counters.deliveries], [1, 1, 2])
+    w.keys.checkedAtCommit = true
+    assert.equal(w.keys.answered(alice.session, 4, 'key-1', 'send'), false, 'settled: the engine looks for the key at the next commit')
   })
 })
 

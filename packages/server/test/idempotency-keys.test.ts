@@ -119,4 +119,20 @@ describe('IdempotencyKeys', () => {
     assert.equal(w.store.findByKey({ scope: alice.session.keyScope, key: 'key-1' })?.id, ack.id)
     assert.equal(w.store.findByKey({ scope: alice.session.keyScope, key: 'key-1' })?.text, 'again')
   })
+
+  it('with an engine that checks keys at its commit, a stored key is not looked up (the engine reports it), a pending one still is joined', async t => {
+    const w = world(t)
+    const [alice] = await w.roomOf('general', 'alice')
+    send(w, alice, 1, 'once', 'key-1')
+    await ackOf(alice, 1)
+    w.keys.checkedAtCommit = true
+    const findByKey = w.store.findByKey.bind(w.store)
+    w.store.findByKey = () => { throw new Error('the store was asked') }
+    t.after(() => { w.store.findByKey = findByKey })
+    assert.equal(w.keys.answered(alice.session, 2, 'key-1', 'send'), false, 'stored, but left to the engine')
+    const d = delivery(alice.session, 3, 'pending', { room: 'general' }, 2)
+    w.keys.track(d, 'key-2')
+    assert.equal(w.keys.answered(alice.session, 4, 'key-2', 'send'), true, 'a retry of a key being written joins it')
+    assert.deepEqual(d.retries?.map(r => r.req), [4])
+  })
 })

@@ -4,6 +4,7 @@ import { encodeFrame } from '@chat/protocol'
 import type { DuplexPairOptions } from '@chat/transport'
 import { drainPages } from '../src/history/paged-drain.js'
 import type { PagedRead } from '../src/history/paged-drain.js'
+import type { MaybePromise } from '../src/maybe-promise.js'
 import { openLink, quietEvents, serverOptions, within } from './units.fixture.js'
 import type { Link } from './units.fixture.js'
 
@@ -176,5 +177,66 @@ describe('drainPages', () => {
     await within(drain, 'the drain to end once the connection is gone')
     assert.equal(l.connection.closing, true)
     assert.equal(log.filter(e => e.kind === 'read').length, 2)
+  })
+})
+
+/** An answer a turn later, as a store over the network gives it. */
+async function later<R> (answer: () => MaybePromise<R>): Promise<R> {
+  return await new Promise(resolve => { setImmediate(() => { resolve(answer()) }) })
+}
+
+/** The same paged read, but `read` and `sent` answer a turn later. */
+function deferred (pages: PagedRead<number>): PagedRead<number> {
+  return {
+    read: async () => await later(pages.read),
+    send: pages.send,
+    sent: async (page, sent) => await later(() => pages.sent(page, sent))
+  }
+}
+
+describe('drainPages, with reads that answer later', () => {
+  it('sends each item once, in order, never past pauseAt, and ends when the read finds nothing', async () => {
+    const l = link({ highWaterMark: 2 * FRAME_BYTES })
+    const pauseAt = 4 * FRAME_BYTES + 10
+    const log: Event[] = []
+    await within(drainPages(l.connection, pauseAt, deferred(cursorRead(l, range(60), 10, log))), 'the drain to end')
+    for (const event of log) if (event.kind === 'send') assert.ok(event.queued < pauseAt, `sent item ${event.item} with ${event.queued} bytes queued`)
+    assert.ok(log.some(e => e.kind === 'sent' && e.sent < e.page.length), 'pauseAt was reached')
+    await l.peer.until(() => ids(l).length === 60, 'every item')
+    assert.deepEqual(ids(l), range(60))
+  })
+
+  it('ends when sent answers true later, without reading again', async () => {
+    const l = link()
+    const log: Event[] = []
+    await within(drainPages(l.connection, 1 << 20, deferred(cursorRead(l, range(10), 4, log, (_page, _sent, cursor) => cursor >= 8))), 'the drain to end')
+    assert.equal(log.filter(e => e.kind === 'read').length, 2)
+    await l.peer.until(() => ids(l).length === 8, 'two pages')
+  })
+
+  it('rejects with the read\'s error, and reads no more', async () => {
+    const l = link()
+    let reads = 0
+    const pages: PagedRead<number> = {
+      read: async () => { reads++; throw new Error('store unreachable') },
+      send: () => { throw new Error('nothing to send') },
+      sent: () => false
+    }
+    await assert.rejects(within(drainPages(l.connection, 1 << 20, pages), 'the drain to fail'), /store unreachable/)
+    assert.equal(reads, 1)
+  })
+
+  it('a page read while the connection was ending is not sent', async () => {
+    const l = link()
+    const log: Event[] = []
+    const pages = cursorRead(l, range(10), 4, log)
+    const ending = async (): Promise<number[] | undefined> => {
+      const page = await pages.read()
+      l.connection.end()
+      return page
+    }
+    await within(drainPages(l.connection, 1 << 20, { ...pages, read: ending }), 'the drain to end')
+    assert.equal(log.filter(e => e.kind === 'read').length, 1)
+    assert.deepEqual(log.filter(e => e.kind === 'send'), [])
   })
 })

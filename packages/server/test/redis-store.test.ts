@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { Harness } from '@chat/testing'
 import { conversationStream, MemoryStore, roomStream, SqliteStore } from '../src/index.js'
-import type { Account, CommitWrite, RetentionPolicy, Store, StoredMessage } from '../src/index.js'
+import type { Account, CommitWrite, LocalStore, RetentionPolicy, StoredMessage } from '../src/index.js'
 import type { IdempotencyKey, InboxEntry } from '../src/store/store.js'
 import { openRedisStore, suiteRedis } from './redis-fixture.js'
 
@@ -28,7 +28,7 @@ interface AsyncStore {
   write: (batch: CommitWrite[]) => Promise<StoredMessage[]>
 }
 
-function local (store: Store): AsyncStore {
+function local (store: LocalStore): AsyncStore {
   return {
     lastId: async s => store.lastId(s),
     floor: async s => store.floor(s),

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Harness } from '@chat/testing'
 import { conversationStream, DATABASE_FILE, MemoryStore, roomStream, SqliteStore } from '../src/index.js'
-import type { MessageWrite, Store, StoredMessage } from '../src/index.js'
+import type { LocalStore, MessageWrite, StoredMessage } from '../src/index.js'
 // The migration list is internal; the schema version must equal its length.
 import { MIGRATIONS } from '../src/store/sqlite-migrations.js'
 
@@ -36,7 +36,7 @@ function directMessage (stream: string, id: number, from: string, to: string, ts
 }
 
 /** Appends `count` messages to `stream` (ids after its last), in batches of `batch`. */
-function fill (store: Store, stream: string, count: number, batch = 7): StoredMessage[] {
+function fill (store: LocalStore, stream: string, count: number, batch = 7): StoredMessage[] {
   const first = store.lastId(stream) + 1
   const messages = Array.from({ length: count }, (_, i) => roomMessage(stream, first + i))
   for (let i = 0; i < messages.length; i += batch) {
@@ -46,7 +46,7 @@ function fill (store: Store, stream: string, count: number, batch = 7): StoredMe
 }
 
 /** Reads a user's whole inbox and removes what was read, as a delivery does. */
-function takeInbox (store: Store, userKey: string): StoredMessage[] {
+function takeInbox (store: LocalStore, userKey: string): StoredMessage[] {
   const entries = store.readInbox(userKey, 1_000_000)
   if (entries.length > 0) store.removeInbox(userKey, entries[entries.length - 1].seq)
   return entries.map(e => e.message)
@@ -63,7 +63,7 @@ function range (from: number, to: number): number[] {
 interface Subject {
   name: string
   /** A new, empty store owned by the test (closed after it). */
-  open: (t: TestContext) => Store
+  open: (t: TestContext) => LocalStore
 }
 
 const subjects: Subject[] = [
@@ -85,7 +85,7 @@ const subjects: Subject[] = [
 ]
 
 for (const subject of subjects) {
-  describe(`${subject.name}: the Store contract`, () => {
+  describe(`${subject.name}: the LocalStore contract`, () => {
     it('an unknown stream is empty: lastId 0, floor 0, nothing to read', t => {
       const store = subject.open(t)
       assert.equal(store.lastId(ROOM), 0)

@@ -20,12 +20,16 @@ export interface Delivery extends MessageWrite {
   /** Direct messages to someone online on another server (a cluster): that server's id, and the user's key. */
   targetNode?: string
   targetKey?: string
-  /** The engine found its key stored already (a cluster checks keys in its commit): acknowledged with that message's id and ts, not stored or delivered. */
-  duplicateOf?: { id: number, ts: number }
   /** Its idempotency key (`<scope> <key>`), while it is being written. */
   pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Session, req: number }>
+  /**
+   * Set by an engine that checks keys at its commit (`Engine.checksKeysAtCommit`):
+   * the key was stored before, with this message. Acknowledged with its id
+   * and ts; not stored or delivered again.
+   */
+  duplicateOf?: { id: number, ts: number }
 }
 
 /** What delivery needs of a committed message: the message, its text's JSON, and where it goes on this server. */

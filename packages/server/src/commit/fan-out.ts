@@ -2,8 +2,9 @@ import { encodeFrame, ErrorCodes } from '@chat/protocol'
 import type { PresenceMessage } from '@chat/protocol'
 import type { NodeDelivery } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
-import type { RoomRegistry } from '../rooms/room-registry.js'
+import type { HeldMessages, Room, RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
+import type { StoredMessage } from '../store/store.js'
 import { AckBatch } from './ack-batch.js'
 import type { Delivery, Outgoing } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
@@ -27,7 +28,8 @@ export class FanOut implements NodeDelivery {
   ) {}
 
   committed (batch: Delivery[], commitSeconds?: number): void {
-    this.deliver(batch)
+    // A key the engine found stored before: only acknowledged.
+    this.deliver(batch.some(d => d.duplicateOf !== undefined) ? batch.filter(d => d.duplicateOf === undefined) : batch)
     this.acknowledge(batch, commitSeconds)
   }
 
@@ -51,7 +53,8 @@ export class FanOut implements NodeDelivery {
       const room = this.rooms.get(name)
       if (room === undefined) continue
       const bytes = wire.bytes()
-      for (const member of room.members.values()) member.send(bytes)
+      if (room.held === undefined) for (const member of room.members.values()) member.send(bytes)
+      else sendOrHold(room, room.held, bytes, batch)
       counters.deliveries += room.members.size * wire.count
     }
   }
@@ -60,13 +63,14 @@ export class FanOut implements NodeDelivery {
   acknowledge (batch: readonly Delivery[], commitSeconds?: number): void {
     const counters = this.counters
     counters.commits++
-    counters.messagesStored += batch.length
     if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
     const acks = new AckBatch()
     for (const d of batch) {
       this.keys.settle(d)
-      const { id, ts } = d.message
-      acks.add(d.sender, d.req, id, ts, d.inboxFor !== undefined)
+      if (d.duplicateOf === undefined) counters.messagesStored++
+      const { id, ts } = d.duplicateOf ?? d.message
+      // A duplicate's ack is the one a retry gets from the store: without `stored`.
+      acks.add(d.sender, d.req, id, ts, d.duplicateOf === undefined && d.inboxFor !== undefined)
       for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)
     }
     acks.send()
@@ -89,5 +93,19 @@ export class FanOut implements NodeDelivery {
     if (room === undefined || room.members.size === 0) return
     const frame = encodeFrame(event, this.options.maxFrameBytes)
     for (const member of room.members.values()) if (member !== except) member.send(frame)
+  }
+}
+
+/** The bytes to each member, but the room's messages of the batch kept, in order, for the members whose replay holds them. */
+function sendOrHold (room: Room, held: Map<Session, HeldMessages>, bytes: Uint8Array, batch: readonly Outgoing[]): void {
+  let messages: StoredMessage[] | undefined
+  for (const member of room.members.values()) {
+    const hold = held.get(member)
+    if (hold === undefined) {
+      member.send(bytes)
+      continue
+    }
+    messages ??= batch.filter(d => d.room === room.name).map(d => d.message)
+    hold.messages.push(...messages)
   }
 }

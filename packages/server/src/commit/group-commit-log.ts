@@ -1,4 +1,4 @@
-import type { MessageWrite, Store } from '../store/store.js'
+import type { LocalStore, MessageWrite } from '../store/store.js'
 
 /**
  * Writes messages to the store in groups: everything accepted during one
@@ -12,7 +12,7 @@ export class GroupCommitLog<Write extends MessageWrite> {
   private scheduled = false
 
   constructor (
-    private readonly store: Store,
+    private readonly store: LocalStore,
     /** Called with a committed batch, in write order, or with the error that failed the batch; and how long the store took. */
     private readonly onCommitted: (writes: Write[], error: Error | undefined, seconds: number) => void
   ) {}

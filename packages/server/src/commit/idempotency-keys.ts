@@ -1,4 +1,6 @@
 import { ErrorCodes } from '@chat/protocol'
+import { andThen } from '../maybe-promise.js'
+import type { MaybePromise } from '../maybe-promise.js'
 import type { Session } from '../session/session.js'
 import type { Store } from '../store/store.js'
 import type { Delivery } from './delivery.js'
@@ -25,11 +27,17 @@ function scopeOf (session: Session, kind: KeyedRequest): string {
 export class IdempotencyKeys {
   /** Sends being written, by `<scope> <key>`. */
   private readonly pending = new Map<string, Delivery>()
+  /** The engine finds stored keys in its commit (`Engine.checksKeysAtCommit`): only the pending ones are looked for here. Set at wiring. */
+  checkedAtCommit = false
 
   constructor (private readonly store: Store) {}
 
-  /** True if the request was answered here: an invalid key refused, or a retry acknowledged (now or with its commit). */
-  answered (session: Session, req: number, key: string | undefined, kind: KeyedRequest): boolean {
+  /**
+   * True if the request was answered here: an invalid key refused, or a
+   * retry acknowledged (now or with its commit). Later, if the store answers
+   * later: the caller goes on with `andThen`.
+   */
+  answered (session: Session, req: number, key: string | undefined, kind: KeyedRequest): MaybePromise<boolean> {
     if (key === undefined) return false
     // UTF-16 code units, as PROTOCOL.md says.
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
@@ -42,10 +50,12 @@ export class IdempotencyKeys {
       (pending.retries ??= []).push({ sender: session, req })
       return true
     }
-    const stored = this.store.findByKey({ scope, key })
-    if (stored === undefined) return false
-    session.connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })
-    return true
+    if (this.checkedAtCommit) return false
+    return andThen(this.store.findByKey({ scope, key }), stored => {
+      if (stored === undefined) return false
+      session.connection.send({ type: 'ack', re: req, id: stored.id, ts: stored.ts })
+      return true
+    })
   }
 
   /** The delivery carries this key: stored with it, and pending until its commit settles. */

@@ -2,12 +2,12 @@ import { ErrorCodes, isValidUsername } from '@chat/protocol'
 import type { DirectMessage } from '@chat/protocol'
 import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
 import type { MessageIntake } from '../commit/message-intake.js'
-import { andThen } from '../engine/engine.js'
-import type { Engine } from '../engine/engine.js'
+import { andThen } from '../maybe-promise.js'
+import type { Engine, OnlineUser } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import { Session } from '../session/session.js'
 import { conversationStream } from '../store/store.js'
-import type { Store } from '../store/store.js'
+import type { Account, Store } from '../store/store.js'
 
 /**
  * `dm`: to someone online, handed over at commit; to a registered user who
@@ -29,24 +29,42 @@ export class DirectHandler {
       session.connection.refuse(message.req, ErrorCodes.INVALID_NAME, `${JSON.stringify(message.to.slice(0, 40))} is not a valid username`)
       return
     }
-    if (this.keys.answered(session, message.req, message.key, 'dm')) return
+    const answered = this.keys.answered(session, message.req, message.key, 'dm')
+    if (answered instanceof Promise) return answered.then(done => done ? undefined : this.route(session, message))
+    if (!answered) return this.route(session, message)
+  }
+
+  /** To the target online here, or to a registered user's inbox, or refused. */
+  private route (session: Session, message: DirectMessage): void | Promise<void> {
     const targetKey = message.to.toLowerCase()
     return andThen(this.engine.findUser(targetKey), online => {
-      // Someone still receiving their offline inbox gets new messages through it, in order.
-      const target = online instanceof Session && online.isActive && !online.drainingInbox ? online : undefined
-      const account = target === undefined && this.options.authMode !== 'open' ? this.store.getAccount(targetKey) : undefined
-      if (target === undefined && account === undefined) {
-        if (this.options.authMode === 'open') {
-          session.connection.refuse(message.req, ErrorCodes.USER_OFFLINE, `${message.to} is not connected`)
-        } else {
-          session.connection.refuse(message.req, ErrorCodes.NO_SUCH_USER, `no user is called ${message.to}`)
-        }
-        return
-      }
-      const stream = conversationStream(session.identity, target?.identity ?? targetKey)
-      this.intake.accept(session, message.req, message.key, message.text, target !== undefined
-        ? { stream, to: target.username, target }
-        : { stream, to: account!.name, inboxFor: targetKey })
+      if (liveTarget(online) !== undefined || this.options.authMode === 'open') return this.deliver(session, message, targetKey, online, undefined)
+      return andThen(this.store.getAccount(targetKey), account => this.deliver(session, message, targetKey, online, account))
     })
   }
+
+  private deliver (session: Session, message: DirectMessage, targetKey: string, online: OnlineUser | undefined, account: Account | undefined): void {
+    // Decided now: an inbox delivery may have ended while the account was read.
+    const target = liveTarget(online)
+    if (target !== undefined) {
+      this.intake.accept(session, message.req, message.key, message.text, { stream: conversationStream(session.identity, target.identity), to: target.username, target })
+      return
+    }
+    if (account === undefined) {
+      if (this.options.authMode === 'open') {
+        session.connection.refuse(message.req, ErrorCodes.USER_OFFLINE, `${message.to} is not connected`)
+      } else {
+        session.connection.refuse(message.req, ErrorCodes.NO_SUCH_USER, `no user is called ${message.to}`)
+      }
+      return
+    }
+    // The inbox being delivered must read again before it ends (see InboxDelivery).
+    if (online instanceof Session && online.drainingInbox) online.inboxedWhileDraining++
+    this.intake.accept(session, message.req, message.key, message.text, { stream: conversationStream(session.identity, targetKey), to: account.name, inboxFor: targetKey })
+  }
+}
+
+/** Someone online here, and not still receiving their offline inbox (new messages go through it then, in order). */
+function liveTarget (online: OnlineUser | undefined): Session | undefined {
+  return online instanceof Session && online.isActive && !online.drainingInbox ? online : undefined
 }

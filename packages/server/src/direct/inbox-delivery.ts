@@ -1,5 +1,6 @@
 import { encodeFrame } from '@chat/protocol'
 import type { Engine } from '../engine/engine.js'
+import { andThen } from '../maybe-promise.js'
 import { drainPages } from '../history/paged-drain.js'
 import { toChatMessage } from '../history/stored-message.js'
 import type { ResolvedServerOptions } from '../options.js'
@@ -49,15 +50,18 @@ export class InboxDelivery {
     drainPages<InboxEntry>(session.connection, Math.floor(this.options.maxQueuedBytes / 4), {
       read: () => {
         this.engine.flush() // messages still being written for this user belong in the inbox now
-        const page = this.store.readInbox(session.userKey, INBOX_PAGE)
-        return page.length === 0 ? undefined : page
+        const inboxed = session.inboxedWhileDraining
+        return andThen(this.store.readInbox(session.userKey, INBOX_PAGE), page => {
+          if (page.length > 0) return page
+          // A read that answered later missed what chose the inbox meanwhile: read again (it is flushed first).
+          if (session.inboxedWhileDraining !== inboxed) return page
+          session.drainingInbox = false
+          return undefined
+        })
       },
       send: entry => { session.send(encodeFrame(toChatMessage(entry.message), this.options.maxFrameBytes)) },
-      sent: (page, sent) => {
-        // Handed to the connection: an inbox delivers at most once (history keeps every message).
-        if (sent > 0) this.store.removeInbox(session.userKey, page[sent - 1].seq)
-        return false
-      }
+      // Handed to the connection: an inbox delivers at most once (history keeps every message).
+      sent: (page, sent) => sent === 0 ? false : andThen(this.store.removeInbox(session.userKey, page[sent - 1].seq), () => false)
     }, { scheduler: this.scheduler })
       // What was not handed over stays in the inbox for the next login.
       .catch(err => { this.options.logger.error(`delivering ${session.username}'s inbox failed: ${String(err)}`) })

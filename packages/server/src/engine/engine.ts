@@ -2,15 +2,8 @@ import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
 import type { Delivery, Outgoing } from '../commit/delivery.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
+import type { MaybePromise } from '../maybe-promise.js'
 import type { Store } from '../store/store.js'
-
-/**
- * A value now, or later. The single-process engine answers everything at
- * once; an engine shared between servers (Redis) answers after a round
- * trip. Callers handle both with `andThen`, so the local path pays no
- * promise.
- */
-export type MaybePromise<T> = T | Promise<T>
 
 /** A logged-in user, wherever they are connected (a `Session` on this server). */
 export interface OnlineUser {
@@ -59,6 +52,14 @@ export interface MemberList {
 export interface Engine {
   /** Logged-in users on the whole service. */
   readonly userCount: number
+  /**
+   * True: the engine looks each message's idempotency key up inside its
+   * commit (atomically with the write, as a shared store can), and marks a
+   * key stored before as `Delivery.duplicateOf`; the server then checks
+   * only the keys being written, never the store. Else the server looks
+   * committed keys up in the store before publishing.
+   */
+  readonly checksKeysAtCommit?: boolean
 
   /** The user logged in under this (lower-cased) name, if any. */
   findUser: (userKey: string) => MaybePromise<OnlineUser | undefined>
@@ -122,8 +123,3 @@ export interface EngineContext {
 
 /** Makes the engine of a server (`ServerOptions.engine`); the default makes a `LocalEngine`. */
 export type EngineFactory = (context: EngineContext) => Engine
-
-/** `then(value)`: at once if the value is there, else once the promise settles. */
-export function andThen<T, R> (value: MaybePromise<T>, then: (value: T) => R | Promise<R>): R | Promise<R> {
-  return value instanceof Promise ? value.then(then) : then(value)
-}

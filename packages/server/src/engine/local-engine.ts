@@ -4,8 +4,8 @@ import { GroupCommitLog } from '../commit/group-commit-log.js'
 import { memberNames } from '../rooms/room-registry.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
-import { roomStream } from '../store/store.js'
-import type { Store } from '../store/store.js'
+import { isLocalStore, roomStream } from '../store/store.js'
+import type { LocalStore, Store } from '../store/store.js'
 import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RoomJoin } from './engine.js'
 import { IdSequences } from './id-sequences.js'
 import { OnlineUsers } from './online-users.js'
@@ -15,6 +15,15 @@ export interface LocalEngineOptions {
   presenceLimit: number
   /** Names listed in a join's reply, at most. */
   maxListedMembers: number
+}
+
+/**
+ * The store a `LocalEngine` runs on: one that answers at once (its commit and
+ * its ids are synchronous). A store of promises needs an engine of its own.
+ */
+export function localStoreOf (store: Store): LocalStore {
+  if (isLocalStore(store)) return store
+  throw new TypeError('the built-in engine needs a store that answers at once (a LocalStore, with append: SqliteStore, MemoryStore); give a store of promises an engine of its own (ServerOptions.engine)')
 }
 
 /**
@@ -29,7 +38,7 @@ export class LocalEngine implements Engine {
   private readonly log: GroupCommitLog<Delivery>
 
   constructor (
-    private readonly store: Store,
+    private readonly store: LocalStore,
     private readonly rooms: RoomRegistry,
     private readonly node: NodeDelivery,
     private readonly options: LocalEngineOptions

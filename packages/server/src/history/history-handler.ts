@@ -1,14 +1,17 @@
 import { encodeFrame, ErrorCodes, isValidRoomName, isValidUsername } from '@chat/protocol'
 import type { HistoryRequest, ReplayRequest } from '@chat/protocol'
-import { andThen } from '../engine/engine.js'
+import { andThen } from '../maybe-promise.js'
+import type { MaybePromise } from '../maybe-promise.js'
 import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
+import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { FairScheduler } from '../routing/fair-scheduler.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
 import type { Session } from '../session/session.js'
 import { conversationStream, roomStream } from '../store/store.js'
 import type { Store, StoredMessage, StreamKey } from '../store/store.js'
 import { drainPages } from './paged-drain.js'
+import { ReplayHold } from './replay-hold.js'
 import { toChatMessage } from './stored-message.js'
 
 const DEFAULT_HISTORY_LIMIT = 50
@@ -37,6 +40,12 @@ function mostThatFit (rows: StoredMessage[], forward: boolean, maxFrameBytes: nu
   return rows.length
 }
 
+/** A history page's messages, as read: `full` if the read stopped at a frame's worth. */
+interface PageRead {
+  rows: StoredMessage[]
+  full: boolean
+}
+
 /** The next replay page's size: about `REPLAY_STEP_BYTES` of messages the size of this page's. */
 function nextPageSize (page: StoredMessage[]): number {
   if (page.length === 0) return REPLAY_PAGE
@@ -54,26 +63,30 @@ export class HistoryHandler {
     private readonly options: ResolvedServerOptions,
     private readonly store: Store,
     private readonly engine: Engine,
+    /** This server's rooms: a replay holds its room's live messages to its member while the store answers. */
+    private readonly rooms: RoomRegistry,
     /** Replay pages are read in the connection's turns, at its page rate. */
     private readonly scheduler: FairScheduler
   ) {}
 
   history (session: Session, request: HistoryRequest): void | Promise<void> {
     return andThen(this.streamFor(session, request), stream => {
-      if (stream !== undefined) this.sendPage(session, request, stream)
+      const limit = Math.min(Math.max(request.limit ?? DEFAULT_HISTORY_LIMIT, 1), MAX_HISTORY_LIMIT)
+      if (stream === null) return this.sendPage(session, request, limit, 0, { rows: [], full: false })
+      if (stream === undefined) return
+      // One more than asked tells whether there are more; no more than a frame can carry.
+      return andThen(this.readPage(stream, request, limit + 1), read =>
+        // The floor after the page: a prune between the two reads can't hide a gap in it.
+        andThen(this.store.floor(stream), floor => { this.sendPage(session, request, limit, floor, read) }))
     })
   }
 
-  private sendPage (session: Session, request: HistoryRequest, stream: StreamKey | null): void {
-    const limit = Math.min(Math.max(request.limit ?? DEFAULT_HISTORY_LIMIT, 1), MAX_HISTORY_LIMIT)
-    const floor = stream === null ? 0 : this.store.floor(stream)
+  private sendPage (session: Session, request: HistoryRequest, limit: number, floor: number, read: PageRead): void {
     if (request.after !== undefined && request.after < floor) {
       session.connection.refuse(request.req, ErrorCodes.HISTORY_GONE, `messages after ${request.after} were removed; the oldest kept is ${floor + 1}`)
       return
     }
     const forward = request.after !== undefined
-    // One more than asked tells whether there are more; no more than a frame can carry.
-    const read = stream === null ? { rows: [], full: false } : this.readPage(stream, request, limit + 1)
     let rows = read.rows
     const more = rows.length > limit || read.full
     if (rows.length > limit) rows = forward ? rows.slice(0, limit) : rows.slice(1)
@@ -93,15 +106,14 @@ export class HistoryHandler {
    * would hold the server for tens of milliseconds. `full`: the read
    * stopped there, so the page will be cut.
    */
-  private readPage (stream: StreamKey, request: HistoryRequest, want: number): { rows: StoredMessage[], full: boolean } {
+  private readPage (stream: StreamKey, request: HistoryRequest, want: number): MaybePromise<PageRead> {
     const forward = request.after !== undefined
     let rows: StoredMessage[] = []
     let bytes = 0
     let chunk = Math.min(want, FIRST_HISTORY_READ)
-    while (true) {
-      const next = forward
-        ? this.store.readAfter(stream, rows.length === 0 ? request.after! : rows[rows.length - 1].id, chunk)
-        : this.store.readBefore(stream, rows.length === 0 ? request.before : rows[0].id, chunk)
+    const readOn = (): MaybePromise<PageRead> => andThen(forward
+      ? this.store.readAfter(stream, rows.length === 0 ? request.after! : rows[rows.length - 1].id, chunk)
+      : this.store.readBefore(stream, rows.length === 0 ? request.before : rows[0].id, chunk), next => {
       rows = forward ? rows.concat(next) : next.concat(rows)
       for (const m of next) bytes += leastFrameBytes(m)
       if (next.length < chunk || rows.length >= want) return { rows, full: false }
@@ -109,20 +121,24 @@ export class HistoryHandler {
       // As many as the rest of a frame could take at the size seen so far, and one more.
       const average = bytes / rows.length
       chunk = Math.min(want - rows.length, Math.max(FIRST_HISTORY_READ, Math.ceil((this.options.maxFrameBytes - bytes) / average) + 1))
-    }
+      return readOn()
+    })
+    return readOn()
   }
 
-  replay (session: Session, request: ReplayRequest): void {
+  replay (session: Session, request: ReplayRequest): void | Promise<void> {
     if (!this.checkRoomName(session, request.req, request.room)) return
     if (!session.rooms.has(request.room)) {
       session.connection.refuse(request.req, ErrorCodes.NOT_MEMBER, `join ${request.room} before replaying it`)
       return
     }
     const stream = roomStream(request.room)
-    if (!this.checkFloor(session, request, stream, request.after)) return
-    this.runReplay(session, request, stream).catch(err => {
-      this.options.logger.error(`replay of ${request.room} for ${session.username} failed, refused with storage_error: ${String(err)}`)
-      session.connection.refuse(request.req, ErrorCodes.STORAGE_ERROR, 'the replay failed')
+    return andThen(this.store.floor(stream), floor => {
+      if (!this.checkFloor(session, request, floor, request.after)) return
+      this.runReplay(session, request, stream).catch(err => {
+        this.options.logger.error(`replay of ${request.room} for ${session.username} failed, refused with storage_error: ${String(err)}`)
+        session.connection.refuse(request.req, ErrorCodes.STORAGE_ERROR, 'the replay failed')
+      })
     })
   }
 
@@ -131,28 +147,47 @@ export class HistoryHandler {
    * takes them. Reaching the newest stored message and sending
    * `replay_done` happen in one synchronous step: every message committed
    * later is fanned out live, behind `replay_done`, to this member too.
+   * With a store that answers later, the member's live messages of the room
+   * are held while each read is on its way (`ReplayHold`).
    */
   private async runReplay (session: Session, request: ReplayRequest, stream: StreamKey): Promise<void> {
     let cursor = request.after
     let pageSize = FIRST_REPLAY_PAGE
-    await drainPages<StoredMessage>(session.connection, Math.floor(this.options.maxQueuedBytes / 4), {
-      read: () => this.checkFloor(session, request, stream, cursor) ? this.store.readAfter(stream, cursor, pageSize) : undefined,
-      send: message => {
-        session.send(encodeFrame(toChatMessage(message, request.req), this.options.maxFrameBytes))
-        cursor = message.id
-      },
-      sent: (page, sent) => {
-        if (sent < page.length || page.length === pageSize) {
-          // A step's worth of bytes next time: big messages make short pages.
-          pageSize = nextPageSize(page)
-          return false
+    const hold = new ReplayHold(this.rooms.get(request.room), session, this.options.maxFrameBytes)
+    try {
+      await drainPages<StoredMessage>(session.connection, Math.floor(this.options.maxQueuedBytes / 4), {
+        read: () => {
+          const page = andThen(this.store.readAfter(stream, cursor, pageSize), page =>
+            // The floor after the page: a prune between the two reads can't hide a gap in it.
+            andThen(this.store.floor(stream), floor => this.checkFloor(session, request, floor, cursor) ? page : undefined))
+          if (page instanceof Promise) hold.start()
+          return page
+        },
+        send: message => {
+          session.send(encodeFrame(toChatMessage(message, request.req), this.options.maxFrameBytes))
+          cursor = message.id
+        },
+        sent: (page, sent) => {
+          if (sent < page.length || page.length === pageSize) {
+            // A step's worth of bytes next time: big messages make short pages.
+            pageSize = nextPageSize(page)
+            // What was held is stored: the next read brings it again (and the client drops it live until replay_done).
+            hold.release()
+            return false
+          }
+          const newest = this.store.lastId(stream)
+          if (newest instanceof Promise) hold.start()
+          return andThen(newest, lastId => {
+            // A `since` beyond the newest stored id (a client that knew a lost future) hands over at the real newest.
+            session.connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId: Math.min(cursor, lastId) })
+            hold.release()
+            return true
+          })
         }
-        // A `since` beyond the newest stored id (a client that knew a lost future) hands over at the real newest.
-        const lastId = Math.min(cursor, this.store.lastId(stream))
-        session.connection.send({ type: 'replay_done', re: request.req, room: request.room, lastId })
-        return true
-      }
-    }, { scheduler: this.scheduler, paced: true })
+      }, { scheduler: this.scheduler, paced: true })
+    } finally {
+      hold.release()
+    }
   }
 
   /** A bad name is refused as one, before membership (which it could never have). */
@@ -163,8 +198,7 @@ export class HistoryHandler {
   }
 
   /** Retention may have removed what the client asks for: say so rather than skip it. */
-  private checkFloor (session: Session, request: ReplayRequest, stream: StreamKey, after: number): boolean {
-    const floor = this.store.floor(stream)
+  private checkFloor (session: Session, request: ReplayRequest, floor: number, after: number): boolean {
     if (after >= floor) return true
     session.connection.refuse(request.req, ErrorCodes.HISTORY_GONE, `messages after ${after} were removed; the oldest kept is ${floor + 1}`)
     return false
@@ -191,9 +225,8 @@ export class HistoryHandler {
     }
     const otherKey = other.toLowerCase()
     // A registered user's identity is their key; a guest's exists only while they are online.
-    return andThen(this.engine.findUser(otherKey), online => {
-      const identity = online?.identity ?? (this.store.getAccount(otherKey) === undefined ? undefined : otherKey)
-      return identity === undefined ? null : conversationStream(session.identity, identity)
-    })
+    return andThen(this.engine.findUser(otherKey), online => online !== undefined
+      ? conversationStream(session.identity, online.identity)
+      : andThen(this.store.getAccount(otherKey), account => account === undefined ? null : conversationStream(session.identity, otherKey)))
   }
 }

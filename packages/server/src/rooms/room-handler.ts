@@ -2,7 +2,7 @@ import { ErrorCodes, isValidRoomName } from '@chat/protocol'
 import type { JoinMessage, LeaveMessage, ListMembersMessage, ListRoomsMessage, RoomInfo, SendMessage } from '@chat/protocol'
 import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
 import type { MessageIntake } from '../commit/message-intake.js'
-import { andThen } from '../engine/engine.js'
+import { andThen } from '../maybe-promise.js'
 import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
@@ -42,15 +42,26 @@ export class RoomHandler {
     session.connection.send({ type: 'left', re: message.req, room: message.room })
   }
 
-  send (session: Session, message: SendMessage): void {
+  send (session: Session, message: SendMessage): void | Promise<void> {
     // A member's room name was checked when it joined.
     if (!session.rooms.has(message.room)) {
       if (!this.checkRoomName(session, message.req, message.room)) return
       session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
-    if (this.keys.answered(session, message.req, message.key, 'send')) return
-    this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room })
+    const answered = this.keys.answered(session, message.req, message.key, 'send')
+    if (answered instanceof Promise) return answered.then(done => { if (!done) this.sendLater(session, message) })
+    if (!answered) this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room })
+  }
+
+  /** After a key was looked up in a store that answers later: the sender may have left the room meanwhile. */
+  private sendLater (session: Session, message: SendMessage): void {
+    const room = this.registry.get(message.room)
+    if (room === undefined || !session.rooms.has(message.room)) {
+      session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
+      return
+    }
+    this.intake.accept(session, message.req, message.key, message.text, { stream: room.stream, room: message.room })
   }
 
   rooms (session: Session, message: ListRoomsMessage): void | Promise<void> {

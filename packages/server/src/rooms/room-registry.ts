@@ -1,6 +1,6 @@
 import type { Session } from '../session/session.js'
 import { roomStream } from '../store/store.js'
-import type { StreamKey } from '../store/store.js'
+import type { StoredMessage, StreamKey } from '../store/store.js'
 import { SortedNames } from './sorted-names.js'
 
 export interface Room {
@@ -12,6 +12,18 @@ export interface Room {
    * its predecessor's entry (`Map.set` on a key keeps its place).
    */
   readonly members: Map<string, Session>
+  /**
+   * Members whose replay of the room waits on a store that answers later:
+   * its live messages wait here for them (`ReplayHold`). Undefined while
+   * nobody's does: the fan-out's path then is a plain loop.
+   */
+  held: Map<Session, HeldMessages> | undefined
+}
+
+/** A member's live messages of a room, held while its replays (`holders` of them) wait on the store. */
+export interface HeldMessages {
+  holders: number
+  messages: StoredMessage[]
 }
 
 /**
@@ -37,7 +49,7 @@ export class RoomRegistry {
   join (name: string, member: Session): { room: Room, added: boolean } {
     let room = this.rooms.get(name)
     if (room === undefined) {
-      room = { name, stream: roomStream(name), members: new Map() }
+      room = { name, stream: roomStream(name), members: new Map(), held: undefined }
       this.rooms.set(name, room)
       this.byName.add(room)
     }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCodes, isValidUsername, PROTOCOL_VERSION } from '@chat/protocol'
 import type { HelloMessage } from '@chat/protocol'
 import type { Connection } from '../connection/connection.js'
-import { andThen } from '../engine/engine.js'
+import { andThen } from '../maybe-promise.js'
 import type { Engine, OnlineUser } from '../engine/engine.js'
 import type { LimitCounters } from '../limits/limit-counters.js'
 import { announcedRates } from '../limits/limit-options.js'
@@ -83,9 +83,11 @@ export class LoginHandler {
         }
         return this.complete(connection, hello, hello.username, false)
       }
-      // The common guest case stays synchronous: no password, so nothing to slow down.
-      if (hello.register !== true && hello.password === undefined && this.options.authMode === 'accounts' && this.store.getAccount(key) === undefined) {
-        return this.complete(connection, hello, hello.username, false)
+      // The common guest case stays synchronous (with a store that answers at once): no password, so nothing to slow down.
+      if (hello.register !== true && hello.password === undefined && this.options.authMode === 'accounts') {
+        return andThen(this.store.getAccount(key), account => account === undefined
+          ? this.complete(connection, hello, hello.username, false)
+          : this.authenticate(connection, hello, key))
       }
       return this.authenticate(connection, hello, key)
     })
@@ -128,7 +130,7 @@ export class LoginHandler {
 
   /** `in` if the password was right (whatever happened next), else `failed`. */
   private async checkPassword (connection: Connection, hello: HelloMessage, key: string): Promise<'in' | 'failed'> {
-    const account = this.store.getAccount(key)
+    const account = await this.store.getAccount(key)
     if (account === undefined) {
       // `required`: only accounts; `accounts`: a password for a name nobody registered is a mistake worth telling.
       connection.refuse(hello.req, ErrorCodes.AUTH_FAILED, this.options.authMode === 'required'
@@ -153,14 +155,14 @@ export class LoginHandler {
       connection.refuse(hello.req, ErrorCodes.WEAK_PASSWORD, `a password is ${MIN_PASSWORD_LENGTH}-${MAX_PASSWORD_LENGTH} characters`)
       return 'refused'
     }
-    if (this.store.getAccount(key) !== undefined) {
+    if (await this.store.getAccount(key) !== undefined) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is registered already`)
       return 'failed'
     }
     const passwordHash = await hashPassword(password)
     if (connection.closing) return 'refused'
     // The name may have been taken while hashing (a guest logged in): create nothing then.
-    if (inUse(await this.engine.findUser(key), hello) || !this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
+    if (inUse(await this.engine.findUser(key), hello) || !await this.store.createAccount(key, { name: hello.username, passwordHash, createdAt: Date.now() })) {
       connection.refuse(hello.req, ErrorCodes.NAME_TAKEN, `${hello.username} is in use or registered already`)
       return 'refused'
     }

@@ -41,6 +41,8 @@ export class Session implements OnlineUser {
   readonly rooms = new Set<string>()
   /** Its offline inbox is being delivered: new direct messages join the inbox, to keep their order. */
   drainingInbox = false
+  /** Direct messages put in its inbox while it was delivered: a delivery whose empty read came later reads again if this moved. */
+  inboxedWhileDraining = 0
   /** Direct messages to send again right after the welcome, taken from the session this one replaced. */
   resentDirect: Uint8Array[] | undefined
   // Made on the first direct message: most sessions never get one.

@@ -1,4 +1,4 @@
-import type { Account, IdempotencyKey, InboxEntry, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
 interface Stream {
   /** In id order. */
@@ -12,7 +12,7 @@ interface Stream {
  * default for `createServer()` without a data directory (tests, embedding);
  * the CLI uses the SQLite store.
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements LocalStore {
   private readonly streams = new Map<StreamKey, Stream>()
   private readonly inboxes = new Map<string, InboxEntry[]>()
   private inboxSeq = 0

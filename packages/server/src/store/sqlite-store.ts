@@ -6,7 +6,7 @@ import { checkBeforeOpen } from './sqlite-integrity.js'
 import { MIGRATIONS } from './sqlite-migrations.js'
 import { openDatabase } from './sqlite-open.js'
 import { isSqliteError, storageError, StoreError, StoreErrorCodes } from './store-error.js'
-import type { Account, IdempotencyKey, InboxEntry, MessageWrite, RetentionPolicy, Store, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
 /**
  * `full`: every commit is synced to disk before acknowledgements go out
@@ -53,7 +53,7 @@ function toMessage (row: MessageRow): StoredMessage {
  * quick_check`) and a file another server holds (`store_in_use`). Once open,
  * a read or a write that fails throws a `StoreError` `storage_error`.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements LocalStore {
   readonly path: string
   /** How long the startup check of an existing database took (ms); undefined for a database just created. */
   readonly checkMs: number | undefined

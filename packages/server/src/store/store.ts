@@ -1,11 +1,14 @@
+import type { MaybePromise } from '../maybe-promise.js'
+
 /**
  * What the server keeps: messages (rooms and direct conversations), the
  * offline inbox of registered users, accounts, and retention floors.
  *
- * The interface is synchronous on purpose: the embedded SQLite store answers
- * in microseconds, and a synchronous read lets the server switch a replaying
- * client from stored to live messages in one step, with no gap and no
- * duplicate at the seam.
+ * `Store` is what the handlers read and write: each answer may be a promise
+ * (a store shared between servers answers after a round trip). `LocalStore`
+ * is the embedded kind, every answer at once: the single-process engine
+ * commits to it, and the handlers go on with a plain answer in the same
+ * step (`andThen`), as fast as when the interface was synchronous.
  */
 
 /** A stream is one ordered sequence of ids: a room (`r:<room>`) or a direct conversation (`d:<userA> <userB>`). */
@@ -64,29 +67,59 @@ export interface RetentionPolicy {
   maxMessagesPerStream?: number
 }
 
+/**
+ * The handlers' store. A method may answer with a promise; a failure (thrown,
+ * or a rejected promise) is a `StoreError` `storage_error`. Messages are
+ * written by the engine (a `LocalStore`'s `append`, or a shared engine's own
+ * commit), not through this interface.
+ */
 export interface Store {
   /** Highest id ever stored in the stream, 0 if none. Survives restarts and retention. */
-  lastId: (stream: StreamKey) => number
+  lastId: (stream: StreamKey) => MaybePromise<number>
   /** Ids up to and including this were removed by retention (0 if none were). */
+  floor: (stream: StreamKey) => MaybePromise<number>
+  /** Up to `limit` messages with id > `after`, oldest first. */
+  readAfter: (stream: StreamKey, after: number, limit: number) => MaybePromise<StoredMessage[]>
+  /** Up to `limit` newest messages with id < `before` (or the newest of all), oldest first. */
+  readBefore: (stream: StreamKey, before: number | undefined, limit: number) => MaybePromise<StoredMessage[]>
+  /** The message stored with this idempotency key, if any (and not removed by retention). */
+  findByKey: (idempotency: IdempotencyKey) => MaybePromise<StoredMessage | undefined>
+  /** The oldest `limit` messages of a user's offline inbox, in the order they were stored. */
+  readInbox: (userKey: string, limit: number) => MaybePromise<InboxEntry[]>
+  /** Removes a user's inbox entries up to and including `seq`. */
+  removeInbox: (userKey: string, seq: number) => MaybePromise<void>
+  getAccount: (userKey: string) => MaybePromise<Account | undefined>
+  /** False if the name is registered already. */
+  createAccount: (userKey: string, account: Account) => MaybePromise<boolean>
+  /** Applies a retention policy; returns how many messages were removed. */
+  prune: (policy: RetentionPolicy, now: number) => MaybePromise<number>
+  close: () => MaybePromise<void>
+}
+
+/**
+ * A store in this process (SQLite, memory): every answer at once, and
+ * `append`, the group commit's write. What `LocalEngine` runs on (its ids
+ * continue from `lastId`, its join reads `lastId` before it changes anything).
+ */
+export interface LocalStore extends Store {
+  lastId: (stream: StreamKey) => number
   floor: (stream: StreamKey) => number
   /** Writes messages atomically, in order: all or none (one transaction, one sync to disk). */
   append: (writes: readonly MessageWrite[]) => void
-  /** Up to `limit` messages with id > `after`, oldest first. */
   readAfter: (stream: StreamKey, after: number, limit: number) => StoredMessage[]
-  /** Up to `limit` newest messages with id < `before` (or the newest of all), oldest first. */
   readBefore: (stream: StreamKey, before: number | undefined, limit: number) => StoredMessage[]
-  /** The message stored with this idempotency key, if any (and not removed by retention). */
   findByKey: (idempotency: IdempotencyKey) => StoredMessage | undefined
-  /** The oldest `limit` messages of a user's offline inbox, in the order they were stored. */
   readInbox: (userKey: string, limit: number) => InboxEntry[]
-  /** Removes a user's inbox entries up to and including `seq`. */
   removeInbox: (userKey: string, seq: number) => void
   getAccount: (userKey: string) => Account | undefined
-  /** False if the name is registered already. */
   createAccount: (userKey: string, account: Account) => boolean
-  /** Applies a retention policy; returns how many messages were removed. */
   prune: (policy: RetentionPolicy, now: number) => number
   close: () => void
+}
+
+/** A store with `append` is a `LocalStore` (as every store was before the interface could answer later). */
+export function isLocalStore (store: Store): store is LocalStore {
+  return typeof (store as Partial<LocalStore>).append === 'function'
 }
 
 export function roomStream (room: string): StreamKey {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { andThen } from '../src/engine/engine.js'
+import { andThen } from '../src/maybe-promise.js'
 
 describe('andThen', () => {
   it('calls at once for a plain value and returns what the callback returns (no promise)', () => {
