@@ -135,11 +135,10 @@ test('Redis killed and restarted under load (appendfsync always): no acknowledge
   checkDelivered(received.map(r => r.filter(m => m.id <= last)), stream.acked)
   // And the stored stream has each once: read it back page by page.
   const stored: number[] = []
-  for (let after = 0; ;) {
-    const page = await subscribers[0].history('stream', { after, limit: 500 })
+  for (let options: { after: number } | undefined = { after: 0 }; options !== undefined;) {
+    const page = await subscribers[0].history('stream', { ...options, limit: 500 })
     stored.push(...page.messages.map(m => m.id))
-    if (!page.more) break
-    after = page.messages[page.messages.length - 1].id
+    options = page.next !== undefined && 'after' in page.next ? page.next : undefined
   }
   assert.deepEqual(stored.filter(id => id <= last), Array.from({ length: last }, (_, i) => i + 1))
   t.diagnostic(`${stream.acked.size} acknowledged messages across two Redis crashes, ids 1..${last}, each stored and delivered once`)

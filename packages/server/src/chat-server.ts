@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { ErrorCodes } from '@chat/protocol'
 import { WEB_FILES } from '@chat/web'
 import type { AbortOptions, Duplex } from '@chat/transport'
+import { ClusterNode } from './cluster/cluster-node.js'
 import { FanOut } from './commit/fan-out.js'
 import { IdempotencyKeys } from './commit/idempotency-keys.js'
 import { MessageIntake } from './commit/message-intake.js'
@@ -97,6 +98,8 @@ export class ChatServer {
   /** TCP (or TLS), and HTTP (or HTTPS) for WebSockets: opened by `listen()`. */
   private readonly listeners: Listeners
   private retentionTimer: NodeJS.Timeout | undefined
+  /** Set in cluster mode: this server's connections to Redis and its place in the cluster. */
+  private readonly cluster: ClusterNode | undefined
   private started = false
   private closing: Promise<void> | undefined
 
@@ -104,13 +107,15 @@ export class ChatServer {
   constructor (options: ServerOptions = {}) {
     this.options = resolveOptions(options, silentLogger)
     const opts = this.options
-    this.store = opts.store ?? (opts.dataDir !== undefined ? this.openSqlite(opts.dataDir) : new MemoryStore())
+    // A cluster node keeps everything in Redis (its store and engine); a server alone in SQLite or memory.
+    this.cluster = opts.cluster === undefined ? undefined : new ClusterNode(opts.cluster, opts.retention, opts.logger)
+    this.store = this.cluster?.store ?? opts.store ?? (opts.dataDir !== undefined ? this.openSqlite(opts.dataDir) : new MemoryStore())
     const rooms = new RoomRegistry()
     const keys = new IdempotencyKeys(this.store)
     const counters = this.counters
     const fanOut = new FanOut(opts, rooms, keys, counters)
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
-    this.engine = opts.engine?.(context) ?? new LocalEngine(localStoreOf(this.store), rooms, fanOut, context)
+    this.engine = this.cluster?.makeEngine(context) ?? opts.engine?.(context) ?? new LocalEngine(localStoreOf(this.store), rooms, fanOut, context)
     keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
     const intake = new MessageIntake(opts, this.engine, keys)
     // Big answers are cut into steps, taken in turn by the connections that asked for them.
@@ -171,6 +176,8 @@ export class ChatServer {
    * neither does. Call it once.
    */
   async listen (options: ListenOptions = {}): Promise<AddressInfo> {
+    // A cluster node joins (Redis connected, lease taken) before anyone can connect.
+    await this.cluster?.start()
     const address = await this.listeners.listen(options)
     this.start()
     return address
@@ -317,6 +324,7 @@ export class ChatServer {
     if (this.connections.size > 0) await new Promise<void>(resolve => { this.lastClosed = resolve })
     await this.engine.close()
     await this.store.close()
+    await this.cluster?.quit()
     this.options.logger.info('stopped')
   }
 }

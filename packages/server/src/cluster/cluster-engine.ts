@@ -3,7 +3,7 @@ import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
 import type { Redis } from 'ioredis'
 import type { Delivery, Outgoing } from '../commit/delivery.js'
 import { encodeText } from '../commit/message-frame.js'
-import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RoomJoin } from '../engine/engine.js'
+import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RemoteUser, RoomJoin } from '../engine/engine.js'
 import type { FullLogger } from '../logger.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
@@ -25,11 +25,6 @@ const joinScript = new LuaScript('join', JOIN_ROOM)
 const leaveScript = new LuaScript('leave', LEAVE_ROOM)
 const membersScript = new LuaScript('members', ROOM_MEMBERS)
 const roomListScript = new LuaScript('rooms', ROOM_LIST)
-
-/** Someone logged in on another node of the cluster. */
-export interface RemoteUser extends OnlineUser {
-  readonly node: string
-}
 
 /** A name's entry in Redis (`P users`). */
 interface UserEntry {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Account, IdempotencyKey, InboxEntry, RetentionPolicy, StoredMessage, StreamKey } from '../store/store.js'
+import type { Account, IdempotencyKey, Store, InboxEntry, RetentionPolicy, StoredMessage, StreamKey } from '../store/store.js'
 import { commit } from './commit-script.js'
 import type { CommitOutcome, CommitWrite } from './commit-script.js'
 import { toInboxEntry, toMessage } from './redis-entries.js'
@@ -28,7 +28,7 @@ export interface RedisStoreOptions {
  * `commit` (ids given by Redis, one round trip per batch), not by `append`.
  * Layout: redis-keys.ts.
  */
-export class RedisStore {
+export class RedisStore implements Store {
   readonly keys: RedisKeys
   private readonly retention: RetentionPolicy
   private readonly pruner: RedisPrune

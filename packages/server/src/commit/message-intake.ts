@@ -22,6 +22,9 @@ export interface Destination {
   to?: string
   /** ...online here, */
   target?: Session
+  /** ...or online on another server of the cluster (its node id, and the user's key), */
+  targetNode?: string
+  targetKey?: string
   /** ...or offline and registered: kept in this user's inbox. */
   inboxFor?: string
 }
@@ -62,7 +65,10 @@ export class MessageIntake {
     if (direct) {
       delivery.message.to = to.to
       if (to.target !== undefined) delivery.target = to.target
-      else delivery.inboxFor = to.inboxFor
+      else if (to.targetNode !== undefined) {
+        delivery.targetNode = to.targetNode
+        delivery.targetKey = to.targetKey
+      } else delivery.inboxFor = to.inboxFor
     } else {
       delivery.message.room = to.room
       delivery.room = to.room

@@ -3,7 +3,7 @@ import type { DirectMessage } from '@chat/protocol'
 import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
 import type { MessageIntake } from '../commit/message-intake.js'
 import { andThen } from '../maybe-promise.js'
-import type { Engine, OnlineUser } from '../engine/engine.js'
+import type { Engine, OnlineUser, RemoteUser } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import { Session } from '../session/session.js'
 import { conversationStream } from '../store/store.js'
@@ -38,7 +38,7 @@ export class DirectHandler {
   private route (session: Session, message: DirectMessage): void | Promise<void> {
     const targetKey = message.to.toLowerCase()
     return andThen(this.engine.findUser(targetKey), online => {
-      if (liveTarget(online) !== undefined || this.options.authMode === 'open') return this.deliver(session, message, targetKey, online, undefined)
+      if (liveTarget(online) !== undefined || isRemote(online) || this.options.authMode === 'open') return this.deliver(session, message, targetKey, online, undefined)
       return andThen(this.store.getAccount(targetKey), account => this.deliver(session, message, targetKey, online, account))
     })
   }
@@ -48,6 +48,11 @@ export class DirectHandler {
     const target = liveTarget(online)
     if (target !== undefined) {
       this.intake.accept(session, message.req, message.key, message.text, { stream: conversationStream(session.identity, target.identity), to: target.username, target })
+      return
+    }
+    if (isRemote(online)) {
+      // Online on another server of the cluster: the commit publishes it to that server.
+      this.intake.accept(session, message.req, message.key, message.text, { stream: conversationStream(session.identity, online.identity), to: online.username, targetNode: online.node, targetKey: online.userKey })
       return
     }
     if (account === undefined) {
@@ -62,6 +67,11 @@ export class DirectHandler {
     if (online instanceof Session && online.drainingInbox) online.inboxedWhileDraining++
     this.intake.accept(session, message.req, message.key, message.text, { stream: conversationStream(session.identity, targetKey), to: account.name, inboxFor: targetKey })
   }
+}
+
+/** Someone online on another server of the cluster. */
+function isRemote (online: OnlineUser | undefined): online is RemoteUser {
+  return online !== undefined && !(online instanceof Session) && typeof (online as Partial<RemoteUser>).node === 'string'
 }
 
 /** Someone online here, and not still receiving their offline inbox (new messages go through it then, in order). */

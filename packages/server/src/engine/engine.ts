@@ -14,6 +14,12 @@ export interface OnlineUser {
   readonly token: string
 }
 
+/** Someone logged in on another server of the cluster (an engine shared by servers answers `findUser` with it). */
+export interface RemoteUser extends OnlineUser {
+  /** The id of the server (node) holding the session. */
+  readonly node: string
+}
+
 /** A name taken: the new session, and the session of this server it took over, if any. */
 export interface NameClaim {
   session: Session
