@@ -38,7 +38,7 @@ test('the first address accepts and never answers: after connectTimeoutMs the cl
   const silent = await TcpProxy.start(1)
   silent.mode = 'blackhole'
   h.defer('closing the silent server', async () => { await silent.close() })
-  const alice = await h.client([silent.url, b.url], 'alice', { connectTimeoutMs: 300 })
+  const alice = await h.client([silent.url, b.url], 'alice', { connectTimeoutMs: 1_000 })
   assert.equal(alice.url, b.url)
 })
 
