@@ -3,6 +3,7 @@ import { browserWsDuplex } from '@chat/transport'
 import type { Duplex, StandardWebSocket } from '@chat/transport'
 import { ChatError } from './chat-error.js'
 import { abortedError, checkScheme, connectFailed, isAborted } from './transport-errors.js'
+import { refusedScheme } from './transports.js'
 import type { Transport, TransportRegistry } from './transports.js'
 
 type WebSocketConstructor = new (url: string) => StandardWebSocket & {
@@ -40,11 +41,9 @@ export const browserWsTransport: Transport = async (address, { signal }) => {
   }
 }
 
-/** What a browser can't open: said in words, with what to use instead. */
+/** What a browser can't open: said in words, with what to use instead (`connect` checks every address up front). */
 function refused (scheme: string): Transport {
-  return async () => {
-    throw new ChatError(ErrorCodes.CONNECT_FAILED, `${scheme}// needs Node.js (a browser cannot open a raw socket): connect with ws:// or wss://`)
-  }
+  return refusedScheme(`${scheme}// needs Node.js (a browser cannot open a raw socket): connect with ws:// or wss://`)
 }
 
 /** The transports of a browser, by scheme. */

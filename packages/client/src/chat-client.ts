@@ -14,9 +14,9 @@ import { ConnectionKeeper } from './connection-keeper.js'
 import type { ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
 import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
+import type { ServerAddress } from './server-addresses.js'
 import type { ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
-import type { Transport } from './transports.js'
 import { checkWellFormed } from './well-formed.js'
 
 const DEFAULT_HIGH_WATER_MARK = 1024
@@ -44,13 +44,13 @@ export class ChatClient implements AsyncDisposable {
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
-  constructor (address: URL, options: ConnectOptions, transport: Transport) {
+  constructor (addresses: readonly ServerAddress[], options: ConnectOptions) {
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
     this.calls = new CallTable({
       offlineTimeoutMs: options.offlineTimeoutMs ?? 30_000,
       maxPendingCalls: options.maxPendingCalls ?? 10_000
     })
-    this.keeper = new ConnectionKeeper(address, transport, options, {
+    this.keeper = new ConnectionKeeper(addresses, options, {
       onMessage: message => { this.dispatch(message) },
       mustPause: () => this.mustPause(),
       login: async (connection, hello, signal) => {
@@ -89,6 +89,11 @@ export class ChatClient implements AsyncDisposable {
   /** What the server told us about itself at the last login. */
   get server (): ServerInfo | undefined {
     return this.keeper.server
+  }
+
+  /** The address of the server the client is logged in to (while reconnecting: the one it was on), as a URL string. */
+  get url (): string {
+    return this.keeper.url
   }
 
   /** True once the client is closed for good. */

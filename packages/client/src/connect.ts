@@ -1,10 +1,8 @@
-import { ErrorCodes } from '@chat/protocol'
 import { ChatClient } from './chat-client.js'
-import { ChatError } from './chat-error.js'
 import type { ConnectOptions } from './options.js'
-import { transportFor } from './transports.js'
+import { serverAddresses } from './server-addresses.js'
+import type { ServerAddresses } from './server-addresses.js'
 import type { TransportRegistry } from './transports.js'
-import { withDefaultPort } from './default-ports.js'
 import { checkWellFormed } from './well-formed.js'
 
 /**
@@ -14,24 +12,33 @@ import { checkWellFormed } from './well-formed.js'
  * ```ts
  * const client = await connect('tcp://127.0.0.1:7777', { username: 'alice' })
  * const viaWeb = await connect('wss://chat.example.com:7780/ws', { username: 'bob', tls: { ca } })
+ * const anyNode = await connect(['tcp://a:7777', 'tcp://b:7777'], { username: 'carol' })   // or { servers: [...] }
  * ```
  * The address's scheme picks the transport (`tcp://`, `tls://`, `ws://`,
- * `wss://`), unless `options.transport` is given. Rejects with a `ChatError`: `connect_failed`
+ * `wss://`), unless `options.transport` is given. Several addresses (of one
+ * chat service) are tried in turn, shuffled unless `randomize: false`. Rejects with a `ChatError`: `connect_failed`
  * (also for a scheme with no transport), `aborted`, or the server's
  * refusal (`name_taken`, `invalid_name`, `auth_failed`, `weak_password`,
  * `registration_closed`, `unsupported_version`); `invalid_message`, without
- * connecting, for a username or password with a lone surrogate. Only this first connection
+ * connecting, for a username or password with a lone surrogate; a `TypeError`
+ * for no address, an empty list, or addresses given both ways. Only this first connection
  * is not retried; after it, the client reconnects by itself.
  */
-export async function connectWith (transports: TransportRegistry, address: string | URL, options: ConnectOptions): Promise<ChatClient> {
-  let url: URL
-  try {
-    url = typeof address === 'string' ? withDefaultPort(address, new URL(address)) : address
-  } catch (err) {
-    throw new ChatError(ErrorCodes.CONNECT_FAILED, `not a server address: ${String(address)} (use tcp://host:port, tls://host:port, ws://host:port/ws or wss://host:port/ws)`, { cause: err })
-  }
+export async function connectWith (
+  transports: TransportRegistry, addressOrOptions: ServerAddresses | ConnectOptions, maybeOptions?: ConnectOptions
+): Promise<ChatClient> {
+  const [address, options] = isOptions(addressOrOptions)
+    ? [undefined, addressOrOptions]
+    : [addressOrOptions ?? undefined, maybeOptions]
+  if (typeof options !== 'object' || options === null) throw new TypeError('connect() needs options with a username')
+  const servers = serverAddresses(transports, address, options)
   checkWellFormed({ username: options.username, password: options.password }, 'connect')
-  const client = new ChatClient(url, options, options.transport ?? transportFor(url, transports))
+  const client = new ChatClient(servers, options)
   await client.start(options.signal)
   return client
+}
+
+/** `connect({ servers, username })`: the options come first. */
+function isOptions (value: unknown): value is ConnectOptions {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof URL)
 }

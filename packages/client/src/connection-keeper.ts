@@ -7,10 +7,10 @@ import { ClientConnection } from './client-connection.js'
 import type { ConnectionHandler } from './client-connection.js'
 import type { ServerInfo } from './client-types.js'
 import type { ConnectOptions } from './options.js'
-import { mayRetry, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
+import { mayRetry, reconnectAddress, reconnectDelay, resolveReconnectOptions } from './reconnect-policy.js'
 import type { ResolvedReconnectOptions } from './reconnect-policy.js'
+import type { ServerAddress } from './server-addresses.js'
 import type { StatusEvent } from './status.js'
-import type { Transport } from './transports.js'
 
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed'
 
@@ -40,16 +40,26 @@ const FINAL_LOGIN_ERRORS: ReadonlySet<string> = new Set([
 ])
 /** Disconnects after which reconnecting would be wrong. */
 const FINAL_DISCONNECTS: ReadonlySet<string> = new Set([ErrorCodes.SESSION_REPLACED])
+/**
+ * First-connect failures that another address of the same service would
+ * give too (a refusal of the login, the caller's abort): no next address is tried.
+ */
+const FINAL_FIRST_CONNECT: ReadonlySet<string> = new Set([
+  ...FINAL_LOGIN_ERRORS, ErrorCodes.NAME_TAKEN, ErrorCodes.RATE_LIMITED, ErrorCodes.ABORTED
+])
 
 /**
  * Keeps one logged-in connection up: opens a transport, logs in (presenting
  * the last session's token on a reconnect), and after an unexpected loss
- * tries again with backoff and jitter until it gets back in, is told a retry
- * can't help, or runs out of attempts; then the client is closed for good.
+ * tries again, the next address first and with backoff and jitter once every
+ * address failed, until it gets back in, is told a retry can't help, or runs
+ * out of attempts; then the client is closed for good.
  */
 export class ConnectionKeeper {
   private currentState: ClientState = 'connecting'
   private current: ClientConnection | undefined
+  /** Which of `addresses` the client is logged in to (or was last). */
+  private index = 0
   /** The server's token for this session: a reconnect presents it to replace a connection the server thinks alive. */
   private session: string | undefined
   private identity: { username: string, registered: boolean, server: ServerInfo } | undefined
@@ -58,8 +68,7 @@ export class ConnectionKeeper {
   private readonly handler: ConnectionHandler
 
   constructor (
-    private readonly address: URL,
-    private readonly transport: Transport,
+    private readonly addresses: readonly ServerAddress[],
     private readonly options: ConnectOptions,
     private readonly hooks: ConnectionKeeperHooks
   ) {
@@ -100,16 +109,33 @@ export class ConnectionKeeper {
     return this.identity?.server
   }
 
+  /** The address of the server logged in to now, or last (while reconnecting); the first address before. */
+  get url (): string {
+    return this.addresses[this.index].url.href
+  }
+
   /** The app made room: the connection may read again. */
   readonly onSpace = (): void => { this.current?.onSpace() }
 
-  /** The first connection and login; a failure is final (it is not retried). */
+  /**
+   * The first connection and login: each address in turn, once, until one
+   * logs us in. A refusal, or every address failing, is final (not retried).
+   */
   async start (signal?: AbortSignal): Promise<void> {
-    try {
-      await this.open(0, signal)
-    } catch (err) {
-      this.terminate(err as ChatError)
-      throw err
+    const failures: ChatError[] = []
+    for (let index = 0; ; index++) {
+      try {
+        await this.open(0, index, signal)
+        return
+      } catch (err) {
+        const error = asChatError(err)
+        failures.push(error)
+        if (index + 1 < this.addresses.length && !FINAL_FIRST_CONNECT.has(error.code) && signal?.aborted !== true) continue
+        // One failure is reported as it came (as with one address); several, together.
+        const reason = failures.length === 1 || FINAL_FIRST_CONNECT.has(error.code) ? err : this.noneReached(failures)
+        this.terminate(reason as ChatError)
+        throw reason
+      }
     }
   }
 
@@ -131,8 +157,18 @@ export class ConnectionKeeper {
     this.terminate(undefined)
   }
 
-  /** Opens a connection and logs in; on a reconnect the hooks then rejoin, resume and resend. */
-  private async open (attempt: number, callerSignal?: AbortSignal): Promise<void> {
+  /** Every address failed at the first connect: the last one's code, and what each said. */
+  private noneReached (failures: ChatError[]): ChatError {
+    const last = failures[failures.length - 1]
+    const each = failures.map((error, i) => {
+      const url = this.addresses[i].url.href
+      return error.message.includes(url) ? error.message : `${url}: ${error.message}`
+    })
+    return new ChatError(last.code, `none of the ${failures.length} servers could be reached: ${each.join('; ')}`, { cause: last })
+  }
+
+  /** Opens a connection to address `index` and logs in; on a reconnect the hooks then rejoin, resume and resend. */
+  private async open (attempt: number, index: number, callerSignal?: AbortSignal): Promise<void> {
     // A connect or login that never answers (a black hole) must not stall reconnecting for good.
     // Reconnecting, the server's own heartbeat timeout says how long a live server may stay silent.
     const server = this.server
@@ -141,7 +177,7 @@ export class ConnectionKeeper {
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = AbortSignal.any([timeout, this.stopReconnecting.signal, ...callerSignal === undefined ? [] : [callerSignal]])
     try {
-      await this.openWithin(attempt, signal)
+      await this.openWithin(attempt, index, signal)
     } catch (err) {
       if (timeout.aborted && callerSignal?.aborted !== true) {
         throw new ChatError(ErrorCodes.TIMEOUT, `no answer from the server within ${timeoutMs} ms`, { cause: err })
@@ -150,8 +186,9 @@ export class ConnectionKeeper {
     }
   }
 
-  private async openWithin (attempt: number, signal: AbortSignal): Promise<void> {
-    const duplex = await this.transport(this.address, { signal, tls: this.options.tls, maxFrameBytes: this.options.maxFrameBytes })
+  private async openWithin (attempt: number, index: number, signal: AbortSignal): Promise<void> {
+    const { url, transport } = this.addresses[index]
+    const duplex = await transport(url, { signal, tls: this.options.tls, maxFrameBytes: this.options.maxFrameBytes })
     const connection = new ClientConnection(duplex, {
       maxFrameBytes: this.options.maxFrameBytes ?? 64 * 1024,
       maxQueuedBytes: this.options.maxQueuedBytes ?? 8 * 1024 * 1024,
@@ -186,11 +223,12 @@ export class ConnectionKeeper {
       })
     }
     this.current = connection
+    this.index = index
     this.currentState = 'connected'
     connection.watchLiveness(welcome.heartbeatIntervalMs, welcome.heartbeatTimeoutMs)
     connection.pace(welcome)
     if (attempt > 0) {
-      this.hooks.emit({ type: 'reconnect', attempt })
+      this.hooks.emit({ type: 'reconnect', attempt, url: url.href })
       this.hooks.reconnected(connection)
     }
   }
@@ -205,16 +243,19 @@ export class ConnectionKeeper {
       this.terminate(reason)
     } else {
       this.currentState = 'reconnecting'
-      this.hooks.emit({ type: 'disconnect', error: reason })
-      void this.reconnect(reason)
+      this.hooks.emit({ type: 'disconnect', error: reason, url: this.url })
+      void this.reconnect(reason, this.index)
     }
   }
 
-  private async reconnect (lastError: ChatError): Promise<void> {
+  /** Attempts round robin over the addresses, starting after `lost` (see reconnect-policy.ts). */
+  private async reconnect (lastError: ChatError, lost: number): Promise<void> {
+    const addresses = this.addresses.length
     let attempt = 1
-    for (; mayRetry(this.reconnectOptions, attempt); attempt++) {
-      const delayMs = reconnectDelay(this.reconnectOptions, attempt)
-      this.hooks.emit({ type: 'reconnecting', attempt, delayMs })
+    for (; mayRetry(this.reconnectOptions, attempt, addresses); attempt++) {
+      const index = reconnectAddress(lost, attempt, addresses)
+      const delayMs = reconnectDelay(this.reconnectOptions, attempt, addresses)
+      this.hooks.emit({ type: 'reconnecting', attempt, delayMs, url: this.addresses[index].url.href })
       try {
         await sleep(delayMs, this.stopReconnecting.signal)
       } catch {
@@ -222,11 +263,11 @@ export class ConnectionKeeper {
       }
       if (this.currentState !== 'reconnecting') return
       try {
-        await this.open(attempt)
+        await this.open(attempt, index)
         return
       } catch (err) {
         if (this.currentState !== 'reconnecting') return
-        lastError = err instanceof ChatError ? err : new ChatError(ErrorCodes.CONNECT_FAILED, String(err), { cause: err })
+        lastError = asChatError(err)
         if (FINAL_LOGIN_ERRORS.has(lastError.code)) {
           this.terminate(lastError)
           return
@@ -244,4 +285,8 @@ export class ConnectionKeeper {
     this.stopReconnecting.abort()
     this.hooks.closed(reason)
   }
+}
+
+function asChatError (err: unknown): ChatError {
+  return err instanceof ChatError ? err : new ChatError(ErrorCodes.CONNECT_FAILED, String(err), { cause: err })
 }

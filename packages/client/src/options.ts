@@ -1,5 +1,6 @@
 import type { AbortOptions } from '@chat/transport'
 import type { ReconnectOptions } from './reconnect-policy.js'
+import type { ServerAddresses } from './server-addresses.js'
 import type { Transport } from './transports.js'
 
 /**
@@ -22,6 +23,18 @@ export interface TlsOptions {
 export interface ConnectOptions extends ReconnectOptions, AbortOptions {
   /** The name to log in with (see the server's name rules). */
   username: string
+  /**
+   * The server's address, or the addresses of several servers of one chat
+   * service, for `connect({ servers, ... })`: the same as `connect`'s first
+   * argument (give one or the other).
+   */
+  servers?: ServerAddresses
+  /**
+   * Try several addresses in a random order (once, at connect), so that
+   * clients given the same list spread over the servers; false keeps the
+   * order given (a preferred server first). Default true, as nats.js.
+   */
+  randomize?: boolean
   /** The account's password: needed for a registered name. */
   password?: string
   /** Register `username` with `password` first (fails with `name_taken` if it is registered). */

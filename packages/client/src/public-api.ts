@@ -6,6 +6,7 @@ export type { ConnectOptions, CallOptions, MessageFilter, EventFilter, HistoryOp
 export type { ChatSubscription } from './subscription.js'
 export { DEFAULT_PORT, DEFAULT_TLS_PORT, DEFAULT_WS_PORT } from './default-ports.js'
 export type { Transport, TransportOptions, TransportRegistry } from './transports.js'
+export type { ServerAddresses } from './server-addresses.js'
 export { ErrorCodes } from '@chat/protocol'
 export type { ChatMessage, RoomInfo, ErrorCode, LeaveReason } from '@chat/protocol'
 export type { AbortOptions, Duplex, PullDuplex } from '@chat/transport'

@@ -1,9 +1,12 @@
 export interface ReconnectOptions {
   /** Reconnect after an unexpected disconnect. Default true. */
   reconnect?: boolean
-  /** Attempts before giving up (`closed` then settles with `reconnect_failed`); -1 for no limit. Default 10. */
+  /** Attempts at each address before giving up (`closed` then settles with `reconnect_failed`); -1 for no limit. Default 10. */
   maxReconnectAttempts?: number
-  /** Wait before the first attempt (ms); it doubles with each failed attempt. Default 250. */
+  /**
+   * Wait before trying the lost address again (ms): with one address, before the first attempt; with
+   * several, once every other address failed too. It doubles with each round that fails. Default 250.
+   */
   reconnectTimeWait?: number
   /** Longest wait between attempts (ms). Default 10 000. */
   maxReconnectTimeWait?: number
@@ -23,12 +26,30 @@ export function resolveReconnectOptions (options: ReconnectOptions): ResolvedRec
   }
 }
 
-/** Exponential backoff with jitter: the wait before attempt `attempt` (1-based). */
-export function reconnectDelay (options: ResolvedReconnectOptions, attempt: number, random = Math.random): number {
-  const base = Math.min(options.maxReconnectTimeWait, options.reconnectTimeWait * 2 ** (attempt - 1))
-  return Math.round(base + random() * options.reconnectJitter)
+/*
+ * Several addresses are tried round robin, starting after the one whose
+ * connection was lost: attempt `a` goes to address (lost + a) mod n, so each
+ * round of n attempts ends with the lost address. A dead server is left at once
+ * for the next address (the jitter alone spreads its clients over time); the
+ * backoff is for a whole round failed (the loss counts as the lost address's
+ * failure). With one address every attempt ends a round: backoff each time.
+ */
+
+/** Which address attempt `attempt` (1-based) goes to, after the connection to address `lost` of `addresses` was lost. */
+export function reconnectAddress (lost: number, attempt: number, addresses: number): number {
+  return (lost + attempt) % addresses
 }
 
-export function mayRetry (options: ResolvedReconnectOptions, attempt: number): boolean {
-  return options.maxReconnectAttempts < 0 || attempt <= options.maxReconnectAttempts
+/** The wait before attempt `attempt` (1-based): the jitter for the next address, exponential backoff by rounds plus jitter before a new round. */
+export function reconnectDelay (options: ResolvedReconnectOptions, attempt: number, addresses = 1, random = Math.random): number {
+  const jitter = random() * options.reconnectJitter
+  if (attempt % addresses !== 0) return Math.round(jitter)
+  const round = attempt / addresses
+  const base = Math.min(options.maxReconnectTimeWait, options.reconnectTimeWait * 2 ** (round - 1))
+  return Math.round(base + jitter)
+}
+
+/** Whether attempt `attempt` may be made: `maxReconnectAttempts` counts the attempts at each address (rounds). */
+export function mayRetry (options: ResolvedReconnectOptions, attempt: number, addresses = 1): boolean {
+  return options.maxReconnectAttempts < 0 || attempt <= options.maxReconnectAttempts * addresses
 }

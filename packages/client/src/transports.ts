@@ -22,12 +22,24 @@ export type Transport = (address: URL, options: TransportOptions) => Promise<Pul
  */
 export type TransportRegistry = ReadonlyMap<string, Transport>
 
-/** The transport for `address`'s scheme; a scheme with none rejects with `connect_failed`, naming those there are. */
+/** The transport for `address`'s scheme; a scheme with none, or one the environment refuses, throws `connect_failed`, saying why. */
 export function transportFor (address: URL, transports: TransportRegistry): Transport {
   const transport = transports.get(address.protocol)
   if (transport === undefined) {
-    const schemes = [...transports.keys()].map(scheme => `${scheme}//`).join(', ')
+    const schemes = [...transports.keys()].filter(scheme => !refusals.has(transports.get(scheme)!)).map(scheme => `${scheme}//`).join(', ')
     throw new ChatError(ErrorCodes.CONNECT_FAILED, `unsupported address ${address.href}: the supported schemes are ${schemes}`)
   }
+  const refusal = refusals.get(transport)
+  if (refusal !== undefined) throw new ChatError(ErrorCodes.CONNECT_FAILED, refusal)
+  return transport
+}
+
+/** Transports that only refuse, with their reasons: `connect` refuses their addresses before opening any. */
+const refusals = new WeakMap<Transport, string>()
+
+/** A registry entry for a scheme the environment can't open (a browser's `tcp:`): refused in words, up front. */
+export function refusedScheme (reason: string): Transport {
+  const transport: Transport = async () => { throw new ChatError(ErrorCodes.CONNECT_FAILED, reason) }
+  refusals.set(transport, reason)
   return transport
 }

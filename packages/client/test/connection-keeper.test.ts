@@ -1,80 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeClientMessage, FrameDecoder } from '@chat/protocol'
-import type { WelcomeMessage } from '@chat/protocol'
 import { ChatError } from '../src/chat-error.js'
-import type { ClientConnection } from '../src/client-connection.js'
-import { ConnectionKeeper } from '../src/connection-keeper.js'
-import type { HelloRequest } from '../src/connection-keeper.js'
-import type { ConnectOptions } from '../src/options.js'
-import type { StatusEvent } from '../src/status.js'
-import type { Transport } from '../src/transports.js'
-import { MemoryDuplex, tick } from './fakes.js'
-
-/** How the fake login answers a hello: the welcome, or a refusal; `hang` never answers (until aborted). */
-type LoginOutcome = 'welcome' | 'hang' | ChatError
-
-function welcome (session: string): WelcomeMessage {
-  return {
-    type: 'welcome', v: 1, re: 1, username: 'Alice', registered: true, session,
-    heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000, maxFrameBytes: 65_536, maxTextBytes: 4_096
-  }
-}
-
-/** A keeper over in-memory connections, with a scripted login and every hook call recorded. */
-function setup (options: Partial<ConnectOptions> = {}, script: LoginOutcome[] = []) {
-  const duplexes: MemoryDuplex[] = []
-  const hellos: HelloRequest[] = []
-  const events: StatusEvent[] = []
-  const reconnected: ClientConnection[] = []
-  const lost: Array<{ connection: ClientConnection, code: string }> = []
-  let refuseConnects = false
-  let closedWith: { reason: ChatError | undefined } | undefined
-  let resolveClosed!: (reason: ChatError | undefined) => void
-  const closed = new Promise<ChatError | undefined>(resolve => { resolveClosed = resolve })
-  const transport: Transport = async () => {
-    if (refuseConnects) throw new ChatError('connect_failed', 'refused')
-    const duplex = new MemoryDuplex()
-    duplexes.push(duplex)
-    return duplex
-  }
-  const keeper = new ConnectionKeeper(new URL('tcp://memory:1'), transport, {
-    username: 'alice', reconnectTimeWait: 1, reconnectJitter: 0, maxReconnectTimeWait: 2, ...options
-  }, {
-    onMessage: () => {},
-    mustPause: () => false,
-    login: async (_connection, hello, signal) => {
-      hellos.push(hello)
-      const outcome = script.shift() ?? 'welcome'
-      if (outcome instanceof ChatError) throw outcome
-      if (outcome === 'hang') {
-        return await new Promise<never>((_resolve, reject) => {
-          signal.addEventListener('abort', () => { reject(new ChatError('aborted', 'aborted', { cause: signal.reason })) }, { once: true })
-        })
-      }
-      return welcome(`session-${hellos.length}`)
-    },
-    reconnected: connection => { reconnected.push(connection) },
-    connectionLost: (connection, error) => { lost.push({ connection, code: error.code }) },
-    emit: event => { events.push(event) },
-    closed: reason => {
-      assert.equal(closedWith, undefined, 'closed is called once')
-      closedWith = { reason }
-      resolveClosed(reason)
-    }
-  })
-  const types = (): string[] => events.map(e => e.type)
-  const refuse = (value: boolean): void => { refuseConnects = value }
-  return { keeper, duplexes, hellos, events, types, reconnected, lost, closed, refuse, wasClosed: () => closedWith !== undefined }
-}
-
-async function until (condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 2))
-  }
-}
+import { tick } from './fakes.js'
+import { setup, until } from './keeper-fixture.js'
 
 test('start: opens a transport, logs in with the options, and takes the name, account and server limits from the welcome', async () => {
   const { keeper, hellos } = setup({ password: 'correct horse', register: true })
@@ -121,7 +50,9 @@ test('a lost connection: disconnect, backoff, and a login that resumes the sessi
   await until(() => keeper.state === 'connected' && keeper.connection !== first, 'the reconnect')
   assert.deepEqual(types(), ['disconnect', 'reconnecting', 'reconnect'])
   assert.equal((events[0] as { error: ChatError }).error.code, 'connection_closed')
-  assert.deepEqual(events.slice(1), [{ type: 'reconnecting', attempt: 1, delayMs: 1 }, { type: 'reconnect', attempt: 1 }])
+  const url = 'tcp://memory:1'
+  assert.equal((events[0] as { url: string }).url, url)
+  assert.deepEqual(events.slice(1), [{ type: 'reconnecting', attempt: 1, delayMs: 1, url }, { type: 'reconnect', attempt: 1, url }])
   assert.deepEqual(hellos[1], { type: 'hello', v: 1, username: 'alice', password: 'pw', resume: 'session-1' })
   assert.deepEqual(reconnected, [keeper.connection])
   assert.deepEqual(lost, [{ connection: first, code: 'connection_closed' }])

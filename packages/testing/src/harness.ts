@@ -3,7 +3,7 @@ import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo, Server as TcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ChatClient, ConnectOptions } from '@chat/client'
+import type { ChatClient, ConnectOptions, ServerAddresses } from '@chat/client'
 import { duplexPair, tcpDuplex } from '@chat/transport'
 import type { AbortOptions, Duplex } from '@chat/transport'
 import { NodeProcess, ServerProcess } from './node-process.js'
@@ -230,16 +230,17 @@ export class Harness {
    * A logged-in SDK client, closed after the test. It does not reconnect
    * unless asked to: most tests are about one connection and what ends it;
    * reconnection tests opt in with `reconnect: true`. It trusts the test
-   * certificate (`tls://`, `wss://`).
+   * certificate (`tls://`, `wss://`). `url` may list several servers of one
+   * service (tried in the order given unless the options say `randomize`).
    */
-  async client (url: string, username: string, options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient> {
-    const client = await within(connect(url, { reconnect: false, ...options, username }), `${username} to connect`)
+  async client (url: ServerAddresses, username: string, options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient> {
+    const client = await within(connect(url, { reconnect: false, randomize: false, ...options, username }), `${username} to connect`)
     this.defer(`closing ${username}`, async () => { await client.close() })
     return client
   }
 
   /** Several logged-in SDK clients, all members of `room`. */
-  async clientsIn (url: string, room: string, usernames: string[], options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient[]> {
+  async clientsIn (url: ServerAddresses, room: string, usernames: string[], options: Omit<ConnectOptions, 'username'> = {}): Promise<ChatClient[]> {
     const clients: ChatClient[] = []
     for (const name of usernames) {
       const client = await this.client(url, name, options)

@@ -1,5 +1,5 @@
 import { connect as sdkConnect } from '@chat/client'
-import type { ChatClient, ConnectOptions } from '@chat/client'
+import type { ChatClient, ConnectOptions, ServerAddresses } from '@chat/client'
 import { testCertificate } from './test-certificate.js'
 
 /** What carries the SDK's connections in an end-to-end test. */
@@ -24,15 +24,15 @@ export function isTls (transport: TestTransport): boolean {
   return transport === 'tls' || transport === 'wss'
 }
 
-/** `options` plus trust in the test certificate when `url` is `tls://` or `wss://` (and no `tls` was given). */
-export function withTestTls<T extends { tls?: ConnectOptions['tls'] }> (url: string | URL, options: T): T {
+/** `options` plus trust in the test certificate when an address of `url` is `tls://` or `wss://` (and no `tls` was given). */
+export function withTestTls<T extends { tls?: ConnectOptions['tls'] }> (url: ServerAddresses, options: T): T {
   // Not a URL: the SDK's connect refuses it itself.
-  const scheme = URL.canParse(String(url)) ? new URL(url).protocol : undefined
-  if ((scheme !== 'tls:' && scheme !== 'wss:') || options.tls !== undefined) return options
+  const schemes = (Array.isArray(url) ? url : [url]).map(u => URL.canParse(String(u)) ? new URL(u).protocol : undefined)
+  if (!schemes.some(scheme => scheme === 'tls:' || scheme === 'wss:') || options.tls !== undefined) return options
   return { ...options, tls: { ca: testCertificate().cert } }
 }
 
-/** The SDK's `connect`, trusting the test certificate for `tls://` and `wss://` addresses, as an app given its CA would. */
-export async function connect (url: string | URL, options: ConnectOptions): Promise<ChatClient> {
+/** The SDK's `connect` (to one address or several), trusting the test certificate for `tls://` and `wss://` addresses, as an app given its CA would. */
+export async function connect (url: ServerAddresses, options: ConnectOptions): Promise<ChatClient> {
   return await sdkConnect(url, withTestTls(url, options))
 }
