@@ -53,7 +53,7 @@ function collect (client: ChatClient, room: string): ChatMessage[] {
 }
 
 async function startNode (h: Harness, redis: RedisServer, port?: number): Promise<ServerProcess> {
-  const args = [SERVER_BIN, '--cluster', redis.url, '--lease-ms', String(TEST_LEASE_MS), '--port', String(port ?? 0), '--no-http', '--auth', 'open', '--log-level', 'warn']
+  const args = [SERVER_BIN, '--cluster', redis.url, '--lease-ms', String(TEST_LEASE_MS), '--port', String(port ?? 0), '--no-http', '--auth', 'open']
   return await h.serverProcess(args, port === undefined ? {} : { port })
 }
 
