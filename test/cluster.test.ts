@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import type { ChatMessage, PresenceEvent } from '@chat/client'
 import { ErrorCodes } from '@chat/protocol'
 import { Harness, rejectsWithCode, take, takeUntil, waitUntil, within } from '@chat/testing'
+import { SERVER_BIN } from './support/cli-server.js'
 import { startCluster } from './support/cluster.js'
 
 const PASSWORD = 'correct horse battery staple'
@@ -174,4 +175,57 @@ test('Redis unavailable: requests that need it fail with storage_error, connecti
   assert.ok(after.id > before.id)
   const got = await takeUntil(bobSees, m => m.text === 'after', 'bob\'s messages')
   assert.deepEqual(got.map(m => m.text).filter(t => t !== 'during'), ['before', 'after'])
+})
+
+test('startup says what an ack survives, and warns when Redis keeps nothing on disk', async t => {
+  const h = new Harness(t)
+  const lines: string[] = []
+  const logger = { info: (m: string) => { lines.push(`info ${m}`) }, warn: (m: string) => { lines.push(`warn ${m}`) }, error: (m: string) => { lines.push(`error ${m}`) } }
+  await startCluster(h, 1, { redis: { appendfsync: 'always' }, logger })
+  assert.ok(lines.some(l => l.startsWith('info redis appendfsync always: an acknowledged message is on disk')), lines.join('\n'))
+  assert.ok(!lines.some(l => l.startsWith('warn')), lines.join('\n'))
+  lines.length = 0
+  await startCluster(h, 1, { redis: { persistence: false }, logger })
+  assert.ok(lines.some(l => l.startsWith('warn redis persistence is off')), lines.join('\n'))
+})
+
+test('a node whose lease was taken away while alive drops its connections, and clients log in again', async t => {
+  const h = new Harness(t)
+  const { urls, nodes, redis } = await startCluster(h, 2)
+  const raw = await h.raw(nodes[0].port, 'raw on node1')
+  await raw.login('rawuser')
+  const alice = await h.client([urls[0], urls[1]], 'alice', { reconnect: true, reconnectTimeWait: 50 })
+  await alice.join('general')
+  const status = alice.status()[Symbol.asyncIterator]()
+  // As if the others had judged it dead (a long pause): its lease and users are gone from Redis.
+  const admin = redis.client()
+  await admin.zrem('chat:nodes', 'node1')
+  const bye = await raw.next(m => m.type === 'error' || m.type === 'bye', 'node1 to drop the connection', 10_000)
+  assert.equal((bye as { code: string }).code, ErrorCodes.SERVER_SHUTDOWN)
+  // The SDK comes back (to either node) with its session and rooms.
+  const events = await takeUntil(status, e => e.type === 'reconnect', 'alice to reconnect', 15_000)
+  assert.equal((events.find(e => e.type === 'disconnect') as { error: { code: string } }).error.code, ErrorCodes.SERVER_SHUTDOWN)
+  const ack = await within(alice.send('general', 'still here'), 'a send after the drop', 15_000)
+  assert.ok(ack.id > 0)
+  assert.ok((await alice.members('general')).includes('alice'))
+})
+
+test('chat-server cluster-status prints which node holds whom', async t => {
+  const h = new Harness(t)
+  const { urls, redis } = await startCluster(h, 2)
+  const alice = await h.client(urls[0], 'alice')
+  await alice.join('general')
+  const bob = await h.client(urls[1], 'bob')
+  await bob.join('general')
+  const status = h.node([SERVER_BIN, 'cluster-status', '--cluster', redis.url])
+  assert.equal((await status.waitExit()).code, 0, status.stderr)
+  assert.match(status.stdout, /^node node1: lease \d+\.\d s left, 1 user\(s\): alice$/m)
+  assert.match(status.stdout, /^node node2: lease \d+\.\d s left, 1 user\(s\): bob$/m)
+  assert.match(status.stdout, /^2 user\(s\) online, 1 room\(s\): general \(2\)$/m)
+  const json = h.node([SERVER_BIN, 'cluster-status', '--cluster', redis.url, '--json'])
+  assert.equal((await json.waitExit()).code, 0)
+  assert.equal(JSON.parse(json.stdout).users, 2)
+  const unreachable = h.node([SERVER_BIN, 'cluster-status', '--cluster', 'redis://127.0.0.1:1'])
+  assert.equal((await unreachable.waitExit()).code, 1)
+  assert.match(unreachable.stderr, /storage_error|Redis not ready/)
 })

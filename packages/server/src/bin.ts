@@ -3,6 +3,7 @@ import { SERVER_FLAGS } from './cli-flags.js'
 import type { ServerFlag } from './cli-flags.js'
 import { ConfigError, layerSettings } from './config-sources.js'
 import { runCheckCommand } from './check-command.js'
+import { runStatusCommand } from './status-command.js'
 import { createServer } from './chat-server.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import { cliLogger, LOG_FORMATS, LOG_LEVELS } from './ops/cli-logger.js'
@@ -15,6 +16,7 @@ import type { TlsCredentials } from './transport/tls-credentials.js'
 
 const USAGE = `Usage: chat-server [options]
        chat-server check [--data <dir>]   check the database (see chat-server check --help)
+       chat-server cluster-status --cluster <url>   which node holds whom (see --help)
 
   --host <addr>                 address to listen on (default 127.0.0.1)
   --port <n>                    TCP (or TLS) port to listen on, 0 for any free one (default 7777)
@@ -61,6 +63,7 @@ Every setting can also come from the environment: CHAT_ and its name in capitals
 CHAT_CONFIG for the file). The command line wins over the environment, which wins over the file.`
 
 if (process.argv[2] === 'check') process.exit(runCheckCommand(process.argv.slice(3)))
+if (process.argv[2] === 'cluster-status') process.exit(await runStatusCommand(process.argv.slice(3)))
 
 function usageError (message: string): never {
   console.error(`chat-server: ${message}\n\n${USAGE}`)
