@@ -5,6 +5,7 @@ import { ErrorCodes } from '@chat/protocol'
 import { Harness, rejectsWithCode, take, takeUntil, waitUntil, within } from '@chat/testing'
 import { SERVER_BIN } from './support/cli-server.js'
 import { startCluster } from './support/cluster.js'
+import { failoverExactlyOnce } from './support/failover.js'
 
 const PASSWORD = 'correct horse battery staple'
 const summary = (e: PresenceEvent): string => `${e.type} ${e.room} ${e.user}${e.reason === undefined ? '' : ` (${e.reason})`}`
@@ -228,4 +229,10 @@ test('chat-server cluster-status prints which node holds whom', async t => {
   const unreachable = h.node([SERVER_BIN, 'cluster-status', '--cluster', 'redis://127.0.0.1:1'])
   assert.equal((await unreachable.waitExit()).code, 1)
   assert.match(unreachable.stderr, /storage_error|Redis not ready/)
+})
+
+test('a client whose node shuts down moves to another and loses nothing, doubles nothing (failoverExactlyOnce on three nodes)', async t => {
+  const h = new Harness(t)
+  const { nodes } = await startCluster(h, 3)
+  await failoverExactlyOnce(h, nodes.map(node => ({ url: node.url, stop: async () => { await node.server.close() } })))
 })

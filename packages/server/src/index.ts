@@ -25,3 +25,7 @@ export { createRedisClient, redisOptions, waitReady, redisStorageError } from '.
 export type { RedisConnectionOptions } from './cluster/redis-connection.js'
 export { redisKeys, DEFAULT_REDIS_PREFIX } from './cluster/redis-keys.js'
 export type { RedisKeys } from './cluster/redis-keys.js'
+export type { ClusterOptions } from './cluster/cluster-options.js'
+export type { ClusterStatus, NodeStatus } from './cluster/cluster-status.js'
+export { readClusterStatus } from './cluster/cluster-status.js'
+export type { RemoteUser } from './engine/engine.js'
