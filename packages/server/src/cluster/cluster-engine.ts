@@ -155,11 +155,13 @@ export class ClusterEngine implements Engine {
     const sid = this.sids.get(session)
     if (sid === undefined) return
     this.forget(session)
-    this.retrying(async () => await releaseScript.run(this.redis, [this.prefix, session.userKey, sid, this.nodeId]))
+    void this.retrying(async () => await releaseScript.run(this.redis, [this.prefix, session.userKey, sid, this.nodeId]))
   }
 
   async join (room: string, session: Session): Promise<RoomJoin> {
-    const sid = this.sids.get(session)!
+    const sid = this.sids.get(session)
+    // Logged out or replaced meanwhile: its connection is ending, and the answer goes nowhere.
+    if (sid === undefined) return { added: false, size: 0, names: [], lastId: 0 }
     const { presenceLimit, maxListedMembers } = this.options
     this.pendingJoins.set(room, (this.pendingJoins.get(room) ?? 0) + 1)
     let reply: Array<number | string>
@@ -175,7 +177,7 @@ export class ClusterEngine implements Engine {
     const [added, size, lastId] = reply as number[]
     if (!session.isActive) {
       // Gone while Redis answered: logout did not know of this room.
-      this.retrying(async () => await leaveScript.run(this.redis, [this.prefix, room, session.userKey, sid, 'disconnected', presenceLimit]))
+      void this.retrying(async () => await leaveScript.run(this.redis, [this.prefix, room, session.userKey, sid, 'disconnected', presenceLimit]))
       this.unsubscribeIfUnused(room)
     } else {
       this.rooms.join(room, session)
@@ -184,12 +186,13 @@ export class ClusterEngine implements Engine {
     return { added: added === 1, size, names: reply.slice(3) as string[], lastId }
   }
 
-  leave (room: string, session: Session, reason: LeaveReason): void {
+  /** Resolves once Redis has it (or, if Redis is away, once it is queued for when Redis is back: this server has it already). */
+  async leave (room: string, session: Session, reason: LeaveReason): Promise<void> {
     const sid = this.sids.get(session) ?? this.retiredSid(session)
     const was = this.rooms.leave(room, session)
     this.unsubscribeIfUnused(room)
     if (was === undefined || sid === undefined) return
-    this.retrying(async () => await leaveScript.run(this.redis, [this.prefix, room, session.userKey, sid, reason, this.options.presenceLimit]))
+    await this.retrying(async () => await leaveScript.run(this.redis, [this.prefix, room, session.userKey, sid, reason, this.options.presenceLimit]))
   }
 
   async members (room: string, limit: number): Promise<MemberList | undefined> {
@@ -300,8 +303,8 @@ export class ClusterEngine implements Engine {
   }
 
   /** Runs a cleanup now, and again once Redis is back if it failed. */
-  private retrying (cleanup: () => Promise<unknown>): void {
-    cleanup().catch(err => {
+  private async retrying (cleanup: () => Promise<unknown>): Promise<void> {
+    await cleanup().catch(err => {
       this.options.logger.warn(`${(err as Error).message}: will retry once Redis is back`)
       this.retries.push(cleanup)
     })
@@ -310,7 +313,7 @@ export class ClusterEngine implements Engine {
   private runRetries (): void {
     const retries = this.retries
     this.retries = []
-    for (const cleanup of retries) this.retrying(cleanup)
+    for (const cleanup of retries) void this.retrying(cleanup)
   }
 
   private async call<T> (what: string, run: () => Promise<T>): Promise<T> {

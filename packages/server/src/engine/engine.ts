@@ -83,7 +83,7 @@ export interface Engine {
   /** Adds a member to a room (made on first join) and tells the others. */
   join: (room: string, session: Session) => MaybePromise<RoomJoin>
   /** Removes a member (a room with nobody left goes away) and tells the others why. */
-  leave: (room: string, session: Session, reason: LeaveReason) => void
+  leave: (room: string, session: Session, reason: LeaveReason) => MaybePromise<void>
   /** A room's members, the first `limit` of them; undefined if nobody is in it. */
   members: (room: string, limit: number) => MaybePromise<MemberList | undefined>
   /** Rooms that have members, by name: the first `limit` (default all; a reply lists only what fits in a frame). */

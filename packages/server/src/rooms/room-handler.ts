@@ -32,14 +32,16 @@ export class RoomHandler {
     })
   }
 
-  leave (session: Session, message: LeaveMessage): void {
+  leave (session: Session, message: LeaveMessage): void | Promise<void> {
     if (!this.checkRoomName(session, message.req, message.room)) return
     if (!session.rooms.has(message.room)) {
       session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `not a member of ${message.room}`)
       return
     }
-    this.engine.leave(message.room, session, 'left')
-    session.connection.send({ type: 'left', re: message.req, room: message.room })
+    // `left` once every server sees it (a shared engine: after the round trip).
+    return andThen(this.engine.leave(message.room, session, 'left'), () => {
+      session.connection.send({ type: 'left', re: message.req, room: message.room })
+    })
   }
 
   send (session: Session, message: SendMessage): void | Promise<void> {

@@ -7,5 +7,6 @@ export function logout (engine: Engine, connection: Connection): void {
   if (session === undefined) return
   engine.releaseName(session)
   const reason = connection.endReason === 'quit' ? 'quit' : 'disconnected'
-  for (const room of [...session.rooms]) engine.leave(room, session, reason)
+  // Not waited for: a shared engine applies them in order, and retries those Redis missed.
+  for (const room of [...session.rooms]) void engine.leave(room, session, reason)
 }
