@@ -1,4 +1,5 @@
 import type { Delivery } from '../commit/delivery.js'
+import { TurnBatch } from '../commit/turn-batch.js'
 import type { NodeDelivery } from '../engine/engine.js'
 import type { CommitOutcome, CommitWrite } from './commit-script.js'
 
@@ -16,25 +17,21 @@ export interface CommitStore {
  * room's channel, direct messages to someone here straight away.
  */
 export class ClusterCommit {
-  private writes: Delivery[] = []
-  private scheduled = false
+  private readonly batch = new TurnBatch<Delivery>(deliveries => { this.commit(deliveries) })
   private readonly inFlight = new Set<Promise<void>>()
 
   constructor (private readonly store: CommitStore, private readonly node: NodeDelivery) {}
 
   write (delivery: Delivery): void {
-    this.writes.push(delivery)
-    if (!this.scheduled) {
-      this.scheduled = true
-      setImmediate(this.flush)
-    }
+    this.batch.add(delivery)
   }
 
+  /** Sends what is waiting now. */
   readonly flush = (): void => {
-    this.scheduled = false
-    if (this.writes.length === 0) return
-    const batch = this.writes
-    this.writes = []
+    this.batch.flush()
+  }
+
+  private commit (batch: Delivery[]): void {
     const started = performance.now()
     const done = this.store.commit(batch.map(toWrite)).then(outcomes => {
       const fresh: Delivery[] = []

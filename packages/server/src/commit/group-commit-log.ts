@@ -1,3 +1,4 @@
+import { TurnBatch } from './turn-batch.js'
 import type { LocalStore, MessageWrite } from '../store/store.js'
 
 /**
@@ -8,8 +9,7 @@ import type { LocalStore, MessageWrite } from '../store/store.js'
  * is on disk.
  */
 export class GroupCommitLog<Write extends MessageWrite> {
-  private writes: Write[] = []
-  private scheduled = false
+  private readonly batch = new TurnBatch<Write>(writes => { this.commit(writes) })
 
   constructor (
     private readonly store: LocalStore,
@@ -19,20 +19,15 @@ export class GroupCommitLog<Write extends MessageWrite> {
 
   /** Queues a write for the next commit (it may carry what to do once committed). */
   write (write: Write): void {
-    this.writes.push(write)
-    if (!this.scheduled) {
-      this.scheduled = true
-      // After the I/O callbacks of this loop turn: every socket chunk read in it joins the batch.
-      setImmediate(this.flush)
-    }
+    this.batch.add(write)
   }
 
   /** Commits what is pending now (also used at shutdown). */
   readonly flush = (): void => {
-    this.scheduled = false
-    if (this.writes.length === 0) return
-    const writes = this.writes
-    this.writes = []
+    this.batch.flush()
+  }
+
+  private commit (writes: Write[]): void {
     let error: Error | undefined
     const started = performance.now()
     try {
