@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeFrame } from '@chat/protocol'
-import type { ClientMessage, LeaveReason, ServerMessage } from '@chat/protocol'
+import type { LeaveReason } from '@chat/protocol'
 import { Harness, waitUntil } from '@chat/testing'
+import { pipelined, transcript } from './transcript.fixture.js'
 import type { RawClient } from '@chat/testing'
 import type { Delivery } from '../src/commit/delivery.js'
 import type { Engine, EngineContext, OnlineUser } from '../src/engine/engine.js'
@@ -58,38 +58,7 @@ class DeferredEngine implements Engine {
   }
 }
 
-/**
- * What a client received, as the orders the protocol promises: replies in
- * request order, acks in send order (with the commit: they may come before
- * or after later replies), each room's and conversation's messages in id
- * order, presence in the order it happened. Times and tokens left out.
- */
-function transcript (client: RawClient): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = { replies: [], acks: [], presence: [], other: [] }
-  for (const message of client.received) {
-    const m = normalize(message) as Record<string, unknown>
-    if (message.type === 'ping' || message.type === 'pong') continue
-    if (message.type === 'ack') out.acks.push(m)
-    else if (message.type === 'msg') (out[`msg ${message.room ?? `to ${message.to ?? ''} from ${message.from}`}`] ??= []).push(m)
-    else if (message.type === 'presence') out.presence.push(m)
-    else if ('re' in message && message.re !== undefined) out.replies.push(m)
-    else out.other.push(m)
-  }
-  return out
-}
 
-function normalize (message: ServerMessage): unknown {
-  const copy: Record<string, unknown> = { ...message }
-  if ('ts' in copy) copy.ts = 0
-  if ('session' in copy) copy.session = '<token>'
-  if (message.type === 'history_page') copy.messages = message.messages.map(m => ({ ...m, ts: 0 }))
-  return copy
-}
-
-/** Several requests in one chunk: the server must answer them in order even when one waits. */
-function pipelined (client: RawClient, messages: ClientMessage[]): void {
-  client.sendRaw(Buffer.concat(messages.map(m => encodeFrame(m))))
-}
 
 /** A session of three users touching every engine call, with requests pipelined; returns each client's transcript. */
 async function scenario (t: TestContext, engine?: (context: EngineContext) => Engine): Promise<Record<string, Record<string, unknown[]>>> {

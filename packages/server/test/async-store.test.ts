@@ -2,9 +2,10 @@ import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { setImmediate as turn } from 'node:timers/promises'
-import { encodeFrame, PROTOCOL_VERSION } from '@chat/protocol'
+import { PROTOCOL_VERSION } from '@chat/protocol'
 import type { ChatMessage, ClientMessage, ServerMessage } from '@chat/protocol'
 import { Harness } from '@chat/testing'
+import { pipelined, transcript } from './transcript.fixture.js'
 import type { RawClient, RequestWithoutId } from '@chat/testing'
 import { createServer, NO_RATE_LIMITS } from '../src/index.js'
 import type { ChatServer, ServerOptions } from '../src/index.js'
@@ -17,40 +18,11 @@ const PASSWORD = 'correct horse battery staple'
 /** Retention the scenario applies by hand (`applyRetention`), never on its own. */
 const RETENTION: ServerOptions = { retention: { maxMessagesPerStream: 10 }, retentionIntervalMs: 3_600_000 }
 
-/** Several requests in one chunk: the server must answer them in order even when one waits. */
-function pipelined (client: RawClient, messages: ClientMessage[]): void {
-  client.sendRaw(Buffer.concat(messages.map(m => encodeFrame(m))))
-}
 
 async function hello (client: RawClient, username: string, fields: { password?: string, register?: boolean } = {}): Promise<ServerMessage> {
   return await client.request({ type: 'hello', v: PROTOCOL_VERSION, username, ...fields })
 }
 
-/**
- * What a client received, as the orders the protocol promises: replies in
- * request order, acks in send order, each room's and conversation's
- * messages in id order. Times and tokens left out.
- */
-function transcript (client: RawClient): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = { replies: [], acks: [], other: [] }
-  for (const message of client.received) {
-    if (message.type === 'ping' || message.type === 'pong') continue
-    const m = normalize(message)
-    if (message.type === 'ack') out.acks.push(m)
-    else if (message.type === 'msg') (out[`msg ${message.room ?? `to ${message.to ?? ''} from ${message.from}`}`] ??= []).push(m)
-    else if ('re' in message && message.re !== undefined) out.replies.push(m)
-    else out.other.push(m)
-  }
-  return out
-}
-
-function normalize (message: ServerMessage): unknown {
-  const copy: Record<string, unknown> = { ...message }
-  if ('ts' in copy) copy.ts = 0
-  if ('session' in copy) copy.session = '<token>'
-  if (message.type === 'history_page') copy.messages = message.messages.map(m => ({ ...m, ts: 0 }))
-  return copy
-}
 
 /** Logins, history pages both ways, replays, inboxes, keys and retention: each client's transcript. */
 async function scenario (t: TestContext, server: ChatServer): Promise<Record<string, Record<string, unknown[]>>> {
