@@ -3,6 +3,7 @@ import type { LoadPlan, LoadResult } from '../load/load-generator.js'
 import type { LoadTarget, TargetKind } from '../load/target.js'
 import { ratio } from '../report.js'
 import type { Cell, ScenarioReport } from '../report.js'
+import { chatSdkTarget } from '../targets/chat-sdk-target.js'
 import { chatTarget } from '../targets/chat-target.js'
 import { clusterTarget, sqliteTarget } from '../targets/cluster-target.js'
 import type { ClusterProbe, Driver } from '../targets/cluster-target.js'
@@ -143,13 +144,16 @@ const STORED_NOTE = '"stored": messages read back from the store after the run (
  * and SQLite, the CLI's default) and a cluster of one node, in the same run.
  */
 export async function clusterFanoutScenario (o: ClusterFanoutOptions, log: (line: string) => void): Promise<ScenarioReport> {
-  const kinds: Array<TargetKind<LoadTarget>> = [
-    chatTarget('one node, memory store'),
-    sqliteTarget('one node, SQLite (full)', 'chat'),
-    clusterTarget('cluster: 1 node + Redis (always)', { nodes: 1, appendfsync: 'always', driver: 'chat' }),
-    clusterTarget('cluster: 2 nodes 50/50 + Redis (always)', { nodes: 2, appendfsync: 'always', driver: 'chat' })
+  const rows: Array<{ kind: TargetKind<LoadTarget>, driver: Driver }> = [
+    { driver: 'chat', kind: chatTarget('one node, memory store') },
+    { driver: 'chat', kind: sqliteTarget('one node, SQLite (full)', 'chat') },
+    { driver: 'chat', kind: clusterTarget('cluster: 1 node + Redis (always)', { nodes: 1, appendfsync: 'always', driver: 'chat' }) },
+    { driver: 'chat', kind: clusterTarget('cluster: 2 nodes 50/50 + Redis (always)', { nodes: 2, appendfsync: 'always', driver: 'chat' }) },
+    // The same two ends through @chat/client: connect, join, send (a key each), for await over messages().
+    { driver: 'chat-sdk', kind: chatSdkTarget('one node, memory store, SDK') },
+    { driver: 'chat-sdk', kind: clusterTarget('cluster: 2 nodes 50/50 + Redis (always), SDK', { nodes: 2, appendfsync: 'always', driver: 'chat-sdk' }) }
   ]
-  const outcomes = await runTargets(kinds, async target => await loadAndCheck(target, {
+  const outcomes = await runTargets(rows.map(r => r.kind), async target => await loadAndCheck(target, {
     subscribers: o.subscribers,
     publishers: 1,
     pacing: { window: o.window },
@@ -157,7 +161,8 @@ export async function clusterFanoutScenario (o: ClusterFanoutOptions, log: (line
     measureMs: o.measureMs,
     drainMs: o.drainMs
   }, ['bench'], [[0]]), log)
-  const memory = outcomes[0].result?.load
+  // Against the one-node memory row of the same clients (our adapter, or the SDK), and the SQLite row (our adapter).
+  const memoryOf = (driver: Driver): LoadResult | undefined => outcomes[rows.findIndex(r => r.driver === driver)].result?.load
   const sqlite = outcomes[1].result?.load
   return {
     scenario: 'cluster-fanout',
@@ -166,7 +171,7 @@ export async function clusterFanoutScenario (o: ClusterFanoutOptions, log: (line
     columns: [
       { key: 'target', header: 'target' },
       { key: 'deliveriesPerSecond', header: 'deliveries/s' },
-      { key: 'xMemory', header: '× one node (memory)' },
+      { key: 'xMemory', header: '× one node (memory, same clients)' },
       { key: 'xSqlite', header: '× one node (SQLite)' },
       { key: 'ackedPerSecond', header: 'sends acked/s' },
       { key: 'lost', header: 'lost' },
@@ -189,15 +194,17 @@ export async function clusterFanoutScenario (o: ClusterFanoutOptions, log: (line
       { key: 'otherCores', header: 'other CPU' },
       { key: 'notes', header: 'notes' }
     ],
-    rows: outcomes.map(x => row(x, x.result?.load.ackedPerSecond ?? 1, load => ({
-      xMemory: ratio(load.deliveriesPerSecond, memory?.deliveriesPerSecond),
-      xSqlite: ratio(load.deliveriesPerSecond, sqlite?.deliveriesPerSecond),
+    rows: outcomes.map((x, i) => row(x, x.result?.load.ackedPerSecond ?? 1, load => ({
+      xMemory: ratio(load.deliveriesPerSecond, memoryOf(rows[i].driver)?.deliveriesPerSecond),
+      xSqlite: rows[i].driver === 'chat' ? ratio(load.deliveriesPerSecond, sqlite?.deliveriesPerSecond) : undefined,
       // Every member's copy counted, the publisher's own too (as the fan-out rows count).
       serverNsPerDelivery: Math.round(load.serverCores * 1e9 / (load.deliveriesPerSecond * (1 + 1 / o.subscribers)))
     }))),
     notes: [
       'deliveries/s: texts received by the subscribers per second. Cluster rows: a redis-server of the row\'s own (appendonly yes, appendfsync always, ' +
-      'a fresh directory), chat-server --cluster nodes on it; every process on the same two cores as the load generator.',
+      'a fresh directory), chat-server --cluster nodes on it; every process on the same two cores as the load generator. ' +
+      'SDK rows: every subscriber and the publisher a @chat/client (send() with its own idempotency key, for await over messages()); ' +
+      '"× one node (memory, same clients)" compares them with the one-node SDK row.',
       REDIS_NOTE, CPU_NOTE, STORED_NOTE
     ],
     results: outcomes.map(jsonResult)
@@ -300,6 +307,13 @@ export function clusterGoalsReport (reports: ScenarioReport[]): ScenarioReport {
       ? 'not measured'
       : `${String(two?.xMemory)}× (memory), ${String(two?.xSqlite)}× (SQLite); ${String(two?.roundTripsPerMessage)} round trips, ` +
         `${String(two?.publishPerMessage)} PUBLISH / msg (${String(two?.messagesPerEvalsha)} msgs / EVALSHA)`,
+    met: undefined
+  })
+  const sdk = find('cluster-fanout', 'cluster: 2 nodes 50/50 + Redis (always), SDK')
+  rows.push({
+    goal: 'fan-out 100×1 over 2 nodes through the SDK vs one node through the SDK',
+    wanted: 'measured',
+    measured: num(sdk?.deliveriesPerSecond) === undefined ? 'not measured' : `${String(sdk?.xMemory)}× (${num(sdk?.deliveriesPerSecond)!.toLocaleString('en-US')} deliveries/s)`,
     met: undefined
   })
   return targetsTable('goals-cluster', 'Targets (issue 14): the cluster through Redis, in this run', rows,
