@@ -4,7 +4,7 @@
  * JSON line per scenario, and stops every process it started, within a hard
  * time bound.
  *
- *   pnpm bench [--quick] [--only fanout,latency,scale,ingest] ...   (--help)
+ *   pnpm bench [--quick] [--only fanout,latency,scale,ingest,cluster,sdk] ...   (--help)
  */
 import { writeFileSync } from 'node:fs'
 import { killAllStarted } from './child-processes.js'
@@ -15,6 +15,7 @@ import type { BenchOptions } from './options.js'
 import { openFileLimit } from './proc-stats.js'
 import { jsonLine, markdown } from './report.js'
 import type { ScenarioReport } from './report.js'
+import { clusterFanoutScenario, clusterGoalsReport, clusterIngestScenario } from './scenarios/cluster.js'
 import { connectionScaleScenario } from './scenarios/connection-scale.js'
 import { durableIngestScenario } from './scenarios/durable-ingest.js'
 import { fanoutScenario } from './scenarios/fanout.js'
@@ -32,7 +33,7 @@ import { natsTarget } from './targets/nats-target.js'
 import { socketioTarget } from './targets/socketio-target.js'
 
 /** Whatever happens, the run ends by then, and takes its processes with it. */
-const FULL_BOUND_MS = 8 * 60_000
+const FULL_BOUND_MS = 11 * 60_000
 const QUICK_BOUND_MS = 2 * 60_000
 
 function log (line: string): void {
@@ -110,6 +111,24 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       drainMs: quick ? 1000 : 3000
     }, log))
   }
+  if (options.scenarios.includes('cluster')) {
+    log('cluster fan-out (Redis)')
+    add(await clusterFanoutScenario({
+      subscribers: 100,
+      window: options.window,
+      warmupMs: quick ? 300 : 2000,
+      measureMs: fanoutMs,
+      drainMs: quick ? 1000 : 3000
+    }, log))
+    log('cluster ingest (Redis)')
+    add(await clusterIngestScenario({
+      publishers: 4,
+      window: 64,
+      warmupMs: quick ? 200 : 1000,
+      measureMs: quick ? 500 : 5000,
+      drainMs: quick ? 1000 : 3000
+    }, log))
+  }
   if (options.scenarios.includes('sdk')) {
     log('SDK consumption')
     add(await sdkConsumeScenario({ messages: quick ? 100_000 : 1_000_000 }))
@@ -126,6 +145,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     add(await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
   }
   add(transportGoalsReport(reports))
+  if (options.scenarios.includes('cluster')) add(clusterGoalsReport(reports))
   // Last: it also lists the rows other work disturbed.
   add(goalsReport(reports))
   return reports

@@ -8,7 +8,7 @@ import { TEXT_BYTES } from './message-text.js'
 import { openConnections } from './open-connections.js'
 import { PublisherPool } from './publisher-pool.js'
 import { Subscriber } from './subscriber.js'
-import type { LoadConnection, LoadTarget } from './target.js'
+import type { Endpoint, LoadConnection, LoadTarget } from './target.js'
 
 export interface LoadPlan {
   subscribers: number
@@ -43,6 +43,8 @@ export interface LoadResult {
   /** Texts published over the whole run (warm-up and drain included), and acknowledged. */
   sent: number
   acked: number
+  /** Texts publisher i sent over the whole run (its room's are numbered 0 to sentBy[i] - 1). */
+  sentBy: number[]
   /** In the measured window: */
   ackedPerSecond: number
   deliveriesPerSecond: number
@@ -60,6 +62,10 @@ export interface LoadResult {
   latency?: LatencySummary
   /** CPU seconds per second of the measured window (1 = one core busy): the server, the load generator, and everything else on the machine. */
   serverCores: number
+  /** With a target of several processes (`LoadTarget.helpers`): each one's share of `serverCores`, by process name. */
+  processCores?: Record<string, number>
+  /** The target's `probe`, read at the start and the end of the measured window. */
+  probe?: { from: unknown, to: unknown }
   loadCores: number
   otherCores: number
   /** Share of the window the subscribers' thread was busy: near 1, the load generator's readers were the limit. */
@@ -97,9 +103,15 @@ export async function runLoad (target: LoadTarget, plan: LoadPlan): Promise<Load
     }
   }, 1)
   try {
-    connections = await openConnections(target.endpoint, subscribers.map((receiver, i) => ({ spec: { name: `s${i}`, room: ROOM }, receiver })))
+    const at = (endpoints: Endpoint[] | undefined, i: number): Endpoint | undefined => endpoints?.[i % endpoints.length]
+    connections = await openConnections(target.endpoint, subscribers.map((receiver, i) => ({
+      spec: { name: `s${i}`, room: ROOM },
+      receiver,
+      endpoint: at(target.subscriberEndpoints, i)
+    })))
     pool = await PublisherPool.start({
       endpoint: target.endpoint,
+      endpoints: target.publisherEndpoints === undefined ? undefined : Array.from({ length: plan.publishers }, (_, i) => at(target.publisherEndpoints, i)!),
       publishers: plan.publishers,
       window: 'window' in plan.pacing ? plan.pacing.window : 0,
       ratePerSecond: 'ratePerSecond' in plan.pacing ? plan.pacing.ratePerSecond : 0,
@@ -110,10 +122,12 @@ export async function runLoad (target: LoadTarget, plan: LoadPlan): Promise<Load
 
     pool.start()
     await sleep(plan.warmupMs)
-    const from = snapshot(target, subscribers, (await pool.counts()).acked)
+    const [fromCounts, probeFrom] = await Promise.all([pool.counts(), target.probe?.()])
+    const from = snapshot(target, subscribers, fromCounts.acked)
     timing.fromMicros = nowMicros()
     await sleep(plan.measureMs)
-    const to = snapshot(target, subscribers, (await pool.counts()).acked)
+    const [toCounts, probeTo] = await Promise.all([pool.counts(), target.probe?.()])
+    const to = snapshot(target, subscribers, toCounts.acked)
 
     // Drain: the last acks, then the last deliveries.
     const final = await pool.stop(plan.drainMs)
@@ -142,6 +156,7 @@ export async function runLoad (target: LoadTarget, plan: LoadPlan): Promise<Load
       seconds: round(seconds, 2),
       sent: totalSent,
       acked: final.acked,
+      sentBy: sent,
       ackedPerSecond: Math.round((to.acked - from.acked) / seconds),
       deliveriesPerSecond: Math.round(deliveries / seconds),
       wireMBps: round((to.bytes - from.bytes) / seconds / 1e6, 1),
@@ -150,6 +165,10 @@ export async function runLoad (target: LoadTarget, plan: LoadPlan): Promise<Load
       outOfOrder,
       latency: histogram === undefined ? undefined : summarize(histogram),
       serverCores: round(serverCores, 2),
+      processCores: target.helpers === undefined
+        ? undefined
+        : Object.fromEntries([target.process, ...target.helpers].map((p, i) => [p.name, round((to.processCpu[i] - from.processCpu[i]) / seconds, 2)])),
+      probe: target.probe === undefined ? undefined : { from: probeFrom, to: probeTo },
       loadCores: round(loadCores, 2),
       otherCores: round(Math.max(0, (to.machineBusy - from.machineBusy) / seconds - serverCores - loadCores), 2),
       readerBusy: round(performance.eventLoopUtilization(to.loop, from.loop).utilization, 2)
@@ -167,18 +186,22 @@ interface Snapshot {
   bytes: number
   acked: number
   serverCpu: number
+  /** The target's process, then its helpers. */
+  processCpu: number[]
   loadCpu: number
   machineBusy: number
   loop: EventLoopUtilization
 }
 
 function snapshot (target: LoadTarget, subscribers: Subscriber[], acked: number): Snapshot {
+  const processCpu = [target.process, ...target.helpers ?? []].map(p => p.cpuSeconds())
   return {
     micros: nowMicros(),
     received: subscribers.reduce((sum, s) => sum + s.received, 0),
     bytes: subscribers.reduce((sum, s) => sum + s.bytes, 0),
     acked,
-    serverCpu: target.process.cpuSeconds(),
+    serverCpu: processCpu.reduce((a, b) => a + b, 0),
+    processCpu,
     loadCpu: ownCpuSeconds(),
     machineBusy: machineBusySeconds(),
     loop: performance.eventLoopUtilization()

@@ -20,7 +20,14 @@ export interface Opened {
 }
 
 /** Opens connections, at most `concurrency` at a time; throws at the first failure unless `keepGoing`. */
-export async function openConnections (endpoint: Endpoint, specs: Array<{ spec: ConnectionSpec, receiver: Receiver }>, options: OpenOptions = {}): Promise<LoadConnection[]> {
+/** What to open: `endpoint`, if given, instead of the common one. */
+export interface OpenSpec {
+  spec: ConnectionSpec
+  receiver: Receiver
+  endpoint?: Endpoint
+}
+
+export async function openConnections (endpoint: Endpoint, specs: OpenSpec[], options: OpenOptions = {}): Promise<LoadConnection[]> {
   const { connections, errors } = await openMany(endpoint, specs, options)
   if (errors.length > 0 && options.keepGoing !== true) {
     for (const c of connections) c.close()
@@ -29,7 +36,7 @@ export async function openConnections (endpoint: Endpoint, specs: Array<{ spec: 
   return connections
 }
 
-export async function openMany (endpoint: Endpoint, specs: Array<{ spec: ConnectionSpec, receiver: Receiver }>, options: OpenOptions = {}): Promise<Opened> {
+export async function openMany (endpoint: Endpoint, specs: OpenSpec[], options: OpenOptions = {}): Promise<Opened> {
   const concurrency = options.concurrency ?? 64
   const timeoutMs = options.timeoutMs ?? 15_000
   const opened: Array<LoadConnection | undefined> = new Array(specs.length)
@@ -42,8 +49,9 @@ export async function openMany (endpoint: Endpoint, specs: Array<{ spec: Connect
     while (goOn()) {
       const i = next++
       const { spec, receiver } = specs[i]
+      const to = specs[i].endpoint ?? endpoint
       try {
-        opened[i] = await withTimeout(openConnection(endpoint, spec, receiver), timeoutMs, `${endpoint.protocol}: ${spec.name} not in ${spec.room} after ${timeoutMs} ms`)
+        opened[i] = await withTimeout(openConnection(to, spec, receiver), timeoutMs, `${to.protocol}: ${spec.name} not in ${spec.room} after ${timeoutMs} ms`)
       } catch (err) {
         errors.push((err as Error).message)
       }

@@ -13,6 +13,8 @@ import type { Endpoint } from './target.js'
 
 export interface PublisherWorkerData {
   endpoint: Endpoint
+  /** Where publisher i connects, if not `endpoint`. */
+  endpoints?: Endpoint[]
   publishers: number
   /** Sends in flight per publisher, or 0 for a fixed rate. */
   window: number
@@ -83,7 +85,8 @@ function startRate (rate: number): void {
 
 const connections = await openConnections(data.endpoint, publishers.map((receiver, i) => ({
   spec: { name: `p${i}`, room: data.rooms[i], publisher: i },
-  receiver
+  receiver,
+  endpoint: data.endpoints?.[i]
 }))).catch((err: Error) => { post({ type: 'error', message: err.message }); return undefined })
 
 if (connections !== undefined) {

@@ -50,6 +50,8 @@ export interface Endpoint {
   carrier?: CarrierKind
   /** For tls: the server's (self-signed) certificate, PEM, trusted as the only CA. */
   tlsCa?: string
+  /** Our protocol's adapter: every send carries an idempotency key (`key`), as the SDK's do. Default unkeyed. */
+  keyed?: boolean
 }
 
 /** A running server. */
@@ -59,11 +61,22 @@ export interface LoadTarget {
   process: ManagedProcess
   endpoint: Endpoint
   stop: () => Promise<void>
+  /**
+   * A service of several processes (cluster nodes, Redis): their CPU counts as
+   * the server's too, and each is also reported on its own (`LoadResult.processCores`).
+   */
+  helpers?: ManagedProcess[]
+  /** Where subscriber i connects: `subscriberEndpoints[i % length]`. Default `endpoint`. */
+  subscriberEndpoints?: Endpoint[]
+  /** Where publisher i connects: `publisherEndpoints[i % length]`. Default `endpoint`. */
+  publisherEndpoints?: Endpoint[]
+  /** Read at the start and the end of the measured window (the service's own counters), into `LoadResult.probe`. */
+  probe?: () => Promise<unknown>
 }
 
 /** A server we may run: `unavailable` says why it is skipped (not installed), or is undefined. */
-export interface TargetKind {
+export interface TargetKind<T extends LoadTarget = LoadTarget> {
   name: string
   unavailable: () => string | undefined
-  start: () => Promise<LoadTarget>
+  start: () => Promise<T>
 }

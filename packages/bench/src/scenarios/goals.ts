@@ -1,7 +1,7 @@
 import type { Cell, ScenarioReport } from '../report.js'
 
 /** Cores busy with other work (not the server, not the load generator) above which a figure is disturbed. */
-const NOISY_CORES = 0.25
+export const NOISY_CORES = 0.25
 
 /**
  * The targets of issue 4 next to what this run measured. A goal whose

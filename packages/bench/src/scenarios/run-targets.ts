@@ -13,7 +13,7 @@ export interface TargetOutcome<R> {
  * that is stopped afterwards. A peer that is not installed is skipped; a
  * failure is reported and the next target runs.
  */
-export async function runTargets<R> (kinds: TargetKind[], run: (target: LoadTarget) => Promise<R>, log: (line: string) => void): Promise<Array<TargetOutcome<R>>> {
+export async function runTargets<R, T extends LoadTarget = LoadTarget> (kinds: Array<TargetKind<T>>, run: (target: T) => Promise<R>, log: (line: string) => void): Promise<Array<TargetOutcome<R>>> {
   const outcomes: Array<TargetOutcome<R>> = []
   for (const kind of kinds) {
     const skipped = kind.unavailable()
@@ -23,7 +23,7 @@ export async function runTargets<R> (kinds: TargetKind[], run: (target: LoadTarg
       continue
     }
     log(`  ${kind.name} ...`)
-    let target: LoadTarget | undefined
+    let target: T | undefined
     try {
       target = await kind.start()
       outcomes.push({ target: kind.name, result: await run(target) })

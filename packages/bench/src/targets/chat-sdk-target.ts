@@ -7,13 +7,13 @@ import type { LoadTarget, TargetKind } from '../load/target.js'
  * tcp://: the same server as the `chat` row, so the gap between the two is
  * what the SDK's real calls cost the load generator.
  */
-export function chatSdkTarget (): TargetKind {
+export function chatSdkTarget (name = 'chat-sdk'): TargetKind {
   return {
-    name: 'chat-sdk',
+    name,
     unavailable: () => undefined,
     start: async () => {
       const server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--memory'])
-      return { name: 'chat-sdk', process: server, endpoint: { protocol: 'chat-sdk', port: server.port }, stop: async () => { await server.stop() } } satisfies LoadTarget
+      return { name, process: server, endpoint: { protocol: 'chat-sdk', port: server.port }, stop: async () => { await server.stop() } } satisfies LoadTarget
     }
   }
 }

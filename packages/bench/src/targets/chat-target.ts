@@ -52,10 +52,13 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
   private nextReq = JOIN_REQ + 1
   private readonly roomJson: string
+  /** Sends carry `"key":"<name>-<req>"` (unique per connection, as an SDK's random keys are). */
+  private readonly keyed: boolean
 
   constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
     super(endpoint, spec, receiver)
     this.roomJson = JSON.stringify(spec.room)
+    this.keyed = endpoint.keyed === true
   }
 
   protected greet (): void {
@@ -111,7 +114,14 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
    */
   send (texts: string[]): void {
     let wire = ''
-    for (const text of texts) wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`)
+    if (this.keyed) {
+      for (const text of texts) {
+        const req = this.nextReq++
+        wire += frameLatin1(`{"type":"send","req":${req},"room":${this.roomJson},"text":"${text}","key":"${this.spec.name}-${req}"}`)
+      }
+    } else {
+      for (const text of texts) wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`)
+    }
     this.socket.write(wire)
   }
 }

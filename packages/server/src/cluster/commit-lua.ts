@@ -12,12 +12,19 @@
  * cjson.encode, which escapes `"`, `\`, `/` and control characters and
  * passes UTF-8 through: JSON.parse gives the text back exactly.
  *
- * KEYS: 1 seq, 2 floor, 3 iseq; then 3 per write: stream, idempotency key
- * ('' if none), inbox ('' if none).
+ * Each write takes only the arguments its kind needs (the node's encoding
+ * and Redis's reading of them cost per argument): a room message without
+ * a key, the common case, one key and six arguments.
+ * KEYS: 1 seq, 2 floor, 3 iseq; then per write: its stream, then its
+ * idempotency key (kinds 'k' and 'd'; '' if none for 'd'), then its inbox
+ * (kind 'd'; '' if none).
  * ARGV: 1 room channel prefix, 2 node channel prefix, 3 key TTL ms (0: none),
- * 4 messages kept per stream (0: all); then 9 per write: stream, from, text,
- * ts, room, to, inboxFor, targetNode, targetKey ('' if none).
- * Returns per write `{id, ts, duplicate 0|1}`.
+ * 4 messages kept per stream (0: all); then per write its kind, stream, from,
+ * text, ts, and: kinds 'r' (room message) and 'k' (room message with a key):
+ * room; kind 'd' (direct message): to, inboxFor, targetNode, targetKey ('' if
+ * none).
+ * Returns per write its id (a number), or `{id, ts}` for a duplicate (the
+ * stored ones): a fresh write's ts is the one it was given.
  */
 export const COMMIT_LUA = `
 local roomPrefix, nodePrefix = ARGV[1], ARGV[2]
@@ -39,17 +46,26 @@ local function storedUnder (key, value)
   else stored = redis.call('SET', key, value, 'NX', 'GET') end
   if not stored then return nil end
   local s, id, t = string.match(stored, '^(.*)\\n(%d+)\\n(%d+)$')
-  if tonumber(id) > tonumber(redis.call('HGET', KEYS[2], s) or '0') then return { tonumber(id), t, 1 } end
+  if tonumber(id) > tonumber(redis.call('HGET', KEYS[2], s) or '0') then return { tonumber(id), t } end
   setKey(key, value)
   return nil
 end
 
-local n = (#ARGV - 4) / 9
-for w = 1, n do
-  local a, k = 4 + (w - 1) * 9, 3 + (w - 1) * 3
-  local stream, from, text, ts = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local room, to, inboxFor, node, targetKey = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9]
-  local streamKey, idemKey, inboxKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+local nargs, a, k, w = #ARGV, 5, 4, 0
+while a <= nargs do
+  w = w + 1
+  local kind, stream, from, text, ts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local streamKey, idemKey, inboxKey = KEYS[k], '', ''
+  local room, to, inboxFor, node, targetKey = '', '', '', '', ''
+  if kind == 'd' then
+    to, inboxFor, node, targetKey = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+    idemKey, inboxKey = KEYS[k + 1], KEYS[k + 2]
+    a, k = a + 9, k + 3
+  else
+    room = ARGV[a + 5]
+    if kind == 'k' then idemKey = KEYS[k + 1]; k = k + 2 else k = k + 1 end
+    a = a + 6
+  end
   local id = (lastIds[stream] or tonumber(redis.call('HGET', KEYS[1], stream) or '0')) + 1
   local ids = fmt('%d', id)
   local dup
@@ -68,7 +84,7 @@ for w = 1, n do
       lastSeqs[inboxFor] = seq
       redis.call('XADD', inboxKey, fmt('%d', seq) .. '-0', 's', stream, 'i', ids, 'f', from, 't', text, 'ts', ts, 'to', to)
     end
-    out[w] = { id, ts, 0 }
+    out[w] = id
     touched[stream] = streamKey
     if room ~= '' then
       local list = rooms[room]

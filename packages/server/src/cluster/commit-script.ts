@@ -32,7 +32,8 @@ export interface CommitSettings {
 
 const COMMAND = 'chatCommit'
 
-type CommitCommand = (...args: string[]) => Promise<Array<[number, string, number]>>
+/** Per write: its id, or `[id, ts]` (the stored ones) for a duplicate. */
+type CommitCommand = (...args: string[]) => Promise<Array<number | [number, string]>>
 
 /** The commit script on this client (defined once per client: ioredis sends EVALSHA, EVAL when the script is unknown). */
 function commitCommand (redis: Redis): CommitCommand {
@@ -55,9 +56,19 @@ export async function commit (redis: Redis, keys: RedisKeys, writes: readonly Co
     if (!Number.isSafeInteger(m.ts) || m.ts < 0) throw new TypeError(`ts must be a non-negative integer, got ${m.ts}`)
     if ((m.room === undefined) === (m.to === undefined)) throw new TypeError('a message has either a room or a recipient (to)')
     if (m.room === '' || m.to === '' || inboxFor === '' || write.targetNode === '') throw new TypeError('room, to, inboxFor and targetNode must not be empty')
-    keyArgs.push(keys.stream(m.stream), idempotency === undefined ? '' : keys.idempotency(idempotency.scope, idempotency.key), inboxFor === undefined ? '' : keys.inbox(inboxFor))
-    args.push(m.stream, m.from, m.text, String(m.ts), m.room ?? '', m.to ?? '', inboxFor ?? '', write.targetNode ?? '', write.targetKey ?? '')
+    // The script's kinds of write (commit-lua.ts): 'r' and 'k' room messages without and with a key, 'd' direct.
+    const idemKey = idempotency === undefined ? undefined : keys.idempotency(idempotency.scope, idempotency.key)
+    if (m.room !== undefined) {
+      if (idemKey === undefined) keyArgs.push(keys.stream(m.stream))
+      else keyArgs.push(keys.stream(m.stream), idemKey)
+      args.push(idemKey === undefined ? 'r' : 'k', m.stream, m.from, m.text, String(m.ts), m.room)
+    } else {
+      keyArgs.push(keys.stream(m.stream), idemKey ?? '', inboxFor === undefined ? '' : keys.inbox(inboxFor))
+      args.push('d', m.stream, m.from, m.text, String(m.ts), m.to!, inboxFor ?? '', write.targetNode ?? '', write.targetKey ?? '')
+    }
   }
   const replies = await storing(`storing ${writes.length} message(s)`, commitCommand(redis)(String(keyArgs.length), ...keyArgs, ...args))
-  return replies.map(([id, ts, duplicate]) => ({ id: Number(id), ts: Number(ts), duplicate: Number(duplicate) === 1 }))
+  return replies.map((reply, i) => typeof reply === 'number'
+    ? { id: reply, ts: writes[i].message.ts, duplicate: false }
+    : { id: Number(reply[0]), ts: Number(reply[1]), duplicate: true })
 }
