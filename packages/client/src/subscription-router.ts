@@ -40,17 +40,18 @@ export class SubscriptionRouter {
    * of that room); `onEnd` runs once when it ends.
    */
   messages (accepts: (m: ChatMessage) => boolean, scope: MessageFilter, onEnd?: () => void): Subscription<ChatMessage> {
-    const subscription = this.subscribe(this.messageSubscriptions, accepts, scope.signal, onEnd)
+    const subscription = this.subscribe(this.messageSubscriptions, this.highWaterMark, accepts, scope.signal, onEnd)
     this.messageScopes.set(subscription, scope)
     return subscription
   }
 
   events (accepts: (e: PresenceEvent) => boolean, signal?: AbortSignal): Subscription<PresenceEvent> {
-    return this.subscribe(this.eventSubscriptions, accepts, signal)
+    return this.subscribe(this.eventSubscriptions, this.highWaterMark, accepts, signal)
   }
 
   status (signal?: AbortSignal): Subscription<StatusEvent> {
-    return this.subscribe(this.statusSubscriptions, () => true, signal)
+    // Status iterators never stop reading (isFull does not count them): taking from one reports no space.
+    return this.subscribe(this.statusSubscriptions, Infinity, () => true, signal)
   }
 
   /** A room message: to every iterator that accepts it. True if one did. */
@@ -120,13 +121,13 @@ export class SubscriptionRouter {
     for (const s of [...this.statusSubscriptions]) s.finish()
   }
 
-  private subscribe<T> (set: Set<Subscription<T>>, accepts: (item: T) => boolean, signal?: AbortSignal, onEnd?: () => void): Subscription<T> {
+  private subscribe<T> (set: Set<Subscription<T>>, highWaterMark: number, accepts: (item: T) => boolean, signal?: AbortSignal, onEnd?: () => void): Subscription<T> {
     const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal?.reason })) }
     const subscription = new Subscription<T>(accepts, this.onSpace, s => {
       set.delete(s)
       signal?.removeEventListener('abort', abort)
       onEnd?.()
-    })
+    }, highWaterMark)
     if (this.ended !== undefined) {
       subscription.finish(this.ended.reason)
       return subscription

@@ -39,10 +39,20 @@ export class Subscription<T> implements ChatSubscription<T> {
   constructor (
     /** Which items this subscription wants. */
     readonly accepts: (item: T) => boolean,
-    /** Called when the app took an item or the subscription ended: there may be room to read again. */
+    /**
+     * Called when the app took the item that brings this subscription below
+     * `highWaterMark`, or the subscription ended: there may be room to read again.
+     */
     private readonly onSpace: () => void,
     /** Called once when the subscription ends, so the client forgets it. */
-    private readonly onEnd: (subscription: Subscription<T>) => void
+    private readonly onEnd: (subscription: Subscription<T>) => void,
+    /**
+     * Where the client stops reading (`pending` at or above it). Taking an item
+     * reports space only when it crosses below: while the subscription is
+     * still full, the read loop would only pause again (it did, for every
+     * item taken, before).
+     */
+    private readonly highWaterMark = 1
   ) {
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
   }
@@ -78,6 +88,8 @@ export class Subscription<T> implements ChatSubscription<T> {
     this.error = error
     this.onEnd(this)
     this.resolveClosed(error)
+    // It no longer counts as full: a read loop it paused may go on.
+    this.onSpace()
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
@@ -100,7 +112,8 @@ export class Subscription<T> implements ChatSubscription<T> {
         this.head = 0
       }
       this.delivered++
-      this.onSpace()
+      const pending = this.items.length - this.head
+      if (pending < this.highWaterMark && pending + 1 >= this.highWaterMark) this.onSpace()
       return Promise.resolve({ value, done: false })
     }
     if (this.finished) {
@@ -119,8 +132,7 @@ export class Subscription<T> implements ChatSubscription<T> {
     this.items = []
     this.head = 0
     this.error = undefined
-    this.finish()
-    this.onSpace()
+    this.finish() // reports space
     return { value: undefined, done: true }
   }
 

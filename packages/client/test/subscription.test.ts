@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import { Subscription } from '../src/subscription.js'
 import { ChatError } from '../src/chat-error.js'
 
-function make<T> (accepts: (item: T) => boolean = () => true) {
+function make<T> (accepts: (item: T) => boolean = () => true, highWaterMark?: number) {
   const ended: Array<Subscription<T>> = []
   let spaces = 0
-  const subscription = new Subscription<T>(accepts, () => { spaces++ }, s => { ended.push(s) })
+  const subscription = new Subscription<T>(accepts, () => { spaces++ }, s => { ended.push(s) }, highWaterMark)
   return { subscription, ended, spaces: () => spaces }
 }
 
@@ -22,13 +22,32 @@ test('items offered before and while the app waits arrive in order', async () =>
   assert.deepEqual(await waiting, [1, 2, 3, 4])
 })
 
-test('taking an item reports space, so the client can resume reading', async () => {
-  const { subscription, spaces } = make<number>()
-  for (let i = 0; i < 3; i++) subscription.offer(i)
+test('taking the item that brings it below the high-water mark reports space, once, so the client can resume reading', async () => {
+  const { subscription, spaces } = make<number>(() => true, 3)
+  for (let i = 0; i < 5; i++) subscription.offer(i)
+  await subscription.next()
+  assert.equal(spaces(), 0, 'still full (4 held): reading would only pause again')
+  await subscription.next()
+  assert.equal(spaces(), 0, 'still full (3 held)')
+  await subscription.next()
+  assert.equal(spaces(), 1, 'below the mark (2 held)')
   await subscription.next()
   await subscription.next()
-  assert.equal(spaces(), 2)
-  assert.equal(subscription.pending, 1)
+  assert.equal(spaces(), 1, 'already below: nothing new to report')
+  subscription.offer(5)
+  subscription.offer(6)
+  subscription.offer(7)
+  await subscription.next()
+  assert.equal(spaces(), 2, 'full again, then below again')
+  assert.equal(subscription.pending, 2)
+})
+
+test('ending reports space: a read loop the subscription paused may go on', () => {
+  const { subscription, spaces } = make<number>(() => true, 2)
+  subscription.offer(1)
+  subscription.offer(2)
+  subscription.finish(new ChatError('aborted', 'stop'))
+  assert.equal(spaces(), 1)
 })
 
 test('finish with an error delivers what is queued first, then throws once, then is done', async () => {
@@ -59,7 +78,7 @@ test('break (return) ends this subscription, drops what it held and reports spac
   assert.equal(subscription.isFinished, true)
   assert.equal(subscription.pending, 0)
   assert.equal(ended.length, 1)
-  assert.ok(spaces() >= 2)
+  assert.ok(spaces() >= 1, 'the end frees room')
   assert.deepEqual(await subscription.next(), { value: undefined, done: true })
 })
 
