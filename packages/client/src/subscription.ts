@@ -1,4 +1,5 @@
 import type { ChatError } from './chat-error.js'
+import { RingQueue } from './ring-queue.js'
 
 /**
  * What `messages()`, `events()` and `status()` return: an async iterator
@@ -29,8 +30,7 @@ export interface ChatSubscription<T> extends AsyncIterableIterator<T> {
 export class Subscription<T> implements ChatSubscription<T> {
   readonly closed: Promise<ChatError | undefined>
   delivered = 0
-  private items: T[] = []
-  private head = 0
+  private readonly items = new RingQueue<T>()
   private waiter: { resolve: (result: IteratorResult<T>) => void, reject: (err: Error) => void } | undefined
   private finished = false
   private error: ChatError | undefined
@@ -58,7 +58,7 @@ export class Subscription<T> implements ChatSubscription<T> {
   }
 
   get pending (): number {
-    return this.items.length - this.head
+    return this.items.length
   }
 
   get isFinished (): boolean {
@@ -102,17 +102,10 @@ export class Subscription<T> implements ChatSubscription<T> {
 
   // Not `async`: an item already queued is handed back as a settled promise, without an async function's frame.
   next (): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head++]
-      if (this.head === this.items.length) {
-        this.items = []
-        this.head = 0
-      } else if (this.head > 1024) {
-        this.items = this.items.slice(this.head)
-        this.head = 0
-      }
+    if (this.items.length > 0) {
+      const value = this.items.shift() as T
       this.delivered++
-      const pending = this.items.length - this.head
+      const pending = this.items.length
       if (pending < this.highWaterMark && pending + 1 >= this.highWaterMark) this.onSpace()
       return Promise.resolve({ value, done: false })
     }
@@ -129,8 +122,7 @@ export class Subscription<T> implements ChatSubscription<T> {
 
   /** `break` out of a `for await`: ends this subscription only, dropping what it held. */
   async return (): Promise<IteratorResult<T>> {
-    this.items = []
-    this.head = 0
+    this.items.clear()
     this.error = undefined
     this.finish() // reports space
     return { value: undefined, done: true }
