@@ -35,6 +35,20 @@ export class RingQueue<T> {
     return item
   }
 
+  /** Every item, oldest first, removed. */
+  drain (): T[] {
+    const items = new Array<T>(this.count)
+    const mask = this.slots.length - 1
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head + i) & mask
+      items[i] = this.slots[at] as T
+      this.slots[at] = undefined
+    }
+    this.count = 0
+    this.emptied()
+    return items
+  }
+
   clear (): void {
     this.slots = new Array<T | undefined>(INITIAL_CAPACITY).fill(undefined)
     this.head = 0

@@ -109,3 +109,50 @@ test('aborting a full iterator nobody reads lets the client read on for another'
   assert.equal((await ignored.closed)?.code, 'aborted')
   await client.close()
 })
+
+test('messages({ batch: true }) yields arrays: every message once, in order, a step per chunk read at most', { timeout: 30_000 }, async () => {
+  const { client, start } = await recordedClient(recording(5_000, 100), 64)
+  const inbox = client.messages({ batch: true })
+  start()
+  const ids: number[] = []
+  let steps = 0
+  for await (const batch of inbox) {
+    steps++
+    assert.ok(batch.length > 0)
+    for (const m of batch) ids.push(m.id)
+    if (ids.length >= 5_000) break
+  }
+  assert.deepEqual(ids, Array.from({ length: 5_000 }, (_, i) => i + 1))
+  assert.ok(steps <= 50, `${steps} steps for 50 chunks`)
+  assert.equal(inbox.delivered, 5_000, 'delivered counts messages')
+  await client.close()
+})
+
+test('a batch iterator applies its filter, and stops the reading when the app stops (the high-water mark counts messages)', { timeout: 30_000 }, async () => {
+  const chunks: Uint8Array[] = []
+  for (let first = 1; first <= 1_000; first += 10) {
+    const frames: Uint8Array[] = []
+    for (let id = first; id < first + 10; id++) frames.push(encodeFrame({ ...message(id), room: id % 2 === 0 ? 'even' : 'odd' }))
+    chunks.push(Buffer.concat(frames))
+  }
+  const { client, pulled, start } = await recordedClient(chunks, 20)
+  const even = client.messages({ room: 'even', batch: true })
+  start()
+  const first = await even.next()
+  assert.equal(first.done, false)
+  assert.ok(first.value!.every(m => m.room === 'even' && m.id % 2 === 0))
+  await new Promise(resolve => setTimeout(resolve, 50))
+  // Not iterating: reading stops once 20 even messages are held (4 chunks of 5 each).
+  const stopped = pulled()
+  assert.ok(stopped < 100, `pulled ${stopped} of 100 chunks`)
+  assert.ok(even.pending >= 20)
+  await new Promise(resolve => setTimeout(resolve, 50))
+  assert.equal(pulled(), stopped)
+  const ids = first.value!.map(m => m.id)
+  for await (const batch of even) {
+    for (const m of batch) ids.push(m.id)
+    if (ids.length === 500) break
+  }
+  assert.deepEqual(ids, Array.from({ length: 500 }, (_, i) => 2 * (i + 1)))
+  await client.close()
+})

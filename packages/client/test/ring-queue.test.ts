@@ -45,3 +45,15 @@ test('shifted items are not kept alive by the queue; clear empties it', () => {
   assert.equal(queue.length, 0)
   assert.equal(queue.shift(), undefined)
 })
+
+test('drain takes every item in order, across the wrap, and leaves the queue empty and usable', () => {
+  const queue = new RingQueue<number>()
+  for (let i = 0; i < 12; i++) queue.push(i)
+  for (let i = 0; i < 10; i++) queue.shift()
+  for (let i = 12; i < 30; i++) queue.push(i) // wraps round, then grows past 16
+  assert.deepEqual(queue.drain(), Array.from({ length: 20 }, (_, i) => 10 + i))
+  assert.equal(queue.length, 0)
+  assert.deepEqual(queue.drain(), [])
+  queue.push(99)
+  assert.equal(queue.shift(), 99)
+})

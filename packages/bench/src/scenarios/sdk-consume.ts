@@ -2,7 +2,7 @@ import { connect } from '@chat/client'
 import type { PullDuplex } from '@chat/client'
 import { encodeFrame } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
-import type { ScenarioReport } from '../report.js'
+import type { Cell, ScenarioReport } from '../report.js'
 
 export interface SdkConsumeOptions {
   messages: number
@@ -43,14 +43,19 @@ function bareJsonParse (messages: number): { perSecond: number, cpuSeconds: numb
   return { perSecond: Math.round(messages / seconds), cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
 }
 
+interface Consumed {
+  received: number
+  seconds: number
+  inOrder: boolean
+  cpuSeconds: number
+}
+
 /**
- * The SDK's read path alone: decode + dispatch + `for await` over
- * `messages()`, fed from memory through a transport that answers the login
- * and then replays the recording. No socket, no server: the figure is what
- * the client can consume, so it is never the bottleneck of the others.
+ * Connects a client to a transport that answers the login and then replays
+ * `chunks`, and reads `messages` of them with `for await` over `messages()`
+ * (one by one, or with `batch: true` in arrays), timing the reading alone.
  */
-export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<ScenarioReport> {
-  const chunks = prerecorded(options.messages)
+async function consume (chunks: Uint8Array[], messages: number, batch: boolean): Promise<Consumed> {
   const welcome = encodeFrame({
     type: 'welcome', v: 1, re: 1, username: 'alice', heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000,
     maxFrameBytes: 65_536, maxTextBytes: 16_384, registered: false, session: 'bench'
@@ -73,30 +78,59 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
     remoteAddress: 'memory'
   })
   const client = await connect('tcp://memory:1', { username: 'alice', transport, reconnect: false, closeTimeoutMs: 10 })
-  const inbox = client.messages()
+  const batches = batch ? client.messages({ batch: true }) : undefined
+  const inbox = batch ? undefined : client.messages()
   const cpuBefore = process.cpuUsage()
   const started = process.hrtime.bigint()
   startStream()
   let received = 0
   let inOrder = true
-  for await (const msg of inbox) {
-    if (msg.id !== ++received) inOrder = false
-    if (received === options.messages) break
+  if (inbox !== undefined) {
+    for await (const msg of inbox) {
+      if (msg.id !== ++received) inOrder = false
+      if (received === messages) break
+    }
+  } else {
+    reading: for await (const msgs of batches!) {
+      for (const msg of msgs) {
+        if (msg.id !== ++received) inOrder = false
+        if (received === messages) break reading
+      }
+    }
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const cpu = process.cpuUsage(cpuBefore)
   await client.close()
-  const perSecond = Math.round(received / seconds)
+  return { received, seconds, inOrder, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
+}
+
+/**
+ * The SDK's read path alone: decode + dispatch + `for await` over
+ * `messages()`, fed from memory through a transport that answers the login
+ * and then replays the recording. No socket, no server: the figure is what
+ * the client can consume, so it is never the bottleneck of the others. Then
+ * the bare loop (the floor), then `messages({ batch: true })`: the plain
+ * iterator and its floor are measured next to each other.
+ */
+export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<ScenarioReport> {
+  const chunks = prerecorded(options.messages)
+  const plain = await consume(chunks, options.messages, false)
   const bare = bareJsonParse(options.messages)
-  const row = {
-    target: '@chat/client messages()',
-    messages: received,
-    seconds: Math.round(seconds * 100) / 100,
-    messagesPerSecond: perSecond,
-    vsBare: Math.round(perSecond / bare.perSecond * 100) / 100,
-    inOrder,
-    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100
+  const batched = await consume(chunks, options.messages, true)
+  const rowOf = (target: string, run: Consumed): Record<string, Cell> => {
+    const perSecond = Math.round(run.received / run.seconds)
+    return {
+      target,
+      messages: run.received,
+      seconds: Math.round(run.seconds * 100) / 100,
+      messagesPerSecond: perSecond,
+      vsBare: Math.round(perSecond / bare.perSecond * 100) / 100,
+      inOrder: run.inOrder,
+      cpuSeconds: run.cpuSeconds
+    }
   }
+  const row = rowOf('@chat/client messages()', plain)
+  const batchRow = rowOf('@chat/client messages({ batch: true })', batched)
   const bareRow = {
     target: 'bare UTF-8 decode + JSON.parse loop (floor)',
     messages: options.messages,
@@ -118,8 +152,11 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
       { key: 'inOrder', header: 'in order' },
       { key: 'cpuSeconds', header: 'CPU (s)' }
     ],
-    rows: [row, bareRow],
-    notes: ['bare JSON.parse: the same message bodies decoded in a plain loop (no framing, validation or dispatch), run right after; what any JSON client pays at least.'],
-    results: [row, bareRow]
+    rows: [row, bareRow, batchRow],
+    notes: [
+      'bare JSON.parse: the same message bodies decoded in a plain loop (no framing, validation or dispatch), run right after messages(); what any JSON client pays at least.',
+      'batch: true: the same stream read as arrays (every message queued at each step), run last.'
+    ],
+    results: [row, bareRow, batchRow]
   }
 }
