@@ -5,7 +5,7 @@ import type { ChatClient, ConnectOptions } from '@chat/client'
 import type { ServerMessage } from '@chat/protocol'
 import type { ServerOptions } from '@chat/server'
 import { createServer, NO_RATE_LIMITS } from '@chat/server'
-import { Harness, assertChatError, collectMessages, roundTrip, StatusLog, take, waitUntil, within } from '@chat/testing'
+import { Harness, assertChatError, collectMessages, roundTrip, StatusLog, take, takeUntil, waitUntil, within } from '@chat/testing'
 import { CoalescingTransport } from './support/coalescing-transport.js'
 import { assertConsecutive, readAllHistory } from './support/history.js'
 import { TcpProxy } from './support/tcp-proxy.js'
@@ -194,4 +194,30 @@ test('a messages({ room, since }) replay cut off halfway goes on after the recon
   assert.equal(got.length, 2_001)
   assert.deepEqual(got.at(-1)?.id, live.id)
   assert.deepEqual(got.map(m => m.text), [...texts('stored', 2_000), 'live'])
+})
+
+test('a batch iterator (messages({ room, since, batch: true })) cut off halfway through its replay: after the reconnect every message once, in order, then live', { timeout: 60_000 }, async t => {
+  const h = new Harness(t)
+  const { url } = await h.serve(createServer({ authMode: 'open', rateLimits: NO_RATE_LIMITS }))
+  const alice = await h.client(url, 'alice')
+  await within(alice.join('room'), 'alice to join')
+  await sendAll(alice, 'room', texts('stored', 2_000), 100)
+  const coalescing = new CoalescingTransport(() => false)
+  const bob = await h.client(url, 'bob', { ...RECONNECT, transport: coalescing.transport, highWaterMark: 16 })
+  await within(bob.join('room'), 'bob to join')
+  const status = new StatusLog(bob, 'bob')
+  const iterator = bob.messages({ room: 'room', since: 0, batch: true })
+  let count = 0
+  const upTo = (n: number) => (batch: unknown[]): boolean => { count += batch.length; return count >= n }
+  const got = (await takeUntil(iterator, upTo(300), 'the first 300 replayed')).flat()
+  coalescing.cut()
+  await status.next('reconnect', 'bob to reconnect')
+  got.push(...(await takeUntil(iterator, upTo(2_000), 'the rest of the replay', 30_000)).flat())
+  const live = await within(alice.send('room', 'live'), 'a live message')
+  got.push(...(await take(iterator, 1, 'the live message')).flat())
+  assertConsecutive(got, 1, 'bob\'s batch iterator')
+  assert.equal(got.length, 2_001)
+  assert.equal(got.at(-1)?.id, live.id)
+  assert.deepEqual(got.map(m => m.text), [...texts('stored', 2_000), 'live'])
+  assert.equal(iterator.delivered, 2_001)
 })

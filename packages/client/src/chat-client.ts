@@ -11,7 +11,7 @@ import { ChatError } from './chat-error.js'
 import type { ClientConnection } from './client-connection.js'
 import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
-import type { ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
+import type { BatchMessageFilter, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
 import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
 import type { ServerAddress } from './server-addresses.js'
@@ -185,19 +185,23 @@ export class ChatClient implements AsyncDisposable {
    * iterator; `break` ends only that one. Across reconnects it goes on from
    * the last message it had. It ends when the client closes, or throws the
    * `ChatError` that closed it (or `history_gone` if resuming was impossible).
+   * With `batch: true` each step yields an array: every message queued, in order.
    */
-  messages (filter: MessageFilter = {}): ChatSubscription<ChatMessage> {
+  messages (filter: BatchMessageFilter): ChatSubscription<ChatMessage[]>
+  messages (filter?: MessageFilter): ChatSubscription<ChatMessage>
+  // What the iterator yields follows `filter.batch` (the router reads it); the overloads say so to the app.
+  messages (filter: MessageFilter | BatchMessageFilter = {}): ChatSubscription<ChatMessage | ChatMessage[]> {
     const { room, from, direct, since } = filter
     if (since !== undefined) {
       if (room === undefined) throw new TypeError('messages({ since }) needs a room')
       return this.resumeTracker.since(room, since, from, this.keeper.connection,
-        (accepts, onEnd) => this.router.messages(accepts, filter, onEnd))
+        (accepts, onEnd) => this.router.messages<ChatMessage | ChatMessage[]>(accepts, filter, onEnd))
     }
     const accepts = (m: ChatMessage): boolean =>
       (room === undefined || m.room === room) &&
       (from === undefined || m.from === from) &&
       (direct === undefined || direct === (m.to !== undefined))
-    const subscription = this.router.messages(accepts, filter)
+    const subscription = this.router.messages<ChatMessage | ChatMessage[]>(accepts, filter)
     this.router.claimUnclaimed(subscription)
     return subscription
   }

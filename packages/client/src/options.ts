@@ -90,6 +90,18 @@ export interface MessageFilter extends AbortOptions {
   signal?: AbortSignal
 }
 
+/** `messages({ batch: true, ... })`: the same filter, for an iterator of arrays. */
+export interface BatchMessageFilter extends MessageFilter {
+  /**
+   * Each step of the iterator yields an array: every message queued for it,
+   * at least one, in order (messages that arrive while the loop waits come
+   * together, as many as one read of the socket brought). One step per
+   * batch instead of one per message, for apps that handle messages in bulk.
+   * `delivered` and `pending` still count messages, and so does `highWaterMark`.
+   */
+  batch: true
+}
+
 export interface EventFilter extends AbortOptions {
   /** Only events of this room. */
   room?: string

@@ -2,7 +2,7 @@
 export { ChatClient } from './chat-client.js'
 export type { PresenceEvent, ServerInfo, SendAck, JoinResult, HistoryPage } from './client-types.js'
 export { ChatError } from './chat-error.js'
-export type { ConnectOptions, CallOptions, MessageFilter, EventFilter, HistoryOptions, TlsOptions } from './options.js'
+export type { ConnectOptions, CallOptions, MessageFilter, BatchMessageFilter, EventFilter, HistoryOptions, TlsOptions } from './options.js'
 export type { ChatSubscription } from './subscription.js'
 export { DEFAULT_PORT, DEFAULT_TLS_PORT, DEFAULT_WS_PORT } from './default-ports.js'
 export type { Transport, TransportOptions, TransportRegistry } from './transports.js'

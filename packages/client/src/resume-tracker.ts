@@ -2,7 +2,7 @@ import type { ChatMessage } from '@chat/protocol'
 import type { RequestBody } from './call-table.js'
 import type { ChatError } from './chat-error.js'
 import { SeenDirect } from './seen-direct.js'
-import type { Subscription } from './subscription.js'
+import type { Inbox } from './subscription.js'
 
 /** What the tracker needs of a connection: whether it is over (a request failing with it is no news). */
 export interface ResumeConnection {
@@ -34,7 +34,7 @@ interface RoomState {
 
 /** A `messages({ room, since })` iterator: stored messages first, then live ones after `liveAfter`. */
 interface SinceReplay {
-  subscription: Subscription<ChatMessage>
+  subscription: Inbox<ChatMessage>
   room: string
   /** The newest replayed id handed to the iterator: where to go on from after a reconnect. */
   lastId: number
@@ -121,18 +121,19 @@ export class ResumeTracker<C extends ResumeConnection> {
    * to live messages in one step, so there is no gap and no duplicate at the
    * seam. `subscribe` makes the iterator; `connection`, if up, gets the replay now.
    */
-  since (
+  since<S extends Inbox<ChatMessage>> (
     room: string, after: number, from: string | undefined, connection: C | undefined,
-    subscribe: (accepts: (m: ChatMessage) => boolean, onEnd: () => void) => Subscription<ChatMessage>
-  ): Subscription<ChatMessage> {
+    subscribe: (accepts: (m: ChatMessage) => boolean, onEnd: () => void) => S
+  ): S {
     const state: SinceReplay = { subscription: undefined!, room, lastId: after, liveAfter: Infinity, done: false }
     // Replayed messages are routed to this iterator alone (see routeReplayed); live ones are checked here.
     const accepts = (m: ChatMessage): boolean => m.room === room && m.id > state.liveAfter && (from === undefined || m.from === from)
-    state.subscription = subscribe(accepts, () => { this.sinceReplays.delete(state) })
-    if (state.subscription.isFinished) return state.subscription
+    const subscription = subscribe(accepts, () => { this.sinceReplays.delete(state) })
+    state.subscription = subscription
+    if (subscription.isFinished) return subscription
     this.sinceReplays.add(state)
     if (connection !== undefined) this.issueReplay(connection, state)
-    return state.subscription
+    return subscription
   }
 
   /** Every chat message from the server, as it is read. */

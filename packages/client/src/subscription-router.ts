@@ -1,10 +1,11 @@
 import { ErrorCodes } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import { ChatError } from './chat-error.js'
-import type { MessageFilter } from './options.js'
+import type { BatchMessageFilter, MessageFilter } from './options.js'
 import type { PresenceEvent } from './client-types.js'
 import type { StatusEvent } from './status.js'
 import { Subscription } from './subscription.js'
+import type { Inbox } from './subscription.js'
 
 /**
  * The app's iterators, and which items go to which: messages, presence
@@ -13,11 +14,12 @@ import { Subscription } from './subscription.js'
  * slows the server down instead of growing memory.
  */
 export class SubscriptionRouter {
-  private readonly messageSubscriptions = new Set<Subscription<ChatMessage>>()
+  /** Message iterators yield messages one by one, or in arrays (`batch`): the router only offers them messages. */
+  private readonly messageSubscriptions = new Set<Inbox<ChatMessage>>()
   /** Each message iterator's filter: which rooms it depends on, if a room's catch-up fails. */
-  private readonly messageScopes = new WeakMap<Subscription<ChatMessage>, MessageFilter>()
-  private readonly eventSubscriptions = new Set<Subscription<PresenceEvent>>()
-  private readonly statusSubscriptions = new Set<Subscription<StatusEvent>>()
+  private readonly messageScopes = new WeakMap<Inbox<ChatMessage>, MessageFilter>()
+  private readonly eventSubscriptions = new Set<Inbox<PresenceEvent>>()
+  private readonly statusSubscriptions = new Set<Inbox<StatusEvent>>()
   /**
    * Direct messages no iterator wanted yet (those kept offline arrive right
    * at login): the next iterator that accepts them gets them. At most
@@ -37,20 +39,23 @@ export class SubscriptionRouter {
   /**
    * A message iterator. `accepts` says which messages it wants; `scope` is
    * the filter it came from (a failed catch-up of a room ends the iterators
-   * of that room); `onEnd` runs once when it ends.
+   * of that room; `scope.batch` makes it yield arrays, and the caller says so
+   * with `Y`); `onEnd` runs once when it ends.
    */
-  messages (accepts: (m: ChatMessage) => boolean, scope: MessageFilter, onEnd?: () => void): Subscription<ChatMessage> {
-    const subscription = this.subscribe(this.messageSubscriptions, accepts, scope.signal, onEnd)
+  messages<Y = ChatMessage> (accepts: (m: ChatMessage) => boolean, scope: MessageFilter | BatchMessageFilter, onEnd?: () => void): Subscription<ChatMessage, Y> {
+    const batch = 'batch' in scope && scope.batch
+    const subscription = this.subscribe<ChatMessage, Y>(this.messageSubscriptions, this.highWaterMark, accepts, scope.signal, onEnd, batch)
     this.messageScopes.set(subscription, scope)
     return subscription
   }
 
   events (accepts: (e: PresenceEvent) => boolean, signal?: AbortSignal): Subscription<PresenceEvent> {
-    return this.subscribe(this.eventSubscriptions, accepts, signal)
+    return this.subscribe(this.eventSubscriptions, this.highWaterMark, accepts, signal)
   }
 
   status (signal?: AbortSignal): Subscription<StatusEvent> {
-    return this.subscribe(this.statusSubscriptions, () => true, signal)
+    // Status iterators never stop reading (isFull does not count them): taking from one reports no space.
+    return this.subscribe(this.statusSubscriptions, Infinity, () => true, signal)
   }
 
   /** A room message: to every iterator that accepts it. True if one did. */
@@ -73,7 +78,7 @@ export class SubscriptionRouter {
   }
 
   /** A new message iterator takes the direct messages waiting for one it accepts. */
-  claimUnclaimed (subscription: Subscription<ChatMessage>): void {
+  claimUnclaimed (subscription: Inbox<ChatMessage>): void {
     if (this.unclaimed.length === 0) return
     const kept: ChatMessage[] = []
     for (const m of this.unclaimed) {
@@ -120,13 +125,16 @@ export class SubscriptionRouter {
     for (const s of [...this.statusSubscriptions]) s.finish()
   }
 
-  private subscribe<T> (set: Set<Subscription<T>>, accepts: (item: T) => boolean, signal?: AbortSignal, onEnd?: () => void): Subscription<T> {
+  private subscribe<T, Y = T> (
+    set: Set<Inbox<T>>, highWaterMark: number, accepts: (item: T) => boolean,
+    signal?: AbortSignal, onEnd?: () => void, batch = false
+  ): Subscription<T, Y> {
     const abort = (): void => { subscription.finish(new ChatError(ErrorCodes.ABORTED, 'the iterator was aborted', { cause: signal?.reason })) }
-    const subscription = new Subscription<T>(accepts, this.onSpace, s => {
+    const subscription = new Subscription<T, Y>(accepts, this.onSpace, s => {
       set.delete(s)
       signal?.removeEventListener('abort', abort)
       onEnd?.()
-    })
+    }, highWaterMark, batch)
     if (this.ended !== undefined) {
       subscription.finish(this.ended.reason)
       return subscription

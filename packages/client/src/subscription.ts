@@ -1,4 +1,5 @@
 import type { ChatError } from './chat-error.js'
+import { RingQueue } from './ring-queue.js'
 
 /**
  * What `messages()`, `events()` and `status()` return: an async iterator
@@ -18,53 +19,87 @@ export interface ChatSubscription<T> extends AsyncIterableIterator<T> {
   readonly pending: number
 }
 
+/** What the router and the resume tracker use of a subscription: they offer it items and end it, whatever it yields. */
+export interface Inbox<T> {
+  readonly accepts: (item: T) => boolean
+  readonly pending: number
+  readonly isFinished: boolean
+  offer: (item: T) => void
+  finish: (error?: ChatError) => void
+}
+
 /**
  * One `messages()`, `events()` or `status()` iterator: a queue the
- * connection's read loop fills and the app drains with `for await`.
+ * connection's read loop fills and the app drains with `for await`. It is
+ * offered items of type `T` and yields `Y`: each item (`T`), or in batch mode
+ * every item queued at once (`T[]`).
  *
  * It does not bound itself: the client watches `pending` against its
  * high-water mark and stops reading the socket while a subscription is full,
  * so an app that stops iterating slows the server down instead of growing memory.
  */
-export class Subscription<T> implements ChatSubscription<T> {
+export class Subscription<T, Y = T> implements ChatSubscription<Y>, Inbox<T> {
   readonly closed: Promise<ChatError | undefined>
   delivered = 0
-  private items: T[] = []
-  private head = 0
-  private waiter: { resolve: (result: IteratorResult<T>) => void, reject: (err: Error) => void } | undefined
+  private readonly items = new RingQueue<T>()
+  private waiter: { resolve: (result: IteratorResult<Y>) => void, reject: (err: Error) => void } | undefined
   private finished = false
   private error: ChatError | undefined
   private resolveClosed!: (reason: ChatError | undefined) => void
+  /** Batch mode: items came while the app was waiting, and are handed over on a microtask. */
+  private handOverDue = false
 
   constructor (
     /** Which items this subscription wants. */
     readonly accepts: (item: T) => boolean,
-    /** Called when the app took an item or the subscription ended: there may be room to read again. */
+    /**
+     * Called when the app took the item that brings this subscription below
+     * `highWaterMark`, or the subscription ended: there may be room to read again.
+     */
     private readonly onSpace: () => void,
     /** Called once when the subscription ends, so the client forgets it. */
-    private readonly onEnd: (subscription: Subscription<T>) => void
+    private readonly onEnd: (subscription: Inbox<T>) => void,
+    /**
+     * Where the client stops reading (`pending` at or above it). Taking an item
+     * reports space only when it crosses below: while the subscription is
+     * still full, the read loop would only pause again (it did, for every
+     * item taken, before).
+     */
+    private readonly highWaterMark = 1,
+    /**
+     * Each step yields every item queued, as an array (`Y` is `T[]`), at
+     * least one. Items that come while the app waits are handed over once the
+     * read loop is done with the chunk they came in: one step per chunk.
+     */
+    private readonly batch = false
   ) {
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
   }
 
   get pending (): number {
-    return this.items.length - this.head
+    return this.items.length
   }
 
   get isFinished (): boolean {
     return this.finished
   }
 
-  /** Hands an item to the app (at once if it is waiting). */
+  /** Hands an item to the app (at once if it is waiting; in batch mode, after the rest of the chunk). */
   offer (item: T): void {
     if (this.finished) return
     const waiter = this.waiter
-    if (waiter !== undefined) {
+    if (waiter === undefined) {
+      this.items.push(item)
+    } else if (!this.batch) {
       this.waiter = undefined
       this.delivered++
-      waiter.resolve({ value: item, done: false })
+      waiter.resolve({ value: item as unknown as Y, done: false })
     } else {
       this.items.push(item)
+      if (!this.handOverDue) {
+        this.handOverDue = true
+        queueMicrotask(this.handOver)
+      }
     }
   }
 
@@ -78,8 +113,11 @@ export class Subscription<T> implements ChatSubscription<T> {
     this.error = error
     this.onEnd(this)
     this.resolveClosed(error)
+    // It no longer counts as full: a read loop it paused may go on.
+    this.onSpace()
     const waiter = this.waiter
-    if (waiter !== undefined) {
+    // A waiting app with a batch due gets the batch first (handOver), the end at its next call.
+    if (waiter !== undefined && this.items.length === 0) {
       this.waiter = undefined
       if (error !== undefined) {
         this.error = undefined // the waiting app got it; thrown once
@@ -89,20 +127,8 @@ export class Subscription<T> implements ChatSubscription<T> {
   }
 
   // Not `async`: an item already queued is handed back as a settled promise, without an async function's frame.
-  next (): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head++]
-      if (this.head === this.items.length) {
-        this.items = []
-        this.head = 0
-      } else if (this.head > 1024) {
-        this.items = this.items.slice(this.head)
-        this.head = 0
-      }
-      this.delivered++
-      this.onSpace()
-      return Promise.resolve({ value, done: false })
-    }
+  next (): Promise<IteratorResult<Y>> {
+    if (this.items.length > 0) return Promise.resolve({ value: this.take(), done: false })
     if (this.finished) {
       if (this.error !== undefined) {
         const error = this.error
@@ -115,16 +141,33 @@ export class Subscription<T> implements ChatSubscription<T> {
   }
 
   /** `break` out of a `for await`: ends this subscription only, dropping what it held. */
-  async return (): Promise<IteratorResult<T>> {
-    this.items = []
-    this.head = 0
+  async return (): Promise<IteratorResult<Y>> {
+    this.items.clear()
     this.error = undefined
-    this.finish()
-    this.onSpace()
+    this.finish() // reports space
     return { value: undefined, done: true }
   }
 
   [Symbol.asyncIterator] (): this {
     return this
+  }
+
+  /** The next item, or in batch mode every item queued (there is at least one), as delivered. */
+  private take (): Y {
+    const before = this.items.length
+    const value = this.batch ? this.items.drain() : this.items.shift()
+    const after = this.items.length
+    this.delivered += before - after
+    if (before >= this.highWaterMark && after < this.highWaterMark) this.onSpace()
+    return value as Y
+  }
+
+  /** Batch mode: what came while the app waited, handed over in one step. */
+  private readonly handOver = (): void => {
+    this.handOverDue = false
+    const waiter = this.waiter
+    if (waiter === undefined || this.items.length === 0) return
+    this.waiter = undefined
+    waiter.resolve({ value: this.take(), done: false })
   }
 }

@@ -1,7 +1,7 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
-import { readDecodedMsg, readDecodedSend, readMsgAscii, readSendAscii } from './plain-frames.js'
+import { readDecodedMsg, readDecodedSend, readMsgAsciiBytes, readSendAscii } from './plain-frames.js'
 import { validateClientMessage, validateServerMessage } from './validate.js'
 
 // fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
@@ -45,21 +45,21 @@ function typeIs (bytes: Uint8Array, start: number, end: number, name: string): b
 /** The fast path of one side: the frame type it reads, the readers, and the general check. */
 interface FastPath<T> {
   type: string
-  /** Reads the body taken as latin1; answers only when it is all ASCII. */
-  ascii: (latin1: string) => T | undefined
+  /** Reads the body taken as latin1 (`latin1` is `bytes[start, end)`); answers only when it is all ASCII. */
+  ascii: (latin1: string, bytes: Uint8Array, start: number, end: number) => T | undefined
   /** Reads the body decoded from UTF-8 (fatal decoder: never a lone surrogate). */
   plain: (text: string) => T | undefined
   validate: (value: unknown) => T
 }
 
 const CLIENT_PATH: FastPath<ClientMessage> = { type: 'send', ascii: readSendAscii, plain: readDecodedSend, validate: validateClientMessage }
-const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAscii, plain: readDecodedMsg, validate: validateServerMessage }
+const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAsciiBytes, plain: readDecodedMsg, validate: validateServerMessage }
 
 function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, start: number, end: number | undefined): T {
   const bytes = bytesOf(body)
   end ??= bytes.length
   if (latin1Slice !== undefined && typeIs(bytes, start, end, path.type)) {
-    const fast = path.ascii(latin1Slice.call(bytes, start, end))
+    const fast = path.ascii(latin1Slice.call(bytes, start, end), bytes, start, end)
     if (fast !== undefined) return fast
   }
   const text = decodeText(bytes, start, end)

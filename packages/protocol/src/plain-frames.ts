@@ -88,6 +88,40 @@ export function readMsgAscii (latin1: string): ChatMessage | undefined {
   return msgOf(ASCII_MSG.exec(latin1))
 }
 
+/** How every `msg` the fast path reads starts: the id's digits follow. */
+const MSG_HEAD = '{"type":"msg","id":'
+/** A `UINT` that captures nothing: the numbers are read from the bytes (see `readMsgAsciiBytes`). */
+const UINT_UNCAPTURED = '(?:0|[1-9]\\d{0,14})'
+/** `ASCII_MSG` capturing its three strings only. */
+const ASCII_MSG_STRINGS = new RegExp(
+  `^\\{"type":"msg","id":${UINT_UNCAPTURED},"(?:room|to)":"(${ASCII})","from":"(${ASCII})","text":"(${ASCII})","ts":${UINT_UNCAPTURED}\\}$`
+)
+
+/**
+ * `readMsgAscii` for a body that is `bytes[start, end)`, given also as
+ * `latin1` (the same bytes, one character each): the regular expression
+ * checks the frame and captures its strings; the id and the timestamp are
+ * read from the digits' bytes, where `Number()` of the captured digits cost
+ * about a third of reading a message. Same answers as `readMsgAscii`.
+ */
+export function readMsgAsciiBytes (latin1: string, bytes: Uint8Array, start: number, end: number): ChatMessage | undefined {
+  const match = ASCII_MSG_STRINGS.exec(latin1)
+  if (match === null) return undefined
+  // The id's digits start right after the head and end at the comma; the regular expression checked them.
+  let at = start + MSG_HEAD.length
+  let id = 0
+  for (let c = bytes[at]; c >= 0x30 && c <= 0x39; c = bytes[++at]) id = id * 10 + (c - 0x30)
+  // The timestamp's digits end before the closing brace and start after the colon.
+  let from = end - 2
+  while (bytes[from] >= 0x30 && bytes[from] <= 0x39) from--
+  let ts = 0
+  for (let i = from + 1; i < end - 1; i++) ts = ts * 10 + (bytes[i] - 0x30)
+  // `,"room":"` or `,"to":"` follows the id.
+  return bytes[at + 2] === 0x72
+    ? { type: 'msg', id, room: match[1], from: match[2], text: match[3], ts }
+    : { type: 'msg', id, to: match[1], from: match[2], text: match[3], ts }
+}
+
 function msgOf (match: RegExpExecArray | null): ChatMessage | undefined {
   if (match === null) return undefined
   const [, id, where, name, from, text, ts] = match

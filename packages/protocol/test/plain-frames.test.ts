@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodeClientMessage, decodeServerMessage, validateClientMessage, validateServerMessage } from '../src/index.js'
-import { readMsg, readMsgAscii, readSend, readSendAscii } from '../src/plain-frames.js'
+import { readMsg, readMsgAscii, readMsgAsciiBytes, readSend, readSendAscii } from '../src/plain-frames.js'
 
 /** What the general path makes of a text: the message, or undefined if it throws. */
 function referenceWith (validate: (value: unknown) => unknown, json: string): unknown {
@@ -206,6 +206,19 @@ describe('the ASCII fast paths (bytes read as latin1)', () => {
     }), { numRuns: 3000 })
     assert.equal(readMsgAscii(Buffer.from('{"type":"msg","id":1,"room":"r","from":"b","text":"héllo","ts":1}', 'utf8').toString('latin1')), undefined)
     assert.deepEqual(readMsgAscii('{"type":"msg","id":1,"room":"r","from":"b","text":"hello","ts":1}'), { type: 'msg', id: 1, room: 'r', from: 'b', text: 'hello', ts: 1 })
+  })
+
+  it('readMsgAsciiBytes (numbers read from the bytes) answers as readMsgAscii, for a body anywhere in a chunk', () => {
+    const number = fc.oneof(fc.nat({ max: 2 ** 53 - 1 }), fc.constantFrom(0, 9, 10, 99, 10 ** 14, 10 ** 15 - 1, 10 ** 15, 1795960000000))
+    fc.assert(fc.property(number, fc.constantFrom('room', 'to'), anyText, anyText, anyText, number, fc.nat({ max: 8 }), (id, where, name, from, text, ts, pad) => {
+      const json = JSON.stringify(where === 'room' ? { type: 'msg', id, room: name, from, text, ts } : { type: 'msg', id, to: name, from, text, ts })
+      const body = Buffer.from(json, 'utf8')
+      const chunk = Buffer.concat([Buffer.alloc(pad, 0x37), body, Buffer.alloc(pad, 0x7d)])
+      const latin1 = body.toString('latin1')
+      assert.deepEqual(readMsgAsciiBytes(latin1, chunk, pad, pad + body.length), readMsgAscii(latin1), json)
+    }), { numRuns: 5000 })
+    const chunk = Buffer.from('9{"type":"msg","id":0,"to":"a","from":"b","text":"","ts":0}9')
+    assert.deepEqual(readMsgAsciiBytes(chunk.toString('latin1', 1, chunk.length - 1), chunk, 1, chunk.length - 1), { type: 'msg', id: 0, to: 'a', from: 'b', text: '', ts: 0 })
   })
 
   it('decodeClientMessage and decodeServerMessage, over any bytes and any range, answer as the general path', () => {

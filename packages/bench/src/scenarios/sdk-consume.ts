@@ -2,7 +2,7 @@ import { connect } from '@chat/client'
 import type { PullDuplex } from '@chat/client'
 import { encodeFrame } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
-import type { ScenarioReport } from '../report.js'
+import type { Cell, ScenarioReport } from '../report.js'
 
 export interface SdkConsumeOptions {
   messages: number
@@ -24,14 +24,19 @@ function prerecorded (messages: number): Uint8Array[] {
   return chunks
 }
 
+/** The same messages as JSON bodies, one buffer each: what the bare loop decodes. */
+function jsonBodies (messages: number): Uint8Array[] {
+  const bodies: Uint8Array[] = []
+  for (let id = 1; id <= messages; id++) bodies.push(Buffer.from(JSON.stringify(recordedMessage(id))))
+  return bodies
+}
+
 /**
  * The floor of any JSON client, as a baseline: the same message bodies
  * turned from bytes into objects (UTF-8 decode + JSON.parse) in a plain
  * loop, with no framing, checking or dispatch.
  */
-function bareJsonParse (messages: number): { perSecond: number, cpuSeconds: number } {
-  const bodies: Uint8Array[] = []
-  for (let id = 1; id <= messages; id++) bodies.push(Buffer.from(JSON.stringify(recordedMessage(id))))
+function bareJsonParse (bodies: Uint8Array[]): Consumed {
   const utf8 = new TextDecoder('utf-8', { fatal: true })
   const cpuBefore = process.cpuUsage()
   const started = process.hrtime.bigint()
@@ -39,18 +44,23 @@ function bareJsonParse (messages: number): { perSecond: number, cpuSeconds: numb
   for (const body of bodies) idSum += (JSON.parse(utf8.decode(body)) as ChatMessage).id
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const cpu = process.cpuUsage(cpuBefore)
-  if (idSum !== messages * (messages + 1) / 2) throw new Error('bare JSON.parse loop misread the bodies')
-  return { perSecond: Math.round(messages / seconds), cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
+  if (idSum !== bodies.length * (bodies.length + 1) / 2) throw new Error('bare JSON.parse loop misread the bodies')
+  return { received: bodies.length, seconds, inOrder: true, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
+}
+
+interface Consumed {
+  received: number
+  seconds: number
+  inOrder: boolean
+  cpuSeconds: number
 }
 
 /**
- * The SDK's read path alone: decode + dispatch + `for await` over
- * `messages()`, fed from memory through a transport that answers the login
- * and then replays the recording. No socket, no server: the figure is what
- * the client can consume, so it is never the bottleneck of the others.
+ * Connects a client to a transport that answers the login and then replays
+ * `chunks`, and reads `messages` of them with `for await` over `messages()`
+ * (one by one, or with `batch: true` in arrays), timing the reading alone.
  */
-export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<ScenarioReport> {
-  const chunks = prerecorded(options.messages)
+async function consume (chunks: Uint8Array[], messages: number, batch: boolean): Promise<Consumed> {
   const welcome = encodeFrame({
     type: 'welcome', v: 1, re: 1, username: 'alice', heartbeatIntervalMs: 600_000, heartbeatTimeoutMs: 1_200_000,
     maxFrameBytes: 65_536, maxTextBytes: 16_384, registered: false, session: 'bench'
@@ -73,39 +83,88 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
     remoteAddress: 'memory'
   })
   const client = await connect('tcp://memory:1', { username: 'alice', transport, reconnect: false, closeTimeoutMs: 10 })
-  const inbox = client.messages()
+  const batches = batch ? client.messages({ batch: true }) : undefined
+  const inbox = batch ? undefined : client.messages()
   const cpuBefore = process.cpuUsage()
   const started = process.hrtime.bigint()
   startStream()
   let received = 0
   let inOrder = true
-  for await (const msg of inbox) {
-    if (msg.id !== ++received) inOrder = false
-    if (received === options.messages) break
+  if (inbox !== undefined) {
+    for await (const msg of inbox) {
+      if (msg.id !== ++received) inOrder = false
+      if (received === messages) break
+    }
+  } else {
+    reading: for await (const msgs of batches!) {
+      for (const msg of msgs) {
+        if (msg.id !== ++received) inOrder = false
+        if (received === messages) break reading
+      }
+    }
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const cpu = process.cpuUsage(cpuBefore)
   await client.close()
-  const perSecond = Math.round(received / seconds)
-  const bare = bareJsonParse(options.messages)
-  const row = {
-    target: '@chat/client messages()',
-    messages: received,
-    seconds: Math.round(seconds * 100) / 100,
-    messagesPerSecond: perSecond,
-    vsBare: Math.round(perSecond / bare.perSecond * 100) / 100,
+  return { received, seconds, inOrder, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
+}
+
+/** Timed rounds of each reader; the rows give the median round. */
+const ROUNDS = 3
+/** Messages read before anything is timed (as the other scenarios warm up), by each reader: a tenth of the run. */
+const WARM_UP_SHARE = 0.1
+
+const perSecond = (run: Consumed): number => Math.round(run.received / run.seconds)
+
+/** The middle value (ROUNDS is odd). */
+function median<T> (items: T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]
+}
+
+const thousands = (n: number): string => `${Math.round(n / 1000).toLocaleString('en-US')}k`
+
+/**
+ * The SDK's read path alone: decode + dispatch + `for await` over
+ * `messages()`, fed from memory through a transport that answers the login
+ * and then replays the recording. No socket, no server: the figure is what
+ * the client can consume, so it is never the bottleneck of the others.
+ *
+ * After a warm-up of both, `messages()` and the bare loop (the floor) take
+ * turns, ROUNDS times: each round's ratio pairs two windows a second apart,
+ * and the median round leaves out one disturbed by other work (each window
+ * is about half a second). Then `messages({ batch: true })`, ROUNDS times.
+ */
+export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<ScenarioReport> {
+  const chunks = prerecorded(options.messages)
+  const bodies = jsonBodies(options.messages)
+  const warmUp = Math.max(1, Math.round(options.messages * WARM_UP_SHARE))
+  await consume(chunks, warmUp, false)
+  bareJsonParse(bodies.slice(0, warmUp))
+  const rounds: Array<{ plain: Consumed, bare: Consumed, ratio: number }> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const plain = await consume(chunks, options.messages, false)
+    const bare = bareJsonParse(bodies)
+    rounds.push({ plain, bare, ratio: perSecond(plain) / perSecond(bare) })
+  }
+  const batches: Consumed[] = []
+  for (let round = 0; round < ROUNDS; round++) batches.push(await consume(chunks, options.messages, true))
+  const plain = median(rounds, r => perSecond(r.plain)).plain
+  const bare = median(rounds, r => perSecond(r.bare)).bare
+  const batched = median(batches, perSecond)
+  // In order only if every round was.
+  const rowOf = (target: string, run: Consumed, vsBare: number, inOrder: boolean): Record<string, Cell> => ({
+    target,
+    messages: run.received,
+    seconds: Math.round(run.seconds * 100) / 100,
+    messagesPerSecond: perSecond(run),
+    vsBare: Math.round(vsBare * 100) / 100,
     inOrder,
-    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100
-  }
-  const bareRow = {
-    target: 'bare UTF-8 decode + JSON.parse loop (floor)',
-    messages: options.messages,
-    seconds: Math.round(options.messages / bare.perSecond * 100) / 100,
-    messagesPerSecond: bare.perSecond,
-    vsBare: 1,
-    inOrder: true,
-    cpuSeconds: bare.cpuSeconds
-  }
+    cpuSeconds: run.cpuSeconds
+  })
+  const row = rowOf('@chat/client messages()', plain, median(rounds, r => r.ratio).ratio, rounds.every(r => r.plain.inOrder))
+  const bareRow = rowOf('bare UTF-8 decode + JSON.parse loop (floor)', bare, 1, true)
+  const batchRow = rowOf('@chat/client messages({ batch: true })', batched, perSecond(batched) / perSecond(bare), batches.every(b => b.inOrder))
+  const each = rounds.map(r => `${thousands(perSecond(r.plain))} / ${thousands(perSecond(r.bare))} / ${Math.round(r.ratio * 100) / 100}×`).join('; ')
   return {
     scenario: 'sdk-consume',
     title: `SDK: for await over messages(), ${options.messages.toLocaleString('en-US')} prerecorded 64-byte texts, no socket`,
@@ -118,8 +177,12 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
       { key: 'inOrder', header: 'in order' },
       { key: 'cpuSeconds', header: 'CPU (s)' }
     ],
-    rows: [row, bareRow],
-    notes: ['bare JSON.parse: the same message bodies decoded in a plain loop (no framing, validation or dispatch), run right after; what any JSON client pays at least.'],
-    results: [row, bareRow]
+    rows: [row, bareRow, batchRow],
+    notes: [
+      'bare JSON.parse: the same message bodies decoded in a plain loop (no framing, validation or dispatch); what any JSON client pays at least.',
+      `After a warm-up (${warmUp.toLocaleString('en-US')} messages each), messages() and the bare loop take turns ${ROUNDS} times; each row is the median round, and messages()'s × is the median of the rounds' ratios. Rounds (messages() / bare / ×): ${each}.`,
+      `batch: true: the same stream read as arrays (every message queued at each step), ${ROUNDS} rounds after the others; its × is against the median bare round.`
+    ],
+    results: [row, bareRow, batchRow]
   }
 }
