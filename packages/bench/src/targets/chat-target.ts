@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { encodeFrame } from '@chat/protocol'
 import { frameLatin1 } from '@chat/protocol/fast'
 import { startServerProcess } from '../server-process.js'
@@ -52,7 +53,7 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
   private nextReq = JOIN_REQ + 1
   private readonly roomJson: string
-  /** Sends carry `"key":"<name>-<req>"` (unique per connection, as an SDK's random keys are). */
+  /** Sends carry a `key` each, made as `@chat/client` makes them (a random UUID). */
   private readonly keyed: boolean
 
   constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
@@ -116,8 +117,7 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
     let wire = ''
     if (this.keyed) {
       for (const text of texts) {
-        const req = this.nextReq++
-        wire += frameLatin1(`{"type":"send","req":${req},"room":${this.roomJson},"text":"${text}","key":"${this.spec.name}-${req}"}`)
+        wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}","key":"${randomUUID()}"}`)
       }
     } else {
       for (const text of texts) wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`)

@@ -92,11 +92,11 @@ export function clusterTarget (name: string, plan: ClusterPlan): TargetKind<Clus
 }
 
 /**
- * Our server alone on its SQLite store (`--data`, durability full: the CLI's
- * defaults), in a temporary directory removed at `stop`; its messages are
- * read back with `SqliteStore` once it has stopped (it holds the file).
+ * Our server alone on its SQLite store (`--data`, durability full by default:
+ * the CLI's defaults), in a temporary directory removed at `stop`; its
+ * messages are read back with `SqliteStore` once it has stopped (it holds the file).
  */
-export function sqliteTarget (name: string, driver: Driver): TargetKind<StoredTarget> {
+export function sqliteTarget (name: string, driver: Driver, durability: 'full' | 'normal' = 'full'): TargetKind<StoredTarget> {
   return {
     name,
     unavailable: () => undefined,
@@ -105,7 +105,7 @@ export function sqliteTarget (name: string, driver: Driver): TargetKind<StoredTa
       const removeDir = onEmergencyExit(() => { rmSync(dir, { recursive: true, force: true }) })
       let server: ServerProcess
       try {
-        server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--data', dir, '--durability', 'full'])
+        server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--data', dir, '--durability', durability])
       } catch (err) {
         removeDir()
         throw err
