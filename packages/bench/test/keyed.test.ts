@@ -37,7 +37,7 @@ describe('issue 15 goals', () => {
 describe('a short run on SQLite, each way of sending', () => {
   after(() => { killAllStarted() })
 
-  for (const driver of ['chat', 'chat keyed', 'chat-sdk'] as Driver[]) {
+  for (const driver of ['chat', 'chat keyed', 'chat uuid keys', 'chat-sdk'] as Driver[]) {
     it(`${driver}: every text delivered in order, acknowledged, and stored once under ids 1, 2, 3...`, async () => {
       const target = await sqliteTarget('test', driver).start()
       try {

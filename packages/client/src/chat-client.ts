@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@chat/protocol'
+import { ErrorCodes, idempotencyKeys } from '@chat/protocol'
 import type {
   AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MemberListMessage, RoomInfo, RoomListMessage,
   ServerMessage, ServerReply, WelcomeMessage
@@ -41,6 +41,8 @@ export class ChatClient implements AsyncDisposable {
   private readonly calls: CallTable<ClientConnection>
   private readonly router: SubscriptionRouter
   private readonly resumeTracker: ResumeTracker<ClientConnection>
+  /** The idempotency key of each send and dm: this client's own, in order (cheap for the server to index). */
+  private readonly nextKey = idempotencyKeys()
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
@@ -131,7 +133,7 @@ export class ChatClient implements AsyncDisposable {
    */
   async send (room: string, text: string, options: AbortOptions = {}): Promise<SendAck> {
     this.checkText(text)
-    const ack = await this.call<AckMessage>({ type: 'send', room, text, key: crypto.randomUUID() }, options)
+    const ack = await this.call<AckMessage>({ type: 'send', room, text, key: this.nextKey() }, options)
     return { id: ack.id, ts: ack.ts }
   }
 
@@ -143,7 +145,7 @@ export class ChatClient implements AsyncDisposable {
    */
   async dm (to: string, text: string, options: AbortOptions = {}): Promise<SendAck> {
     this.checkText(text)
-    const ack = await this.call<AckMessage>({ type: 'dm', to, text, key: crypto.randomUUID() }, options)
+    const ack = await this.call<AckMessage>({ type: 'dm', to, text, key: this.nextKey() }, options)
     return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
   }
 

@@ -5,7 +5,6 @@ import type { ScenarioReport } from '../report.js'
 import { baselineTarget } from '../targets/baseline-target.js'
 import { chatTarget } from '../targets/chat-target.js'
 import { sqliteTarget } from '../targets/cluster-target.js'
-import type { Driver } from '../targets/cluster-target.js'
 import { loadAndCheck } from '../targets/stored-check.js'
 import { missingRow, runTargets } from './run-targets.js'
 
@@ -20,7 +19,6 @@ export interface IngestOptions {
 /** The rows: how the sends are made (unkeyed, keyed, through the SDK), on which store. */
 interface IngestRow {
   kind: TargetKind<LoadTarget>
-  driver: Driver
   /** The row of unkeyed sends on the same store, which this one is compared with. */
   unkeyed: number
 }
@@ -37,20 +35,21 @@ export const INGEST_ROWS = {
  * figure is about storing, not fan-out), with the server on its SQLite store
  * (fsync per commit, or at checkpoints) and on its in-memory store, which is
  * the reference; the line-relay baseline (which stores nothing) for scale.
- * On SQLite, the sends three ways: unkeyed, keyed (our adapter, each send
- * with an idempotency key made as `@chat/client` makes them), and through
- * the SDK's own `client.send`. The SQLite rows' messages are read back and
+ * On SQLite, the sends four ways: unkeyed, keyed (our adapter, each send
+ * with an idempotency key made as `@chat/client` makes them, or a random
+ * UUID), and through the SDK's own `client.send`. The SQLite rows' messages are read back and
  * checked (every send stored once, in order).
  */
 export async function durableIngestScenario (o: IngestOptions, log: (line: string) => void): Promise<ScenarioReport> {
   const rows: IngestRow[] = [
-    { kind: chatTarget('chat, memory store', ['--memory']), driver: 'chat', unkeyed: 0 },
-    { kind: sqliteTarget(INGEST_ROWS.fullUnkeyed, 'chat', 'full'), driver: 'chat', unkeyed: 1 },
-    { kind: sqliteTarget(INGEST_ROWS.fullKeyed, 'chat keyed', 'full'), driver: 'chat keyed', unkeyed: 1 },
-    { kind: sqliteTarget(INGEST_ROWS.fullSdk, 'chat-sdk', 'full'), driver: 'chat-sdk', unkeyed: 1 },
-    { kind: sqliteTarget('chat, sqlite, durability normal', 'chat', 'normal'), driver: 'chat', unkeyed: 4 },
-    { kind: sqliteTarget('chat, sqlite, durability normal, keyed', 'chat keyed', 'normal'), driver: 'chat keyed', unkeyed: 4 },
-    { kind: baselineTarget(), driver: 'chat', unkeyed: 6 }
+    { kind: chatTarget('chat, memory store', ['--memory']), unkeyed: 0 },
+    { kind: sqliteTarget(INGEST_ROWS.fullUnkeyed, 'chat', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget(INGEST_ROWS.fullKeyed, 'chat keyed', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget(INGEST_ROWS.fullSdk, 'chat-sdk', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget('chat, sqlite, durability full, random UUID keys', 'chat uuid keys', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget('chat, sqlite, durability normal', 'chat', 'normal'), unkeyed: 5 },
+    { kind: sqliteTarget('chat, sqlite, durability normal, keyed', 'chat keyed', 'normal'), unkeyed: 5 },
+    { kind: baselineTarget(), unkeyed: 7 }
   ]
   const rooms = Array.from({ length: o.publishers }, (_, i) => `bench-${i}`)
   const outcomes = await runTargets(rows.map(r => r.kind), async target => await loadAndCheck(target, {
@@ -99,7 +98,8 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
     }),
     notes: [
       'The baseline stores nothing: its "ack" is its own line echoed back.',
-      'keyed: our protocol adapter, each send with an idempotency key made as @chat/client makes them; SDK send(): @chat/client, ' +
+      'keyed: our protocol adapter, each send with an idempotency key made as @chat/client makes them (idempotencyKeys(): a random prefix per ' +
+      'connection, then a counter); random UUID keys: the same with crypto.randomUUID() (as @chat/client made them before); SDK send(): @chat/client, ' +
       'every text a client.send (its own key; the promise resolving is the ack). "× unkeyed": against the unkeyed row on the same store. ' +
       '"stored": the SQLite rows\' messages read back once the server stopped: ids 1, 2, 3... with no gap, each publisher\'s texts once and in order, ' +
       'as many as it sent: a row is valid only then.'

@@ -11,12 +11,12 @@ import type { ServerProcess } from '../server-process.js'
 import { BENCH_LIMITS } from './chat-target.js'
 import type { StoredTarget } from './stored-check.js'
 
-/** Our adapter (unkeyed or keyed sends) or `@chat/client`'s real calls. */
-export type Driver = 'chat' | 'chat keyed' | 'chat-sdk'
+/** Our adapter (unkeyed sends, keyed as the SDK keys them, or keyed with random UUIDs) or `@chat/client`'s real calls. */
+export type Driver = 'chat' | 'chat keyed' | 'chat uuid keys' | 'chat-sdk'
 
 function endpoint (driver: Driver, port: number): Endpoint {
   const protocol: Protocol = driver === 'chat-sdk' ? 'chat-sdk' : 'chat'
-  return { protocol, port, keyed: driver === 'chat keyed' }
+  return { protocol, port, keyed: driver === 'chat keyed' || driver === 'chat uuid keys', uuidKeys: driver === 'chat uuid keys' }
 }
 
 /** What a probe of a cluster target reads: Redis's counters, and how many nodes hear the fan-out room's channel. */
