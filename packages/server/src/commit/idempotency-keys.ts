@@ -19,10 +19,13 @@ function scopeOf (session: Session, kind: KeyedRequest): string {
 /**
  * Exactly-once sends: a send whose key was seen already is acknowledged with
  * the original message's id and timestamp, and not stored or delivered
- * again. A key is found in the store once committed (also after a restart),
- * or among the sends being written right now (the retry is then answered
- * with the same commit). Keys are the sender's own (`Session.keyScope`: a
- * registered user's account, a guest's session), apart for sends and dms.
+ * again. A key is found among the sends being written right now (the retry
+ * is then answered with the same commit), or once committed (also after a
+ * restart): by the commit itself when the engine checks keys there
+ * (`Engine.checksKeysAtCommit`: the built-in engine on SQLite or memory, the
+ * cluster's), else by a lookup in the store before the send goes on. Keys
+ * are the sender's own (`Session.keyScope`: a registered user's account, a
+ * guest's session), apart for sends and dms.
  */
 export class IdempotencyKeys {
   /** Sends being written, by `<scope> <key>`. */
