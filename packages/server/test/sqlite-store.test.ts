@@ -392,6 +392,25 @@ describe('SqliteStore: the file', () => {
     }
   })
 
+  it('keys stored under schema version 2 are found after the migration to 3 (the index by key first): a retry of one is a duplicate', t => {
+    const { dir, keep } = tempDir(t)
+    const raw = new Database(join(dir, DATABASE_FILE))
+    raw.pragma('journal_mode = WAL')
+    for (const migration of MIGRATIONS.slice(0, 2)) raw.exec(migration)
+    raw.pragma('user_version = 2')
+    raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(ROOM, 1, 'general', null, 'alice', 'keyed', 1_000, 'alice', 'k-1')
+    raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 1, 0)
+    raw.close()
+    const store = keep(new SqliteStore(dir))
+    assert.ok(store.schemaVersion >= 3)
+    assert.equal(store.findByKey({ scope: 'alice', key: 'k-1' })?.text, 'keyed')
+    const retry: MessageWrite = { message: roomMessage(ROOM, 2), idempotency: { scope: 'alice', key: 'k-1' } }
+    store.append([retry])
+    assert.deepEqual(retry.duplicateOf, { id: 1, ts: 1_000 })
+    assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1])
+  })
+
   it('append is all or none: a batch that fails writes nothing', t => {
     const { dir, keep } = tempDir(t)
     const store = keep(new SqliteStore(dir))

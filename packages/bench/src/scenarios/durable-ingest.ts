@@ -21,7 +21,12 @@ interface IngestRow {
   kind: TargetKind<LoadTarget>
   /** The row of unkeyed sends on the same store, which this one is compared with. */
   unkeyed: number
+  /** Many clients instead of the scenario's few: this many publishers, with a window each that keeps the same sends in flight in all. */
+  publishers?: number
 }
+
+/** Publishers of the many-clients rows (each its own key scope and room, as many apps' users are). */
+const MANY = 64
 
 /** The rows' names, for the goals. */
 export const INGEST_ROWS = {
@@ -47,20 +52,27 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
     { kind: sqliteTarget(INGEST_ROWS.fullKeyed, 'chat keyed', 'full'), unkeyed: 1 },
     { kind: sqliteTarget(INGEST_ROWS.fullSdk, 'chat-sdk', 'full'), unkeyed: 1 },
     { kind: sqliteTarget('chat, sqlite, durability full, random UUID keys', 'chat uuid keys', 'full'), unkeyed: 1 },
-    { kind: sqliteTarget('chat, sqlite, durability normal', 'chat', 'normal'), unkeyed: 5 },
-    { kind: sqliteTarget('chat, sqlite, durability normal, keyed', 'chat keyed', 'normal'), unkeyed: 5 },
-    { kind: baselineTarget(), unkeyed: 7 }
+    { kind: sqliteTarget(`chat, sqlite, durability full, ${MANY} publishers`, 'chat', 'full'), unkeyed: 5, publishers: MANY },
+    { kind: sqliteTarget(`chat, sqlite, durability full, ${MANY} publishers, keyed`, 'chat keyed', 'full'), unkeyed: 5, publishers: MANY },
+    { kind: sqliteTarget(`chat, sqlite, durability full, ${MANY} publishers, random UUID keys`, 'chat uuid keys', 'full'), unkeyed: 5, publishers: MANY },
+    { kind: sqliteTarget('chat, sqlite, durability normal', 'chat', 'normal'), unkeyed: 8 },
+    { kind: sqliteTarget('chat, sqlite, durability normal, keyed', 'chat keyed', 'normal'), unkeyed: 8 },
+    { kind: baselineTarget(), unkeyed: 10 }
   ]
-  const rooms = Array.from({ length: o.publishers }, (_, i) => `bench-${i}`)
-  const outcomes = await runTargets(rows.map(r => r.kind), async target => await loadAndCheck(target, {
-    subscribers: 0,
-    publishers: o.publishers,
-    roomPerPublisher: true,
-    pacing: { window: o.window },
-    warmupMs: o.warmupMs,
-    measureMs: o.measureMs,
-    drainMs: o.drainMs
-  }, rooms, rooms.map((_, i) => [i])), log)
+  const rowOf = new Map(rows.map(r => [r.kind.name, r]))
+  const outcomes = await runTargets(rows.map(r => r.kind), async target => {
+    const publishers = rowOf.get(target.name)?.publishers ?? o.publishers
+    const rooms = Array.from({ length: publishers }, (_, i) => `bench-${i}`)
+    return await loadAndCheck(target, {
+      subscribers: 0,
+      publishers,
+      roomPerPublisher: true,
+      pacing: { window: Math.max(1, Math.round(o.window * o.publishers / publishers)) },
+      warmupMs: o.warmupMs,
+      measureMs: o.measureMs,
+      drainMs: o.drainMs
+    }, rooms, rooms.map((_, i) => [i]))
+  }, log)
   const memory: LoadResult | undefined = outcomes[0].result?.load
   const baseline: LoadResult | undefined = outcomes[rows.length - 1].result?.load
   return {
@@ -98,11 +110,13 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
     }),
     notes: [
       'The baseline stores nothing: its "ack" is its own line echoed back.',
-      'keyed: our protocol adapter, each send with an idempotency key made as @chat/client makes them (idempotencyKeys(): a random prefix per ' +
-      'connection, then a counter); random UUID keys: the same with crypto.randomUUID() (as @chat/client made them before); SDK send(): @chat/client, ' +
+      'keyed: our protocol adapter, each send with an idempotency key made as @chat/client makes them (idempotencyKeys(): the time, a random ' +
+      'prefix per connection, a counter); random UUID keys: the same with crypto.randomUUID() (as @chat/client made them before); SDK send(): @chat/client, ' +
       'every text a client.send (its own key; the promise resolving is the ack). "× unkeyed": against the unkeyed row on the same store. ' +
       '"stored": the SQLite rows\' messages read back once the server stopped: ids 1, 2, 3... with no gap, each publisher\'s texts once and in order, ' +
-      'as many as it sent: a row is valid only then.'
+      'as many as it sent: a row is valid only then.',
+      `${MANY} publishers: as many clients (each its own key scope and room), ${Math.max(1, Math.round(o.window * o.publishers / MANY))} sends in flight each, ` +
+      'the same in all as the other rows; compared with the unkeyed row of as many publishers.'
     ],
     results: outcomes.map(x => ({ target: x.target, ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
   }

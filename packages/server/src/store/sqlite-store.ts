@@ -108,8 +108,8 @@ export class SqliteStore implements LocalStore {
     this.statements = {
       // A key stored before is no error: the row is not written (changes 0), and append marks the write a duplicate.
       insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (sender_key, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING'),
-      findByKey: db.prepare('SELECT * FROM messages WHERE sender_key = ? AND idempotency_key = ?'),
+        'ON CONFLICT (idempotency_key, sender_key) WHERE idempotency_key IS NOT NULL DO NOTHING'),
+      findByKey: db.prepare('SELECT * FROM messages WHERE idempotency_key = ? AND sender_key = ?'),
       bumpStream: db.prepare('INSERT INTO streams (stream, last_id) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_id = max(last_id, excluded.last_id)'),
       insertInbox: db.prepare('INSERT INTO inbox (user_key, stream, id) VALUES (?, ?, ?)'),
       lastId: db.prepare('SELECT last_id FROM streams WHERE stream = ?').pluck(),
@@ -196,7 +196,7 @@ export class SqliteStore implements LocalStore {
 
   /** The id and ts of the message stored with a key that an insert just found (inside `append`'s transaction). */
   private storedWith ({ scope, key }: IdempotencyKey): { id: number, ts: number } {
-    const row = this.statements.findByKey.get(scope, key) as MessageRow | undefined
+    const row = this.statements.findByKey.get(key, scope) as MessageRow | undefined
     if (row === undefined) throw new Error(`a message was not written for its key, yet none is stored with it (${scope} ${key})`)
     return { id: row.id, ts: row.ts }
   }
@@ -204,7 +204,7 @@ export class SqliteStore implements LocalStore {
   findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
     try {
       // The column sender_key holds the scope (it was the sender's user key before scopes had kinds and sessions).
-      const row = this.statements.findByKey.get(scope, key) as MessageRow | undefined
+      const row = this.statements.findByKey.get(key, scope) as MessageRow | undefined
       return row === undefined ? undefined : toMessage(row)
     } catch (err) { throw storageError('reading an idempotency key', err) }
   }
