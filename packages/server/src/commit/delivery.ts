@@ -20,8 +20,6 @@ export interface Delivery extends MessageWrite {
   /** Direct messages to someone online on another server (a cluster): that server's id, and the user's key. */
   targetNode?: string
   targetKey?: string
-  /** Its idempotency key (`<scope> <key>`), while it is being written. */
-  pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Session, req: number }>
   // `duplicateOf` (from MessageWrite), set by an engine that checks keys at its commit (`Engine.checksKeysAtCommit`):
