@@ -4,7 +4,7 @@
  * JSON line per scenario, and stops every process it started, within a hard
  * time bound.
  *
- *   pnpm bench [--quick] [--only fanout,latency,scale,ingest,cluster,sdk] ...   (--help)
+ *   pnpm bench [--quick] [--only fanout,latency,scale,ingest,pair,cluster,sdk] ...   (--help)
  */
 import { writeFileSync } from 'node:fs'
 import { killAllStarted } from './child-processes.js'
@@ -20,8 +20,10 @@ import { connectionScaleScenario } from './scenarios/connection-scale.js'
 import { durableIngestScenario } from './scenarios/durable-ingest.js'
 import { fanoutScenario } from './scenarios/fanout.js'
 import { goalsReport } from './scenarios/goals.js'
+import { keyedGoalsReport } from './scenarios/keyed-goals.js'
 import { latencyScenario } from './scenarios/latency.js'
 import { sdkConsumeScenario } from './scenarios/sdk-consume.js'
+import { sdkPairScenario } from './scenarios/sdk-pair.js'
 import { transportGoalsReport } from './scenarios/transport-goals.js'
 import { baselineTarget } from './targets/baseline-target.js'
 import { chatSdkTarget } from './targets/chat-sdk-target.js'
@@ -111,6 +113,15 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       drainMs: quick ? 1000 : 3000
     }, log))
   }
+  if (options.scenarios.includes('pair')) {
+    log('SDK to SDK, 1 x 1')
+    add(await sdkPairScenario({
+      window: options.window,
+      warmupMs: quick ? 200 : 1000,
+      measureMs: quick ? 500 : 5000,
+      drainMs: quick ? 1000 : 3000
+    }, log))
+  }
   if (options.scenarios.includes('cluster')) {
     log('cluster fan-out (Redis)')
     add(await clusterFanoutScenario({
@@ -145,6 +156,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     add(await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
   }
   add(transportGoalsReport(reports))
+  if (options.scenarios.includes('ingest') || options.scenarios.includes('pair')) add(keyedGoalsReport(reports))
   if (options.scenarios.includes('cluster')) add(clusterGoalsReport(reports))
   // Last: it also lists the rows other work disturbed.
   add(goalsReport(reports))

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 
-export const SCENARIOS = ['fanout', 'latency', 'scale', 'ingest', 'cluster', 'sdk'] as const
+export const SCENARIOS = ['fanout', 'latency', 'scale', 'ingest', 'pair', 'cluster', 'sdk'] as const
 export type ScenarioName = typeof SCENARIOS[number]
 
 /** Rows besides chat and baseline: our server over WebSocket, TLS and through the SDK; then the peers. */

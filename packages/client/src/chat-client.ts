@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@chat/protocol'
+import { ErrorCodes, idempotencyKeys } from '@chat/protocol'
 import type {
   AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MemberListMessage, RoomInfo, RoomListMessage,
   ServerMessage, ServerReply, WelcomeMessage
@@ -21,6 +21,13 @@ import { checkWellFormed } from './well-formed.js'
 
 const DEFAULT_HIGH_WATER_MARK = 1024
 const textEncoder = new TextEncoder()
+/** The options of a call given none (one object for all). */
+const NO_OPTIONS: AbortOptions = Object.freeze({})
+
+/** What a send or dm resolves with: `stored` only for a direct message kept in an offline inbox. */
+function sendAck (ack: AckMessage): SendAck {
+  return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
+}
 
 /**
  * A client of a chat server that survives the network. Get one from `connect()`.
@@ -41,6 +48,8 @@ export class ChatClient implements AsyncDisposable {
   private readonly calls: CallTable<ClientConnection>
   private readonly router: SubscriptionRouter
   private readonly resumeTracker: ResumeTracker<ClientConnection>
+  /** The idempotency key of each send and dm: this client's own, in order (cheap for the server to index). */
+  private readonly nextKey = idempotencyKeys()
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
@@ -129,10 +138,14 @@ export class ChatClient implements AsyncDisposable {
    * `offlineTimeoutMs`); a send cut off by a disconnect is sent again with
    * the same idempotency key and resolves with the one id it was stored under.
    */
-  async send (room: string, text: string, options: AbortOptions = {}): Promise<SendAck> {
-    this.checkText(text)
-    const ack = await this.call<AckMessage>({ type: 'send', room, text, key: crypto.randomUUID() }, options)
-    return { id: ack.id, ts: ack.ts }
+  send (room: string, text: string, options: AbortOptions = NO_OPTIONS): Promise<SendAck> {
+    // Not async, and no options object made per call: a send is the SDK's hottest call (one promise for the app, one for the reply).
+    try {
+      this.checkText(text)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.call<AckMessage>({ type: 'send', room, text, key: this.nextKey() }, options).then(sendAck)
   }
 
   /**
@@ -141,10 +154,13 @@ export class ChatClient implements AsyncDisposable {
    * login); to a name that is neither online nor registered it rejects with
    * `no_such_user` (`user_offline` on a server in `open` mode).
    */
-  async dm (to: string, text: string, options: AbortOptions = {}): Promise<SendAck> {
-    this.checkText(text)
-    const ack = await this.call<AckMessage>({ type: 'dm', to, text, key: crypto.randomUUID() }, options)
-    return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
+  dm (to: string, text: string, options: AbortOptions = NO_OPTIONS): Promise<SendAck> {
+    try {
+      this.checkText(text)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.call<AckMessage>({ type: 'dm', to, text, key: this.nextKey() }, options).then(sendAck)
   }
 
   /**

@@ -1,5 +1,6 @@
 import { decodeServerMessage, decodeStage, encodeFrame, ErrorCodes, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, ServerMessage, WelcomeMessage } from '@chat/protocol'
+import { frameRequest } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { PullDuplex } from '@chat/transport'
 import { pipe } from 'it-pipe'
@@ -101,7 +102,8 @@ export class ClientConnection {
 
   private encode (message: ClientMessage): Uint8Array {
     try {
-      return encodeFrame(message, this.options.maxFrameBytes)
+      // Sends and dms, most of what a client writes: from a template when their strings are plain ASCII (the same bytes).
+      return message.type === 'send' || message.type === 'dm' ? frameRequest(message, this.options.maxFrameBytes) : encodeFrame(message, this.options.maxFrameBytes)
     } catch (err) {
       if (err instanceof ProtocolError) throw new ChatError(ErrorCodes.MESSAGE_TOO_LONG, err.message)
       throw err

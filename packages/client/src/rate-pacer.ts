@@ -143,6 +143,8 @@ export class RatePacer {
 
   /** A reply (or refusal) to request `re` arrived: a lane going one at a time may send its next. */
   answered (re: number): void {
+    // Every reply passes here; a lane goes one at a time only after a refusal.
+    if (this.queues.messages.probing !== re && this.queues.requests.probing !== re) return
     for (const lane of ['messages', 'requests'] as const) {
       const queue = this.queues[lane]
       if (queue.probing !== re) continue

@@ -7,5 +7,7 @@
  */
 export { frameJson, frameLatin1 } from './frame-encoder.js'
 export { readMsg, readSend } from './plain-frames.js'
+export { readAckBytes } from './plain-acks.js'
+export { frameRequest } from './plain-writers.js'
 export { decodeChunk } from './decode-stage.js'
 export type { DecodedChunk } from './decode-stage.js'

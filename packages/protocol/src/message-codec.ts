@@ -1,7 +1,8 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
-import { readDecodedMsg, readDecodedSend, readMsgAsciiBytes, readSendAscii } from './plain-frames.js'
+import { readAckBytes } from './plain-acks.js'
+import { readDecodedMsg, readDecodedSend, readMsgAscii, readMsgAsciiBytes, readSendAscii } from './plain-frames.js'
 import { validateClientMessage, validateServerMessage } from './validate.js'
 
 // fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
@@ -75,7 +76,15 @@ export function decodeClientMessage (body: Uint8Array | Uint8ArrayList, start = 
   return decodeWith(CLIENT_PATH, body, start, end)
 }
 
-/** Decodes one frame body sent by a server (used by clients), like `decodeClientMessage`; live messages take the fast path. */
+/**
+ * Decodes one frame body sent by a server (used by clients), like `decodeClientMessage`; live messages take the fast path,
+ * and acks (the reply to every send) one of their own, read from their bytes (plain-acks.ts).
+ */
 export function decodeServerMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ServerMessage {
+  // One byte tells an ack (`{"type":"a…`) from the rest: a live message pays one comparison.
+  if (body instanceof Uint8Array && body[start + TYPE_AT] === 0x61) {
+    const ack = readAckBytes(body, start, end ?? body.length)
+    if (ack !== undefined) return ack
+  }
   return decodeWith(SERVER_PATH, body, start, end)
 }

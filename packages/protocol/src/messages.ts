@@ -25,9 +25,10 @@ export interface HelloMessage {
 export interface JoinMessage { type: 'join', req: number, room: string }
 export interface LeaveMessage { type: 'leave', req: number, room: string }
 /**
- * `key`: an idempotency key chosen by the client (unique per message, e.g. a
- * random UUID). A send whose key the server already stored for this user is
- * not stored again: the reply is the original message's ack.
+ * `key`: an idempotency key chosen by the client (unique per message; best
+ * in order, as `idempotencyKeys()` makes them). A send whose key the server
+ * already stored for this user is not stored again: the reply is the
+ * original message's ack.
  */
 export interface SendMessage { type: 'send', req: number, room: string, text: string, key?: string }
 export interface DirectMessage { type: 'dm', req: number, to: string, text: string, key?: string }

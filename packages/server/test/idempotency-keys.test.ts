@@ -5,10 +5,10 @@ import { ErrorCodes } from '@chat/protocol'
 import type { AckMessage, ErrorMessage } from '@chat/protocol'
 import { roomStream } from '../src/store/store.js'
 import { barrier, delivery, World } from './units.fixture.js'
-import type { Client } from './units.fixture.js'
+import type { Client, WorldOptions } from './units.fixture.js'
 
-function world (t: TestContext): World {
-  const w = new World()
+function world (t: TestContext, options: WorldOptions = {}): World {
+  const w = new World(options)
   t.after(() => { w.close() })
   return w
 }
@@ -65,8 +65,9 @@ describe('IdempotencyKeys', () => {
     assert.deepEqual(bob.peer.ofType('msg').map(m => [m.id, m.text]), [[first.id, 'once']])
   })
 
-  it('acknowledges a retry after the commit from the store, at once, with the original id and ts', async t => {
-    const w = world(t)
+  it('on a store that does not check keys as it appends: acknowledges a retry after the commit from the store, at once, with the original id and ts', async t => {
+    const w = world(t, { storeChecksKeys: false })
+    assert.equal(w.keys.checkedAtCommit, false)
     const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
     send(w, alice, 1, 'once', 'key-1')
     const original = await ackOf(alice, 1)
@@ -76,6 +77,32 @@ describe('IdempotencyKeys', () => {
     assert.equal(w.store.appends.length, 1, 'nothing written again')
     await barrier(bob)
     assert.equal(bob.peer.ofType('msg').length, 1)
+  })
+
+  it('on the built-in stores, a retry after the commit is found by the next commit, not looked up: acknowledged with the original id and ts, not stored or delivered, its id left to the next message', async t => {
+    const w = world(t)
+    assert.equal(w.keys.checkedAtCommit, true, 'the memory store checks keys as it appends')
+    const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
+    send(w, alice, 1, 'once', 'key-1')
+    const original = await ackOf(alice, 1)
+    const findByKey = w.store.findByKey.bind(w.store)
+    w.store.findByKey = () => { throw new Error('the store was asked') }
+    t.after(() => { w.store.findByKey = findByKey })
+    // The retry, a new send behind it in the same commit, and a retry of that one after it.
+    send(w, alice, 2, 'once', 'key-1')
+    send(w, alice, 3, 'next', 'key-2')
+    send(w, alice, 4, 'next', 'key-2')
+    assert.deepEqual(await ackOf(alice, 2), { type: 'ack', re: 2, id: original.id, ts: original.ts })
+    const next = await ackOf(alice, 3)
+    assert.equal(next.id, original.id + 1, 'the retry used no id: ids stay gapless')
+    assert.deepEqual(await ackOf(alice, 4), { type: 'ack', re: 4, id: next.id, ts: next.ts })
+    assert.equal(w.store.appends.length, 2)
+    assert.deepEqual(w.store.appends[1].map(x => x.duplicateOf), [{ id: original.id, ts: original.ts }, undefined], 'the retry reached the commit; the retry of the pending key joined it')
+    assert.deepEqual(w.store.readAfter(roomStream('general'), 0, 10).map(m => [m.id, m.text]), [[1, 'once'], [2, 'next']])
+    send(w, alice, 5, 'after', 'key-3')
+    assert.equal((await ackOf(alice, 5)).id, next.id + 1, 'the engine\'s sequence follows what was stored')
+    await barrier(bob)
+    assert.deepEqual(bob.peer.ofType('msg').map(m => [m.id, m.text]), [[1, 'once'], [2, 'next'], [3, 'after']], 'the retry was not delivered')
   })
 
   it('keys are per user: another user\'s send with the same key is a send of its own', async t => {
@@ -88,8 +115,8 @@ describe('IdempotencyKeys', () => {
     assert.deepEqual(w.store.readAfter(roomStream('general'), 0, 10).map(m => m.text), ['from alice', 'from bob'])
   })
 
-  it('settle: once a send\'s commit is over, retries of its key go to the store', async t => {
-    const w = world(t)
+  it('settle: once a send\'s commit is over, retries of its key go to the store (a store that does not check keys as it appends)', async t => {
+    const w = world(t, { storeChecksKeys: false })
     const [alice] = await w.roomOf('general', 'alice')
     const d = delivery(alice.session, 1, 'tracked', { room: 'general' }, 1)
     w.keys.track(d, 'key-1')

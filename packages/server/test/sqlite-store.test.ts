@@ -271,6 +271,40 @@ for (const subject of subjects) {
       assert.deepEqual(store.findByKey({ scope: 'bob', key: 'k-1' }), second)
     })
 
+    it('append checks keys as it writes: a key stored before is not written again, its write marked duplicateOf, its id given to the next message of its stream', t => {
+      const store = subject.open(t)
+      assert.equal(store.checksKeysAtAppend, true)
+      const first = roomMessage(ROOM, 1, 1_000)
+      store.append([{ message: first, idempotency: { scope: 'alice', key: 'k-1' } }, { message: directMessage(ALICE_BOB, 1, 'alice', 'bob'), idempotency: { scope: 'alice/dm', key: 'd-1' } }])
+      // One batch: a retry of each, new messages around and after them in both streams, another scope's same key.
+      const batch: MessageWrite[] = [
+        { message: roomMessage(ROOM, 2, 2_000), idempotency: { scope: 'alice', key: 'k-2' } },
+        { message: roomMessage(ROOM, 3, 3_000), idempotency: { scope: 'alice', key: 'k-1' } },
+        { message: directMessage(ALICE_BOB, 2, 'alice', 'bob', 3_500), inboxFor: 'bob', idempotency: { scope: 'alice/dm', key: 'd-1' } },
+        { message: roomMessage(ROOM, 4, 4_000, 'bob'), idempotency: { scope: 'bob', key: 'k-1' } },
+        { message: roomMessage(ROOM, 5, 5_000) },
+        { message: directMessage(ALICE_BOB, 3, 'alice', 'bob', 5_500), inboxFor: 'bob' },
+        { message: roomMessage(OTHER_ROOM, 1, 6_000), idempotency: { scope: 'alice', key: 'k-9' } },
+        { message: roomMessage(ROOM, 6, 7_000), idempotency: { scope: 'alice', key: 'k-2' } }
+      ]
+      store.append(batch)
+      assert.deepEqual(batch.map(w => w.duplicateOf), [undefined, { id: 1, ts: 1_000 }, { id: 1, ts: 1_000 }, undefined, undefined, undefined, undefined, { id: 2, ts: 2_000 }],
+        'the retries of keys stored before, and of one stored earlier in the same batch')
+      assert.deepEqual(store.readAfter(ROOM, 0, 10).map(m => [m.id, m.from, m.ts]), [[1, 'alice', 1_000], [2, 'alice', 2_000], [3, 'bob', 4_000], [4, 'alice', 5_000]], 'ids gapless')
+      assert.deepEqual(batch.map(w => w.message.id), [2, 3, 2, 3, 4, 2, 1, 5], 'the writes after a duplicate took the ids it left')
+      assert.deepEqual(store.readAfter(ALICE_BOB, 0, 10).map(m => [m.id, m.ts]), [[1, 1_000], [2, 5_500]])
+      assert.deepEqual(ids(takeInbox(store, 'bob')), [2], 'a duplicate\'s inbox entry is not written')
+      assert.equal(store.lastId(ROOM), 4)
+      assert.equal(store.lastId(ALICE_BOB), 2)
+      assert.equal(store.findByKey({ scope: 'bob', key: 'k-1' })?.id, 3)
+      // Retention takes a key with its message: the same key then names a new message.
+      assert.equal(store.prune({ maxAgeMs: 1_500 }, 2_600), 2)
+      const again: MessageWrite = { message: roomMessage(ROOM, 5, 8_000), idempotency: { scope: 'alice', key: 'k-1' } }
+      store.append([again])
+      assert.equal(again.duplicateOf, undefined)
+      assert.equal(store.findByKey({ scope: 'alice', key: 'k-1' })?.id, 5)
+    })
+
     it('createAccount refuses a user key registered already, keeping the first account', t => {
       const store = subject.open(t)
       const first = { name: 'Alice', passwordHash: 'scrypt$first', createdAt: 1_700_000_000_000 }
@@ -356,6 +390,25 @@ describe('SqliteStore: the file', () => {
       store.close()
       assert.equal(keep(new SqliteStore(dir)).schemaVersion, MIGRATIONS.length, 'and reopens at the current version')
     }
+  })
+
+  it('keys stored under schema version 2 are found after the migration to 3 (the index by key first): a retry of one is a duplicate', t => {
+    const { dir, keep } = tempDir(t)
+    const raw = new Database(join(dir, DATABASE_FILE))
+    raw.pragma('journal_mode = WAL')
+    for (const migration of MIGRATIONS.slice(0, 2)) raw.exec(migration)
+    raw.pragma('user_version = 2')
+    raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(ROOM, 1, 'general', null, 'alice', 'keyed', 1_000, 'alice', 'k-1')
+    raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 1, 0)
+    raw.close()
+    const store = keep(new SqliteStore(dir))
+    assert.ok(store.schemaVersion >= 3)
+    assert.equal(store.findByKey({ scope: 'alice', key: 'k-1' })?.text, 'keyed')
+    const retry: MessageWrite = { message: roomMessage(ROOM, 2), idempotency: { scope: 'alice', key: 'k-1' } }
+    store.append([retry])
+    assert.deepEqual(retry.duplicateOf, { id: 1, ts: 1_000 })
+    assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1])
   })
 
   it('append is all or none: a batch that fails writes nothing', t => {

@@ -231,10 +231,17 @@ export function makeSession (connection: Connection, username: string, options: 
 }
 let nextSession = 1
 
-/** A MemoryStore that records each `append` (a copy of its writes) and fails the next `failNext` of them. */
+/**
+ * A MemoryStore that records each `append` (a copy of its writes) and fails the next `failNext` of them.
+ * `checksKeysAtAppend: false` makes the engine look keys up before publishing, as on a store of one's own that does not check them.
+ */
 export class RecordingStore extends MemoryStore {
   readonly appends: MessageWrite[][] = []
   failNext = 0
+
+  constructor (override readonly checksKeysAtAppend = true) {
+    super()
+  }
 
   override append (writes: readonly MessageWrite[]): void {
     this.appends.push([...writes])
@@ -259,6 +266,8 @@ export class RecordingStore extends MemoryStore {
 export interface WorldOptions extends ServerOptions {
   /** Names listed in a join's reply, at most (LocalEngine option). Default 1000, as the server. */
   maxListedMembers?: number
+  /** False: the store does not check keys as it appends, so the engine does not at its commit, and keyed sends are looked up first. Default true. */
+  storeChecksKeys?: boolean
 }
 
 /**
@@ -268,7 +277,7 @@ export interface WorldOptions extends ServerOptions {
  */
 export class World {
   readonly options: ResolvedServerOptions
-  readonly store = new RecordingStore()
+  readonly store: RecordingStore
   readonly rooms = new RoomRegistry()
   readonly keys: IdempotencyKeys
   readonly fanOut: FanOut
@@ -279,11 +288,13 @@ export class World {
   private readonly links: Link[] = []
 
   constructor (options: WorldOptions = {}) {
-    const { maxListedMembers = 1_000, ...server } = options
+    const { maxListedMembers = 1_000, storeChecksKeys = true, ...server } = options
     this.options = serverOptions(server)
+    this.store = new RecordingStore(storeChecksKeys)
     this.keys = new IdempotencyKeys(this.store)
     this.fanOut = new FanOut(this.options, this.rooms, this.keys)
     this.engine = new LocalEngine(this.store, this.rooms, this.fanOut, { presenceLimit: this.options.presenceLimit, maxListedMembers })
+    this.keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
     this.intake = new MessageIntake(this.options, this.engine, this.keys)
     this.events = {
       onBatch: () => {},

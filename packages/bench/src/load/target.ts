@@ -50,8 +50,10 @@ export interface Endpoint {
   carrier?: CarrierKind
   /** For tls: the server's (self-signed) certificate, PEM, trusted as the only CA. */
   tlsCa?: string
-  /** Our protocol's adapter: every send carries an idempotency key (`key`), as the SDK's do. Default unkeyed. */
+  /** Our protocol's adapter: every send carries an idempotency key (`key`), made as the SDK makes them. Default unkeyed. */
   keyed?: boolean
+  /** With `keyed`: random UUIDs instead (what @chat/client sent before issue 15, and any client with random keys). */
+  uuidKeys?: boolean
 }
 
 /** A running server. */

@@ -1,5 +1,4 @@
-import { runLoad } from '../load/load-generator.js'
-import type { LoadPlan, LoadResult } from '../load/load-generator.js'
+import type { LoadResult } from '../load/load-generator.js'
 import type { LoadTarget, TargetKind } from '../load/target.js'
 import { ratio } from '../report.js'
 import type { Cell, ScenarioReport } from '../report.js'
@@ -7,8 +6,8 @@ import { chatSdkTarget } from '../targets/chat-sdk-target.js'
 import { chatTarget } from '../targets/chat-target.js'
 import { clusterTarget, sqliteTarget } from '../targets/cluster-target.js'
 import type { ClusterProbe, Driver } from '../targets/cluster-target.js'
-import { checkStored } from '../targets/stored-check.js'
-import type { StoredCheck, StoredTarget } from '../targets/stored-check.js'
+import { loadAndCheck } from '../targets/stored-check.js'
+import type { Checked } from '../targets/stored-check.js'
 import { NOISY_CORES, targetsTable } from './goals.js'
 import { missingRow, runTargets } from './run-targets.js'
 import type { TargetOutcome } from './run-targets.js'
@@ -82,24 +81,6 @@ function redisFigures (result: LoadResult): RedisFigures | undefined {
     evalshaUsecPerCall: round(scriptUsec / evalsha, 1),
     scriptUsecPerMessage: round(scriptUsec / messages, 2),
     nodesPerPublish: to.roomSubscribers
-  }
-}
-
-interface Checked {
-  load: LoadResult
-  /** Undefined for a store that can't be read after the run (memory). */
-  check?: StoredCheck
-}
-
-async function loadAndCheck (target: LoadTarget, plan: LoadPlan, rooms: string[], publishersIn: number[][]): Promise<Checked> {
-  const load = await runLoad(target, plan)
-  const storedTarget = target as Partial<StoredTarget>
-  if (storedTarget.storedReader === undefined) return { load }
-  const reader = await storedTarget.storedReader()
-  try {
-    return { load, check: await checkStored(reader, rooms, publishersIn, load.sentBy) }
-  } finally {
-    reader.close()
   }
 }
 

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { onEmergencyExit } from '../child-processes.js'
-import { runLoad } from '../load/load-generator.js'
 import type { LoadResult } from '../load/load-generator.js'
-import type { TargetKind } from '../load/target.js'
+import type { LoadTarget, TargetKind } from '../load/target.js'
 import { ratio } from '../report.js'
 import type { ScenarioReport } from '../report.js'
 import { baselineTarget } from '../targets/baseline-target.js'
 import { chatTarget } from '../targets/chat-target.js'
+import { sqliteTarget } from '../targets/cluster-target.js'
+import { loadAndCheck } from '../targets/stored-check.js'
 import { missingRow, runTargets } from './run-targets.js'
 
 export interface IngestOptions {
@@ -19,60 +16,108 @@ export interface IngestOptions {
   drainMs: number
 }
 
+/** The rows: how the sends are made (unkeyed, keyed, through the SDK), on which store. */
+interface IngestRow {
+  kind: TargetKind<LoadTarget>
+  /** The row of unkeyed sends on the same store, which this one is compared with. */
+  unkeyed: number
+  /** Many clients instead of the scenario's few: this many publishers, with a window each that keeps the same sends in flight in all. */
+  publishers?: number
+}
+
+/** Publishers of the many-clients rows (each its own key scope and room, as many apps' users are). */
+const MANY = 64
+
+/** The rows' names, for the goals. */
+export const INGEST_ROWS = {
+  fullUnkeyed: 'chat, sqlite, durability full',
+  fullKeyed: 'chat, sqlite, durability full, keyed',
+  fullSdk: 'chat, sqlite, durability full, SDK send()'
+} as const
+
 /**
  * Durable ingest: acknowledged sends per second, a room per publisher (the
  * figure is about storing, not fan-out), with the server on its SQLite store
  * (fsync per commit, or at checkpoints) and on its in-memory store, which is
  * the reference; the line-relay baseline (which stores nothing) for scale.
+ * On SQLite, the sends four ways: unkeyed, keyed (our adapter, each send
+ * with an idempotency key made as `@chat/client` makes them, or a random
+ * UUID), and through the SDK's own `client.send`. The SQLite rows' messages are read back and
+ * checked (every send stored once, in order).
  */
 export async function durableIngestScenario (o: IngestOptions, log: (line: string) => void): Promise<ScenarioReport> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chat-bench-'))
-  const removeDataDir = onEmergencyExit(() => { rmSync(dataDir, { recursive: true, force: true }) })
-  const kinds: TargetKind[] = [
-    chatTarget('chat, memory store', ['--memory']),
-    chatTarget('chat, sqlite, durability full', ['--data', join(dataDir, 'full'), '--durability', 'full']),
-    chatTarget('chat, sqlite, durability normal', ['--data', join(dataDir, 'normal'), '--durability', 'normal']),
-    baselineTarget()
+  const rows: IngestRow[] = [
+    { kind: chatTarget('chat, memory store', ['--memory']), unkeyed: 0 },
+    { kind: sqliteTarget(INGEST_ROWS.fullUnkeyed, 'chat', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget(INGEST_ROWS.fullKeyed, 'chat keyed', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget(INGEST_ROWS.fullSdk, 'chat-sdk', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget('chat, sqlite, durability full, random UUID keys', 'chat uuid keys', 'full'), unkeyed: 1 },
+    { kind: sqliteTarget(`chat, sqlite, durability full, ${MANY} publishers`, 'chat', 'full'), unkeyed: 5, publishers: MANY },
+    { kind: sqliteTarget(`chat, sqlite, durability full, ${MANY} publishers, keyed`, 'chat keyed', 'full'), unkeyed: 5, publishers: MANY },
+    { kind: sqliteTarget(`chat, sqlite, durability full, ${MANY} publishers, random UUID keys`, 'chat uuid keys', 'full'), unkeyed: 5, publishers: MANY },
+    { kind: sqliteTarget('chat, sqlite, durability normal', 'chat', 'normal'), unkeyed: 8 },
+    { kind: sqliteTarget('chat, sqlite, durability normal, keyed', 'chat keyed', 'normal'), unkeyed: 8 },
+    { kind: baselineTarget(), unkeyed: 10 }
   ]
-  try {
-    const outcomes = await runTargets(kinds, async target => await runLoad(target, {
+  const rowOf = new Map(rows.map(r => [r.kind.name, r]))
+  const outcomes = await runTargets(rows.map(r => r.kind), async target => {
+    const publishers = rowOf.get(target.name)?.publishers ?? o.publishers
+    const rooms = Array.from({ length: publishers }, (_, i) => `bench-${i}`)
+    return await loadAndCheck(target, {
       subscribers: 0,
-      publishers: o.publishers,
+      publishers,
       roomPerPublisher: true,
-      pacing: { window: o.window },
+      pacing: { window: Math.max(1, Math.round(o.window * o.publishers / publishers)) },
       warmupMs: o.warmupMs,
       measureMs: o.measureMs,
       drainMs: o.drainMs
-    }), log)
-    const memory: LoadResult | undefined = outcomes[0].result
-    const baseline: LoadResult | undefined = outcomes[3].result
-    return {
-      scenario: 'durable-ingest',
-      title: `Durable ingest: ${o.publishers} publishers, a room each, ${o.window} sends in flight each, 64-byte texts, ` +
-        `${o.measureMs / 1000} s after ${o.warmupMs / 1000} s warm-up`,
-      columns: [
-        { key: 'target', header: 'target' },
-        { key: 'ackedPerSecond', header: 'acked/s' },
-        { key: 'xMemory', header: '× memory store' },
-        { key: 'xBaseline', header: '× baseline' },
-        { key: 'valid', header: 'valid' },
-        { key: 'serverCores', header: 'server CPU' },
-        { key: 'loadCores', header: 'load gen CPU' },
-        { key: 'otherCores', header: 'other CPU' },
-        { key: 'notes', header: 'notes' }
-      ],
-      rows: outcomes.map(x => x.result === undefined
-        ? missingRow(x)
-        : {
-            ...x.result,
-            xMemory: ratio(x.result.ackedPerSecond, memory?.ackedPerSecond),
-            xBaseline: ratio(x.result.ackedPerSecond, baseline?.ackedPerSecond),
-            notes: x.result.notes.join('; ')
-          }),
-      notes: ['The baseline stores nothing: its "ack" is its own line echoed back.'],
-      results: outcomes.map(x => ({ target: x.target, ...x.result, skipped: x.skipped, error: x.error }))
-    }
-  } finally {
-    removeDataDir()
+    }, rooms, rooms.map((_, i) => [i]))
+  }, log)
+  const memory: LoadResult | undefined = outcomes[0].result?.load
+  const baseline: LoadResult | undefined = outcomes[rows.length - 1].result?.load
+  return {
+    scenario: 'durable-ingest',
+    title: `Durable ingest: ${o.publishers} publishers, a room each, ${o.window} sends in flight each, 64-byte texts, ` +
+      `${o.measureMs / 1000} s after ${o.warmupMs / 1000} s warm-up`,
+    columns: [
+      { key: 'target', header: 'target' },
+      { key: 'ackedPerSecond', header: 'acked/s' },
+      { key: 'xUnkeyed', header: '× unkeyed (same store)' },
+      { key: 'xMemory', header: '× memory store' },
+      { key: 'xBaseline', header: '× baseline' },
+      { key: 'stored', header: 'stored' },
+      { key: 'valid', header: 'valid' },
+      { key: 'serverCores', header: 'server CPU' },
+      { key: 'serverUsPerAck', header: 'server µs / ack' },
+      { key: 'loadCores', header: 'load gen CPU' },
+      { key: 'otherCores', header: 'other CPU' },
+      { key: 'notes', header: 'notes' }
+    ],
+    rows: outcomes.map((x, i) => {
+      if (x.result === undefined) return missingRow(x)
+      const { load, check } = x.result
+      const unkeyed = i === rows[i].unkeyed ? undefined : outcomes[rows[i].unkeyed].result?.load
+      return {
+        ...load,
+        xUnkeyed: ratio(load.ackedPerSecond, unkeyed?.ackedPerSecond),
+        xMemory: ratio(load.ackedPerSecond, memory?.ackedPerSecond),
+        xBaseline: ratio(load.ackedPerSecond, baseline?.ackedPerSecond),
+        stored: check?.stored,
+        valid: load.valid && (check === undefined || check.problems.length === 0),
+        serverUsPerAck: Math.round(load.serverCores * 1e7 / Math.max(1, load.ackedPerSecond)) / 10,
+        notes: [...load.notes, ...check?.problems ?? []].join('; ')
+      }
+    }),
+    notes: [
+      'The baseline stores nothing: its "ack" is its own line echoed back.',
+      'keyed: our protocol adapter, each send with an idempotency key made as @chat/client makes them (idempotencyKeys(): the time, a random ' +
+      'prefix per connection, a counter); random UUID keys: the same with crypto.randomUUID() (as @chat/client made them before); SDK send(): @chat/client, ' +
+      'every text a client.send (its own key; the promise resolving is the ack). "× unkeyed": against the unkeyed row on the same store. ' +
+      '"stored": the SQLite rows\' messages read back once the server stopped: ids 1, 2, 3... with no gap, each publisher\'s texts once and in order, ' +
+      'as many as it sent: a row is valid only then.',
+      `${MANY} publishers: as many clients (each its own key scope and room), ${Math.max(1, Math.round(o.window * o.publishers / MANY))} sends in flight each, ` +
+      'the same in all as the other rows; compared with the unkeyed row of as many publishers.'
+    ],
+    results: outcomes.map(x => ({ target: x.target, ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
   }
 }

@@ -1,4 +1,5 @@
-import { encodeFrame } from '@chat/protocol'
+import { randomUUID } from 'node:crypto'
+import { encodeFrame, idempotencyKeys } from '@chat/protocol'
 import { frameLatin1 } from '@chat/protocol/fast'
 import { startServerProcess } from '../server-process.js'
 import type { ConnectionSpec, Endpoint, LoadTarget, Receiver, TargetKind } from '../load/target.js'
@@ -52,13 +53,15 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
   private nextReq = JOIN_REQ + 1
   private readonly roomJson: string
-  /** Sends carry `"key":"<name>-<req>"` (unique per connection, as an SDK's random keys are). */
+  /** Sends carry a `key` each, made as `@chat/client` makes them (`idempotencyKeys()`: a random prefix per connection, then a counter). */
   private readonly keyed: boolean
+  private readonly nextKey: () => string
 
   constructor (endpoint: Endpoint, spec: ConnectionSpec, receiver: Receiver) {
     super(endpoint, spec, receiver)
     this.roomJson = JSON.stringify(spec.room)
     this.keyed = endpoint.keyed === true
+    this.nextKey = endpoint.uuidKeys === true ? randomUUID : idempotencyKeys()
   }
 
   protected greet (): void {
@@ -116,8 +119,7 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
     let wire = ''
     if (this.keyed) {
       for (const text of texts) {
-        const req = this.nextReq++
-        wire += frameLatin1(`{"type":"send","req":${req},"room":${this.roomJson},"text":"${text}","key":"${this.spec.name}-${req}"}`)
+        wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}","key":"${this.nextKey()}"}`)
       }
     } else {
       for (const text of texts) wire += frameLatin1(`{"type":"send","req":${this.nextReq++},"room":${this.roomJson},"text":"${text}"}`)

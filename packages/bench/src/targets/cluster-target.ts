@@ -11,12 +11,12 @@ import type { ServerProcess } from '../server-process.js'
 import { BENCH_LIMITS } from './chat-target.js'
 import type { StoredTarget } from './stored-check.js'
 
-/** Our adapter (unkeyed or keyed sends) or `@chat/client`'s real calls. */
-export type Driver = 'chat' | 'chat keyed' | 'chat-sdk'
+/** Our adapter (unkeyed sends, keyed as the SDK keys them, or keyed with random UUIDs) or `@chat/client`'s real calls. */
+export type Driver = 'chat' | 'chat keyed' | 'chat uuid keys' | 'chat-sdk'
 
 function endpoint (driver: Driver, port: number): Endpoint {
   const protocol: Protocol = driver === 'chat-sdk' ? 'chat-sdk' : 'chat'
-  return { protocol, port, keyed: driver === 'chat keyed' }
+  return { protocol, port, keyed: driver === 'chat keyed' || driver === 'chat uuid keys', uuidKeys: driver === 'chat uuid keys' }
 }
 
 /** What a probe of a cluster target reads: Redis's counters, and how many nodes hear the fan-out room's channel. */
@@ -92,11 +92,11 @@ export function clusterTarget (name: string, plan: ClusterPlan): TargetKind<Clus
 }
 
 /**
- * Our server alone on its SQLite store (`--data`, durability full: the CLI's
- * defaults), in a temporary directory removed at `stop`; its messages are
- * read back with `SqliteStore` once it has stopped (it holds the file).
+ * Our server alone on its SQLite store (`--data`, durability full by default:
+ * the CLI's defaults), in a temporary directory removed at `stop`; its
+ * messages are read back with `SqliteStore` once it has stopped (it holds the file).
  */
-export function sqliteTarget (name: string, driver: Driver): TargetKind<StoredTarget> {
+export function sqliteTarget (name: string, driver: Driver, durability: 'full' | 'normal' = 'full'): TargetKind<StoredTarget> {
   return {
     name,
     unavailable: () => undefined,
@@ -105,7 +105,7 @@ export function sqliteTarget (name: string, driver: Driver): TargetKind<StoredTa
       const removeDir = onEmergencyExit(() => { rmSync(dir, { recursive: true, force: true }) })
       let server: ServerProcess
       try {
-        server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--data', dir, '--durability', 'full'])
+        server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, '--data', dir, '--durability', durability])
       } catch (err) {
         removeDir()
         throw err

@@ -1,5 +1,7 @@
 import { roomStream } from '@chat/server'
 import type { StoredMessage, StreamKey } from '@chat/server'
+import { runLoad } from '../load/load-generator.js'
+import type { LoadPlan, LoadResult } from '../load/load-generator.js'
 import type { LoadTarget } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextString } from '../load/message-text.js'
@@ -57,4 +59,24 @@ export async function checkStored (reader: StoredReader, rooms: string[], publis
     for (const [p, n] of next) if (n !== sentBy[p]) problem(`${room}: publisher ${p} sent ${sentBy[p]} texts, ${n} stored`)
   }
   return { stored, problems }
+}
+
+/** A load's result, and the check of what its target stored. */
+export interface Checked {
+  load: LoadResult
+  /** Undefined for a store that can't be read after the run (memory). */
+  check?: StoredCheck
+}
+
+/** Runs the load, then (for a target whose store can be read) checks every room's messages against what was sent. */
+export async function loadAndCheck (target: LoadTarget, plan: LoadPlan, rooms: string[], publishersIn: number[][]): Promise<Checked> {
+  const load = await runLoad(target, plan)
+  const storedTarget = target as Partial<StoredTarget>
+  if (storedTarget.storedReader === undefined) return { load }
+  const reader = await storedTarget.storedReader()
+  try {
+    return { load, check: await checkStored(reader, rooms, publishersIn, load.sentBy) }
+  } finally {
+    reader.close()
+  }
 }

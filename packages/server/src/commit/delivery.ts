@@ -20,16 +20,10 @@ export interface Delivery extends MessageWrite {
   /** Direct messages to someone online on another server (a cluster): that server's id, and the user's key. */
   targetNode?: string
   targetKey?: string
-  /** Its idempotency key (`<scope> <key>`), while it is being written. */
-  pendingKey?: string
   /** Retries of the same key that arrived while it was being written: acknowledged with it. */
   retries?: Array<{ sender: Session, req: number }>
-  /**
-   * Set by an engine that checks keys at its commit (`Engine.checksKeysAtCommit`):
-   * the key was stored before, with this message. Acknowledged with its id
-   * and ts; not stored or delivered again.
-   */
-  duplicateOf?: { id: number, ts: number }
+  // `duplicateOf` (from MessageWrite), set by an engine that checks keys at its commit (`Engine.checksKeysAtCommit`):
+  // the key was stored before, with that message. Acknowledged with its id and ts; not stored or delivered again.
 }
 
 /** What delivery needs of a committed message: the message, its text's JSON, and where it goes on this server. */

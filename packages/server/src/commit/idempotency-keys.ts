@@ -19,14 +19,17 @@ function scopeOf (session: Session, kind: KeyedRequest): string {
 /**
  * Exactly-once sends: a send whose key was seen already is acknowledged with
  * the original message's id and timestamp, and not stored or delivered
- * again. A key is found in the store once committed (also after a restart),
- * or among the sends being written right now (the retry is then answered
- * with the same commit). Keys are the sender's own (`Session.keyScope`: a
- * registered user's account, a guest's session), apart for sends and dms.
+ * again. A key is found among the sends being written right now (the retry
+ * is then answered with the same commit), or once committed (also after a
+ * restart): by the commit itself when the engine checks keys there
+ * (`Engine.checksKeysAtCommit`: the built-in engine on SQLite or memory, the
+ * cluster's), else by a lookup in the store before the send goes on. Keys
+ * are the sender's own (`Session.keyScope`: a registered user's account, a
+ * guest's session), apart for sends and dms.
  */
 export class IdempotencyKeys {
-  /** Sends being written, by `<scope> <key>`. */
-  private readonly pending = new Map<string, Delivery>()
+  /** Sends being written, by scope, then key (no string made per send to look one up). */
+  private readonly pending = new Map<string, Map<string, Delivery>>()
   /** The engine finds stored keys in its commit (`Engine.checksKeysAtCommit`): only the pending ones are looked for here. Set at wiring. */
   checkedAtCommit = false
 
@@ -45,7 +48,7 @@ export class IdempotencyKeys {
       return true
     }
     const scope = scopeOf(session, kind)
-    const pending = this.pending.get(`${scope} ${key}`)
+    const pending = this.pending.get(scope)?.get(key)
     if (pending !== undefined) {
       (pending.retries ??= []).push({ sender: session, req })
       return true
@@ -62,12 +65,18 @@ export class IdempotencyKeys {
   track (delivery: Delivery, key: string): void {
     const scope = scopeOf(delivery.sender, delivery.room === undefined ? 'dm' : 'send')
     delivery.idempotency = { scope, key }
-    delivery.pendingKey = `${scope} ${key}`
-    this.pending.set(delivery.pendingKey, delivery)
+    let keys = this.pending.get(scope)
+    if (keys === undefined) this.pending.set(scope, keys = new Map())
+    keys.set(key, delivery)
   }
 
-  /** Its commit is over (stored or failed): later retries look in the store. */
+  /** Its commit is over (stored or failed): later retries look in the store (or reach the next commit). */
   settle (delivery: Delivery): void {
-    if (delivery.pendingKey !== undefined) this.pending.delete(delivery.pendingKey)
+    const idempotency = delivery.idempotency
+    if (idempotency === undefined) return
+    const keys = this.pending.get(idempotency.scope)
+    if (keys?.get(idempotency.key) !== delivery) return
+    keys.delete(idempotency.key)
+    if (keys.size === 0) this.pending.delete(idempotency.scope)
   }
 }

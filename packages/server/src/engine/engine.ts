@@ -60,8 +60,9 @@ export interface Engine {
   readonly userCount: number
   /**
    * True: the engine looks each message's idempotency key up inside its
-   * commit (atomically with the write, as a shared store can), and marks a
-   * key stored before as `Delivery.duplicateOf`; the server then checks
+   * commit (atomically with the write, as a shared store can; `LocalEngine`
+   * on a store that `checksKeysAtAppend`), and marks a key stored before as
+   * `Delivery.duplicateOf`, using no id for it; the server then checks
    * only the keys being written, never the store. Else the server looks
    * committed keys up in the store before publishing.
    */

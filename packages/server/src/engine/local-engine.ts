@@ -33,6 +33,8 @@ export function localStoreOf (store: Store): LocalStore {
  * promise), so the path of a message is as short as it can be.
  */
 export class LocalEngine implements Engine {
+  /** A store that finds stored keys as it appends (SQLite, memory): no keyed send is looked up before its commit. */
+  readonly checksKeysAtCommit: boolean
   private readonly users = new OnlineUsers()
   private readonly ids: IdSequences
   private readonly log: GroupCommitLog<Delivery>
@@ -43,9 +45,12 @@ export class LocalEngine implements Engine {
     private readonly node: NodeDelivery,
     private readonly options: LocalEngineOptions
   ) {
+    this.checksKeysAtCommit = store.checksKeysAtAppend === true
     this.ids = new IdSequences(stream => store.lastId(stream))
     this.log = new GroupCommitLog<Delivery>(store, (batch, error, seconds) => {
       if (error === undefined) {
+        // A duplicate gave its id to the next message of its stream: that stream's next id is read again.
+        for (const d of batch) if (d.duplicateOf !== undefined) this.ids.forget(d.message.stream)
         node.committed(batch, seconds)
         return
       }

@@ -27,9 +27,27 @@ export class MemoryStore implements LocalStore {
     return this.streams.get(stream)?.floor ?? 0
   }
 
+  /** Its keys are checked as messages are written: see `append`. */
+  readonly checksKeysAtAppend: boolean = true
+
   append (writes: readonly MessageWrite[]): void {
-    for (const { message, inboxFor, idempotency } of writes) {
-      if (idempotency !== undefined) this.byKey.set(`${idempotency.scope} ${idempotency.key}`, message)
+    // Per stream, the ids given back by duplicates so far (made only once there is one).
+    let unused: Map<StreamKey, number> | undefined
+    for (const write of writes) {
+      const { message, inboxFor, idempotency } = write
+      if (unused !== undefined) message.id -= unused.get(message.stream) ?? 0
+      if (idempotency !== undefined) {
+        const key = `${idempotency.scope} ${idempotency.key}`
+        const stored = this.byKey.get(key)
+        // As findByKey: a message removed by retention took its key with it.
+        if (stored !== undefined && stored.id > this.floor(stored.stream)) {
+          write.duplicateOf = { id: stored.id, ts: stored.ts }
+          unused ??= new Map()
+          unused.set(message.stream, (unused.get(message.stream) ?? 0) + 1)
+          continue
+        }
+        this.byKey.set(key, message)
+      }
       let stream = this.streams.get(message.stream)
       if (stream === undefined) {
         stream = { messages: [], lastId: 0, floor: 0 }

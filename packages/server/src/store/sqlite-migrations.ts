@@ -37,5 +37,10 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE messages ADD COLUMN sender_key TEXT;
    ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
    CREATE UNIQUE INDEX messages_by_idempotency_key ON messages (sender_key, idempotency_key)
+     WHERE idempotency_key IS NOT NULL;`,
+  // 3: the index of keys by key first: keys made time first (as @chat/client makes them) land at its end, whoever sent
+  // them, instead of at each sender's place (a page written per sender and commit). The same rows, the same uniqueness.
+  `DROP INDEX messages_by_idempotency_key;
+   CREATE UNIQUE INDEX messages_by_key ON messages (idempotency_key, sender_key)
      WHERE idempotency_key IS NOT NULL;`
 ]

@@ -106,8 +106,10 @@ export class SqliteStore implements LocalStore {
     writeMarker(dataDir, created)
     const db = this.db
     this.statements = {
-      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      findByKey: db.prepare('SELECT * FROM messages WHERE sender_key = ? AND idempotency_key = ?'),
+      // A key stored before is no error: the row is not written (changes 0), and append marks the write a duplicate.
+      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (idempotency_key, sender_key) WHERE idempotency_key IS NOT NULL DO NOTHING'),
+      findByKey: db.prepare('SELECT * FROM messages WHERE idempotency_key = ? AND sender_key = ?'),
       bumpStream: db.prepare('INSERT INTO streams (stream, last_id) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_id = max(last_id, excluded.last_id)'),
       insertInbox: db.prepare('INSERT INTO inbox (user_key, stream, id) VALUES (?, ?, ?)'),
       lastId: db.prepare('SELECT last_id FROM streams WHERE stream = ?').pluck(),
@@ -128,14 +130,28 @@ export class SqliteStore implements LocalStore {
     }
     this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
       const lastIds = new Map<StreamKey, number>()
-      for (const { message: m, inboxFor, idempotency } of writes) {
-        this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency?.scope ?? null, idempotency?.key ?? null)
+      // Per stream, the ids given back by duplicates so far (made only once there is one).
+      let unused: Map<StreamKey, number> | undefined
+      for (const write of writes) {
+        const { message: m, inboxFor, idempotency } = write
+        if (unused !== undefined) m.id -= unused.get(m.stream) ?? 0
+        const { changes } = this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency?.scope ?? null, idempotency?.key ?? null)
+        if (changes === 0) {
+          // Its key is stored: the checks of the unique index found it, so no lookup was needed before.
+          write.duplicateOf = this.storedWith(idempotency!)
+          unused ??= new Map()
+          unused.set(m.stream, (unused.get(m.stream) ?? 0) + 1)
+          continue
+        }
         if (inboxFor !== undefined) this.statements.insertInbox.run(inboxFor, m.stream, m.id)
         lastIds.set(m.stream, m.id)
       }
       for (const [stream, id] of lastIds) this.statements.bumpStream.run(stream, id)
     })
   }
+
+  /** Its keys are checked by the unique index as messages are written: see `append`. */
+  readonly checksKeysAtAppend = true
 
   /** The schema version this file is at. */
   get schemaVersion (): number {
@@ -178,10 +194,17 @@ export class SqliteStore implements LocalStore {
     } catch (err) { throw storageError('reading messages', err) }
   }
 
+  /** The id and ts of the message stored with a key that an insert just found (inside `append`'s transaction). */
+  private storedWith ({ scope, key }: IdempotencyKey): { id: number, ts: number } {
+    const row = this.statements.findByKey.get(key, scope) as MessageRow | undefined
+    if (row === undefined) throw new Error(`a message was not written for its key, yet none is stored with it (${scope} ${key})`)
+    return { id: row.id, ts: row.ts }
+  }
+
   findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
     try {
       // The column sender_key holds the scope (it was the sender's user key before scopes had kinds and sessions).
-      const row = this.statements.findByKey.get(scope, key) as MessageRow | undefined
+      const row = this.statements.findByKey.get(key, scope) as MessageRow | undefined
       return row === undefined ? undefined : toMessage(row)
     } catch (err) { throw storageError('reading an idempotency key', err) }
   }

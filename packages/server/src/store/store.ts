@@ -50,6 +50,12 @@ export interface MessageWrite {
   inboxFor?: string
   /** Recorded with the message, so a retry with the same key finds it, also after a restart. */
   idempotency?: IdempotencyKey
+  /**
+   * Set by a commit that checks keys as it writes (`LocalStore.checksKeysAtAppend`,
+   * `Engine.checksKeysAtCommit`): the key was stored before, with this
+   * message. This write was not stored, and used no id.
+   */
+  duplicateOf?: { id: number, ts: number }
 }
 
 export interface Account {
@@ -104,8 +110,23 @@ export interface Store {
 export interface LocalStore extends Store {
   lastId: (stream: StreamKey) => number
   floor: (stream: StreamKey) => number
-  /** Writes messages atomically, in order: all or none (one transaction, one sync to disk). */
+  /**
+   * Writes messages atomically, in order: all or none (one transaction, one
+   * sync to disk). Each stream's writes come with the ids that follow its
+   * last one, in order. A store that `checksKeysAtAppend` writes no message
+   * whose idempotency key it holds already: it marks that write
+   * `duplicateOf` (the stored message's id and ts) and gives its id to the
+   * stream's next write of the batch (each one after it takes one less), so
+   * ids stay gapless.
+   */
   append: (writes: readonly MessageWrite[]) => void
+  /**
+   * True: `append` finds keys stored before, as it writes (as a unique index
+   * does, at no extra cost), so the built-in engine checks keys at its
+   * commit and no send is looked up in the store first. Else every keyed
+   * send is looked up (`findByKey`) before it is published.
+   */
+  readonly checksKeysAtAppend?: boolean
   readAfter: (stream: StreamKey, after: number, limit: number) => StoredMessage[]
   readBefore: (stream: StreamKey, before: number | undefined, limit: number) => StoredMessage[]
   findByKey: (idempotency: IdempotencyKey) => StoredMessage | undefined
