@@ -5,8 +5,11 @@ import { encodeFrame, ErrorCodes, FrameDecoder, ProtocolError, ROOM_PATTERN, USE
 import { decodeClientMessageInPlace, readMsg } from '@chat/protocol/fast'
 import type { SendInPlace } from '@chat/protocol/fast'
 import type { ChatMessage } from '@chat/protocol'
+import { AckBatch } from '../src/commit/ack-batch.js'
+import { DecimalScratch } from '../src/commit/decimal-scratch.js'
 import { encodeText, messageBodyBytes, messageFrames, textInPlace } from '../src/commit/message-frame.js'
 import type { FramedMessage } from '../src/commit/message-frame.js'
+import type { Session } from '../src/session/session.js'
 
 function framed (id: number, where: 'room' | 'to', name: string, from: string, text: string, ts: number): FramedMessage {
   const message = where === 'room' ? { stream: 'r', id, room: name, from, text, ts } : { stream: 'd', id, to: name, from, text, ts }
@@ -115,6 +118,44 @@ describe('messageFrames', () => {
         const json = Buffer.from(body).toString('utf8')
         assert.notEqual(readMsg(json), undefined, json)
       }
+    }
+  })
+})
+
+describe('AckBatch', () => {
+  it('writes each sender\'s acks as the frames encodeFrame makes, in order, one buffer per sender', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat({ max: 2 }), number, number, number, fc.boolean()), { maxLength: 40 }), acks => {
+      const sent = new Map<number, Uint8Array[]>()
+      const senders = [0, 1, 2].map(n => ({ send: (bytes: Uint8Array) => { sent.set(n, [...sent.get(n) ?? [], Buffer.from(bytes)]) } }) as unknown as Session)
+      const batch = new AckBatch()
+      const expected = new Map<number, Uint8Array[]>()
+      for (const [who, re, id, ts, stored] of acks) {
+        batch.add(senders[who], re, id, ts, stored)
+        expected.set(who, [...expected.get(who) ?? [], encodeFrame(stored ? { type: 'ack', re, id, ts, stored } : { type: 'ack', re, id, ts })])
+      }
+      batch.send()
+      for (const [who, frames] of expected) assert.deepEqual(sent.get(who), [Buffer.concat(frames)])
+      assert.equal(sent.size, expected.size)
+    }), { numRuns: 1000 })
+  })
+})
+
+describe('DecimalScratch', () => {
+  it('writes any sequence of numbers as JSON does, whether it counts up, jumps or goes back', () => {
+    const prefix = Uint8Array.from(',"id":', c => c.charCodeAt(0))
+    const suffix = Uint8Array.from('}', c => c.charCodeAt(0))
+    const step = fc.oneof(fc.constant(0), fc.constant(1), fc.nat({ max: 20 }), fc.nat({ max: 2 ** 31 }), fc.integer({ min: -1000, max: -1 }))
+    fc.assert(fc.property(number, fc.array(step, { maxLength: 60 }), (first, steps) => {
+      const scratch = new DecimalScratch(prefix, suffix)
+      let n = first
+      for (const delta of [0, ...steps]) {
+        n = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, n + delta))
+        assert.equal(Buffer.from(scratch.set(n)).toString('latin1'), `,"id":${n}}`)
+      }
+    }), { numRuns: 2000 })
+    const scratch = new DecimalScratch(prefix)
+    for (const n of [0, 9, 10, 99, 100, 99_999_999, 100_000_000, 100_000_001, 10 ** 15 - 1, 10 ** 15, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER, 7]) {
+      assert.equal(Buffer.from(scratch.set(n)).toString('latin1'), `,"id":${n}`)
     }
   })
 })
