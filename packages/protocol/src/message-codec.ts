@@ -2,7 +2,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 import { readAckBytes } from './plain-acks.js'
-import { readDecodedMsg, readDecodedSend, readMsgAscii, readMsgAsciiBytes, readSendAscii } from './plain-frames.js'
+import { readDecodedMsg, readDecodedSend, readMsgAscii, readMsgAsciiBytes, readSendAscii, readSendAsciiInPlace } from './plain-frames.js'
 import { validateClientMessage, validateServerMessage } from './validate.js'
 
 // fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
@@ -54,6 +54,7 @@ interface FastPath<T> {
 }
 
 const CLIENT_PATH: FastPath<ClientMessage> = { type: 'send', ascii: readSendAscii, plain: readDecodedSend, validate: validateClientMessage }
+const CLIENT_PATH_IN_PLACE: FastPath<ClientMessage> = { ...CLIENT_PATH, ascii: readSendAsciiInPlace }
 const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAsciiBytes, plain: readDecodedMsg, validate: validateServerMessage }
 
 function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, start: number, end: number | undefined): T {
@@ -74,6 +75,16 @@ function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, st
  */
 export function decodeClientMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ClientMessage {
   return decodeWith(CLIENT_PATH, body, start, end)
+}
+
+/**
+ * `decodeClientMessage` for a server that copies a plain text's bytes into
+ * the frames it sends: an ASCII `send` read on the fast path is a
+ * `SendInPlace` (the same fields, and where its text's literal lies in
+ * `body`). Everything else is exactly what `decodeClientMessage` returns.
+ */
+export function decodeClientMessageInPlace (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ClientMessage {
+  return decodeWith(CLIENT_PATH_IN_PLACE, body, start, end)
 }
 
 /**

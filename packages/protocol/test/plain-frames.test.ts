@@ -2,7 +2,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodeClientMessage, decodeServerMessage, validateClientMessage, validateServerMessage } from '../src/index.js'
-import { readMsg, readMsgAscii, readMsgAsciiBytes, readSend, readSendAscii } from '../src/plain-frames.js'
+import { decodeClientMessageInPlace } from '../src/fast.js'
+import type { SendInPlace } from '../src/fast.js'
+import { readMsg, readMsgAscii, readMsgAsciiBytes, readSend, readSendAscii, readSendAsciiInPlace } from '../src/plain-frames.js'
 
 /** What the general path makes of a text: the message, or undefined if it throws. */
 function referenceWith (validate: (value: unknown) => unknown, json: string): unknown {
@@ -236,5 +238,37 @@ describe('the ASCII fast paths (bytes read as latin1)', () => {
       assert.deepEqual(outcome(() => decodeClientMessage(...range)), generalPath(mangled, validateClientMessage))
       assert.deepEqual(outcome(() => decodeServerMessage(...range)), generalPath(mangled, validateServerMessage))
     }), { numRuns: 5000 })
+  })
+
+  it('decodeClientMessageInPlace answers as decodeClientMessage, and says where an ASCII send\'s text lies: the bytes JSON.stringify makes of it', () => {
+    const number = fc.oneof(fc.nat({ max: 10 ** 15 - 1 }), fc.constantFrom(0, 9, 10, 10 ** 14))
+    fc.assert(fc.property(number, anyText, anyText, fc.option(anyText, { nil: undefined }), fc.nat({ max: 8 }), (req, room, text, key, pad) => {
+      const json = JSON.stringify(key === undefined ? { type: 'send', req, room, text } : { type: 'send', req, room, text, key })
+      const body = Buffer.from(json, 'utf8')
+      const chunk = Buffer.concat([Buffer.alloc(pad, 0x22), body, Buffer.alloc(pad, 0x22)])
+      const inPlace = outcome(() => decodeClientMessageInPlace(chunk, pad, pad + body.length))
+      const general = outcome(() => decodeClientMessage(chunk, pad, pad + body.length))
+      if (typeof inPlace !== 'object' || inPlace === null || !('textAt' in inPlace)) {
+        assert.deepEqual(inPlace, general)
+        return
+      }
+      const { bytes, textAt, ...message } = inPlace as SendInPlace
+      assert.deepEqual(message, general)
+      assert.equal(bytes, chunk)
+      assert.deepEqual(Buffer.from(bytes.subarray(textAt, textAt + message.text.length + 2)), Buffer.from(JSON.stringify(message.text), 'utf8'))
+      // Exactly the sends the ASCII fast path reads.
+      assert.notEqual(readSendAscii(body.toString('latin1')), undefined)
+    }), { numRuns: 5000 })
+    const plainAscii = fc.string({ unit: 'grapheme-ascii', maxLength: 80 }).filter(s => !/["\\\u0000-\u001f]/.test(s))
+    fc.assert(fc.property(fc.nat({ max: 10 ** 15 - 1 }), plainAscii, plainAscii, (req, room, text) => {
+      const body = Buffer.from(JSON.stringify({ type: 'send', req, room, text }), 'latin1')
+      const read = decodeClientMessageInPlace(body) as SendInPlace
+      assert.equal(read.bytes, body)
+      assert.equal(body.toString('latin1', read.textAt, read.textAt + text.length + 2), JSON.stringify(text))
+    }), { numRuns: 2000 })
+    const chunk = Buffer.from('xx{"type":"send","req":7,"room":"general","text":"hi there","key":"k1"}x')
+    const read = readSendAsciiInPlace(chunk.toString('latin1', 2, chunk.length - 1), chunk, 2, chunk.length - 1)
+    assert.deepEqual(read, { type: 'send', req: 7, room: 'general', text: 'hi there', key: 'k1', bytes: chunk, textAt: chunk.indexOf('"hi there"') })
+    assert.equal(readSendAsciiInPlace(chunk.toString('latin1', 2, chunk.length - 1) + ' ', chunk, 2, chunk.length), undefined)
   })
 })

@@ -8,16 +8,15 @@ import type { StoredMessage } from '../store/store.js'
 import { AckBatch } from './ack-batch.js'
 import type { Delivery, Outgoing } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
-import { messageFrame } from './message-frame.js'
-import { frameBytesOf, WireBuilder } from './wire-builder.js'
+import { messageFrames } from './message-frame.js'
 import { ServerCounters } from '../ops/server-counters.js'
 
 /**
- * Delivery on this server of what the engine committed: each message is
- * framed once; a room's frames of a commit are joined into one buffer, and
- * the same bytes go to every member here (the sender included): no copy per
- * member, one queue entry per member per commit. Acknowledgements follow
- * the messages, so a sender has its own message before its ack.
+ * Delivery on this server of what the engine committed: a room's messages
+ * of a commit are framed once, straight into one buffer, and the same bytes
+ * go to every member here (the sender included): no copy per member, one
+ * queue entry per member per commit. Acknowledgements follow the messages,
+ * so a sender has its own message before its ack.
  */
 export class FanOut implements NodeDelivery {
   constructor (
@@ -36,26 +35,27 @@ export class FanOut implements NodeDelivery {
   /** Committed messages to their readers here: a room's to its members, a direct one to its recipient. */
   deliver (batch: readonly Outgoing[]): void {
     const counters = this.counters
-    const roomFrames = new Map<string, WireBuilder>()
+    const max = this.options.maxFrameBytes
+    // Each room's messages of the batch, in order.
+    const roomMessages = new Map<string, Outgoing[]>()
     for (const d of batch) {
-      const frame = messageFrame(d.message, d.encoded, this.options.maxFrameBytes)
       if (d.room !== undefined) {
-        let wire = roomFrames.get(d.room)
-        if (wire === undefined) roomFrames.set(d.room, wire = new WireBuilder())
-        wire.add(frame)
+        let messages = roomMessages.get(d.room)
+        if (messages === undefined) roomMessages.set(d.room, messages = [])
+        messages.push(d)
       } else if (d.target !== undefined) {
-        d.target.sendDirect(frameBytesOf(frame))
+        d.target.sendDirect(messageFrames([d], max))
         counters.deliveries++
       }
     }
-    for (const [name, wire] of roomFrames) {
+    for (const [name, messages] of roomMessages) {
       // Its members now, including those who joined while it was being written (they were told a lower lastId).
       const room = this.rooms.get(name)
       if (room === undefined) continue
-      const bytes = wire.bytes()
+      const bytes = messageFrames(messages, max)
       if (room.held === undefined) for (const member of room.members.values()) member.send(bytes)
       else sendOrHold(room, room.held, bytes, batch)
-      counters.deliveries += room.members.size * wire.count
+      counters.deliveries += room.members.size * messages.length
     }
   }
 

@@ -1,5 +1,6 @@
-import { frameJson, frameLatin1 } from '@chat/protocol/fast'
+import { ErrorCodes, ProtocolError } from '@chat/protocol'
 import type { StoredMessage } from '../store/store.js'
+import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 
 /** Printable ASCII without a quote or a backslash (DEL included: JSON leaves it raw). */
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/
@@ -10,10 +11,19 @@ const MAX_NUMBER_DIGITS = 16
 /** The fixed part of a msg frame's body: `{"type":"msg","id":…,"room":"…","from":"…","text":…,"ts":…}` less its values. */
 const FIXED_BYTES = '{"type":"msg","id":,"":"","from":"","text":,"ts":}'.length
 
+/**
+ * A text as it goes into a frame: its JSON string literal, quotes included,
+ * as a string (`json`) or as the bytes it came in (`bytes`).
+ */
 export interface EncodedText {
-  /** The text as a JSON string literal, quotes included. */
-  json: string
-  /** All ASCII: its UTF-8 length is its length, and a frame of it can be a latin1 string. */
+  /** The literal, unless `bytes` holds it. */
+  json: string | undefined
+  /** The literal as it came in the sender's `send` frame: `bytes[start, start + length)`, copied into frames as it is. */
+  bytes: Uint8Array | undefined
+  start: number
+  /** The literal's length in bytes (UTF-8). */
+  length: number
+  /** The literal is all ASCII. */
   ascii: boolean
 }
 
@@ -24,7 +34,18 @@ export interface EncodedText {
  */
 export function encodeText (text: string, textBytes: number): EncodedText {
   const ascii = textBytes === text.length
-  return { json: ascii && PLAIN_ASCII.test(text) ? `"${text}"` : JSON.stringify(text), ascii }
+  const json = ascii && PLAIN_ASCII.test(text) ? `"${text}"` : JSON.stringify(text)
+  // JSON.stringify of an ASCII text is ASCII (escapes included).
+  return { json, bytes: undefined, start: 0, length: ascii ? json.length : Buffer.byteLength(json, 'utf8'), ascii }
+}
+
+/**
+ * A plain ASCII text read in place from a `send` (`SendInPlace`): its
+ * literal is `bytes[textAt, textAt + text.length + 2)`, exactly what
+ * `encodeText` would make of it, and goes into every frame from there.
+ */
+export function textInPlace (text: string, bytes: Uint8Array, textAt: number): EncodedText {
+  return { json: undefined, bytes, start: textAt, length: text.length + 2, ascii: true }
 }
 
 /**
@@ -34,21 +55,121 @@ export function encodeText (text: string, textBytes: number): EncodedText {
  */
 export function messageBodyBytes (name: string, from: string, text: EncodedText, direct: boolean): number {
   const where = direct ? 'to' : 'room'
-  const jsonBytes = text.ascii ? text.json.length : Buffer.byteLength(text.json, 'utf8')
-  return FIXED_BYTES + where.length + name.length + from.length + jsonBytes + 2 * MAX_NUMBER_DIGITS
+  return FIXED_BYTES + where.length + name.length + from.length + text.length + 2 * MAX_NUMBER_DIGITS
+}
+
+/** A message on its way to readers: what a `msg` frame is made of. */
+export interface FramedMessage {
+  message: StoredMessage
+  encoded: EncodedText
+}
+
+const HEAD = latin1Bytes('{"type":"msg","id":')
+/** `,"ts":<ts>}`, kept from frame to frame (timestamps repeat). */
+const tsAndClose = new DecimalScratch(latin1Bytes(',"ts":'), latin1Bytes('}'))
+/** Below this many bytes a text is copied byte by byte; above, by one native copy. */
+const SHORT_COPY = 16
+const copyBytes = Buffer.prototype.copy
+
+/**
+ * A frame's bytes up to its text for one sender and place: `{"type":"msg","id":<id>,"room":"<room>","from":"<from>","text":`
+ * (or `"to"`), the id's digits changed in place from one message to the next.
+ */
+interface Head {
+  place: string
+  direct: boolean
+  from: string
+  bytes: DecimalScratch
+}
+
+function headOf (message: StoredMessage): Head {
+  const direct = message.room === undefined
+  const place = direct ? message.to! : message.room!
+  // Room and user names are checked names: ASCII, nothing to escape.
+  const rest = latin1Bytes(`,"${direct ? 'to' : 'room'}":"${place}","from":"${message.from}","text":`)
+  return { place, direct, from: message.from, bytes: new DecimalScratch(HEAD, rest) }
+}
+
+function fits (head: Head, message: StoredMessage): boolean {
+  return head.from === message.from && (head.direct ? head.place === message.to : head.place === message.room)
 }
 
 /**
- * A `msg` frame built from a template: the same bytes `encodeFrame` makes of
- * the ChatMessage (same fields, same order). An ASCII frame is a latin1
- * string (see `frameLatin1`: the frames of a commit are joined before they
- * become bytes); any other is bytes. Throws `frame_too_large` past
- * `maxFrameBytes` (intake checks `messageBodyBytes` first).
+ * The `msg` frames of these messages, in order, in one buffer: the same
+ * bytes `encodeFrame` makes of each ChatMessage (same fields, same order),
+ * copied straight into the buffer in three pieces (no string per frame; a
+ * text read in place is copied as it came, not encoded again). Throws
+ * `frame_too_large` for a frame past `maxFrameBytes` (intake checks
+ * `messageBodyBytes` first).
  */
-export function messageFrame (message: StoredMessage, text: EncodedText, maxFrameBytes: number): string | Uint8Array {
-  const { id, room, from, ts } = message
-  const json = room !== undefined
-    ? `{"type":"msg","id":${id},"room":"${room}","from":"${from}","text":${text.json},"ts":${ts}}`
-    : `{"type":"msg","id":${id},"to":"${message.to!}","from":"${from}","text":${text.json},"ts":${ts}}`
-  return text.ascii ? frameLatin1(json, maxFrameBytes) : frameJson(json, maxFrameBytes)
+export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes: number): Buffer {
+  // This call's heads, by sender (a room's messages share the room).
+  const byFrom = new Map<string, Head>()
+  const heads: Head[] = new Array(messages.length)
+  let total = 0
+  let last: Head | undefined
+  let lastTs = -1
+  let tsDigits = 0
+  for (let i = 0; i < messages.length; i++) {
+    const { message, encoded } = messages[i]
+    if (last === undefined || !fits(last, message)) {
+      last = byFrom.get(message.from)
+      if (last === undefined || !fits(last, message)) byFrom.set(message.from, last = headOf(message))
+    }
+    heads[i] = last
+    if (message.ts !== lastTs) {
+      lastTs = message.ts
+      tsDigits = digitCount(lastTs)
+    }
+    const body = FIXED_BYTES + digitCount(message.id) + (last.direct ? 2 : 4) + last.place.length + last.from.length + encoded.length + tsDigits
+    if (body > maxFrameBytes) {
+      throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body} bytes exceeds the limit of ${maxFrameBytes}`)
+    }
+    total += varintLength(body) + body
+  }
+  const out = Buffer.allocUnsafe(total)
+  let at = 0
+  for (let i = 0; i < messages.length; i++) {
+    const { message, encoded } = messages[i]
+    const head = heads[i].bytes.set(message.id)
+    const tail = tsAndClose.set(message.ts)
+    at = writeVarint(out, at, head.length + encoded.length + tail.length)
+    out.set(head, at)
+    at += head.length
+    const { bytes, start, length } = encoded
+    if (bytes === undefined) {
+      at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
+    } else {
+      if (length < SHORT_COPY) {
+        for (let k = 0; k < length; k++) out[at + k] = bytes[start + k]
+      } else {
+        copyBytes.call(bytes, out, at, start, start + length)
+      }
+      at += length
+    }
+    out.set(tail, at)
+    at += tail.length
+  }
+  return out
+}
+
+/** Decimal digits of a non-negative integer (up to Number.MAX_SAFE_INTEGER). */
+export function digitCount (n: number): number {
+  let digits = 1
+  for (let bound = 10; n >= bound && digits < 16; bound *= 10) digits++
+  return digits
+}
+
+/** Length of the unsigned varint (LEB128) of a frame's body length. */
+export function varintLength (n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
+}
+
+export function writeVarint (out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 0x80)
+  }
+  out[at] = n
+  return at + 1
 }

@@ -1,11 +1,12 @@
 import { ErrorCodes } from '@chat/protocol'
+import type { SendInPlace } from '@chat/protocol/fast'
 import type { Engine } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { Session } from '../session/session.js'
 import type { StreamKey } from '../store/store.js'
 import type { Delivery } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
-import { encodeText, messageBodyBytes } from './message-frame.js'
+import { encodeText, messageBodyBytes, textInPlace } from './message-frame.js'
 
 /**
  * Room a message's frame must leave below the frame limit: stored messages
@@ -42,14 +43,19 @@ export class MessageIntake {
     private readonly keys: IdempotencyKeys
   ) {}
 
-  /** Hands a message to the engine, or refuses it (`message_too_long`). */
-  accept (session: Session, req: number, key: string | undefined, text: string, to: Destination): void {
-    const textBytes = Buffer.byteLength(text, 'utf8')
+  /**
+   * Hands a message to the engine, or refuses it (`message_too_long`). A
+   * text read in place (`inPlace`: a plain ASCII `send`'s bytes, and where
+   * its literal starts) goes into frames from those bytes.
+   */
+  accept (session: Session, req: number, key: string | undefined, text: string, to: Destination, inPlace?: SendInPlace): void {
+    // ASCII read in place: a byte per character.
+    const textBytes = inPlace !== undefined ? text.length : Buffer.byteLength(text, 'utf8')
     if (textBytes > this.options.maxTextBytes) {
       session.connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, `text of ${textBytes} bytes exceeds the limit of ${this.options.maxTextBytes}`)
       return
     }
-    const encoded = encodeText(text, textBytes)
+    const encoded = inPlace !== undefined ? textInPlace(text, inPlace.bytes, inPlace.textAt) : encodeText(text, textBytes)
     const direct = to.room === undefined
     // A text within the limit can still escape to more than a frame holds (control characters).
     if (messageBodyBytes(to.room ?? to.to!, session.username, encoded, direct) > this.options.maxFrameBytes - WRAP_HEADROOM) {

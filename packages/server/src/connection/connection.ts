@@ -1,6 +1,6 @@
-import { decodeClientMessage, encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
+import { encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
-import { decodeChunk } from '@chat/protocol/fast'
+import { decodeChunk, decodeClientMessageInPlace } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex, DuplexEvents } from '@chat/transport'
 import { addressKey } from '../limits/address-key.js'
@@ -175,7 +175,7 @@ export class Connection implements DuplexEvents {
     const bytesWaitMs = this.rates.received(chunk.byteLength, now)
     let decoded
     try {
-      decoded = decodeChunk(this.frames, chunk, decodeClientMessage)
+      decoded = decodeChunk(this.frames, chunk, decodeClientMessageInPlace)
     } catch (err) {
       this.internalError(err)
       return

@@ -1,5 +1,6 @@
 import { ErrorCodes, isValidRoomName } from '@chat/protocol'
 import type { JoinMessage, LeaveMessage, ListMembersMessage, ListRoomsMessage, RoomInfo, SendMessage } from '@chat/protocol'
+import type { SendInPlace } from '@chat/protocol/fast'
 import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
 import type { MessageIntake } from '../commit/message-intake.js'
 import { andThen } from '../maybe-promise.js'
@@ -53,7 +54,7 @@ export class RoomHandler {
     }
     const answered = this.keys.answered(session, message.req, message.key, 'send')
     if (answered instanceof Promise) return answered.then(done => { if (!done) this.sendLater(session, message) })
-    if (!answered) this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room })
+    if (!answered) this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room }, inPlace(message))
   }
 
   /** After a key was looked up in a store that answers later: the sender may have left the room meanwhile. */
@@ -63,7 +64,7 @@ export class RoomHandler {
       session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
-    this.intake.accept(session, message.req, message.key, message.text, { stream: room.stream, room: message.room })
+    this.intake.accept(session, message.req, message.key, message.text, { stream: room.stream, room: message.room }, inPlace(message))
   }
 
   rooms (session: Session, message: ListRoomsMessage): void | Promise<void> {
@@ -93,6 +94,11 @@ export class RoomHandler {
     session.connection.refuse(req, ErrorCodes.INVALID_NAME, 'a room name is 1-64 lowercase letters, digits, "_", "-" or "." and does not start with "-" or "."')
     return false
   }
+}
+
+/** A send read in place (`decodeClientMessageInPlace`): its text's bytes go into the frames as they came. */
+function inPlace (message: SendMessage): SendInPlace | undefined {
+  return (message as Partial<SendInPlace>).textAt !== undefined ? message as SendInPlace : undefined
 }
 
 /** The JSON of an entry without its name and count. */

@@ -1,23 +1,25 @@
+import { MessageRows } from './message-rows.js'
 import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
-interface Stream {
-  /** In id order. */
-  messages: StoredMessage[]
-  lastId: number
-  floor: number
+/** Where the message stored with an idempotency key is. */
+interface KeyedMessage {
+  stream: MessageRows
+  id: number
 }
 
 /**
  * A store that keeps everything in memory and forgets it on exit. The
  * default for `createServer()` without a data directory (tests, embedding);
- * the CLI uses the SQLite store.
+ * the CLI uses the SQLite store. Messages are kept as encoded rows
+ * (`MessageRows`), not as the objects that were written: reads make new
+ * objects, as a database's do.
  */
 export class MemoryStore implements LocalStore {
-  private readonly streams = new Map<StreamKey, Stream>()
+  private readonly streams = new Map<StreamKey, MessageRows>()
   private readonly inboxes = new Map<string, InboxEntry[]>()
   private inboxSeq = 0
   private readonly accounts = new Map<string, Account>()
-  private readonly byKey = new Map<string, StoredMessage>()
+  private readonly byKey = new Map<string, KeyedMessage>()
 
   lastId (stream: StreamKey): number {
     return this.streams.get(stream)?.lastId ?? 0
@@ -33,28 +35,26 @@ export class MemoryStore implements LocalStore {
   append (writes: readonly MessageWrite[]): void {
     // Per stream, the ids given back by duplicates so far (made only once there is one).
     let unused: Map<StreamKey, number> | undefined
+    // A commit's messages are mostly of one stream: the last one is kept at hand.
+    let stream: MessageRows | undefined
     for (const write of writes) {
       const { message, inboxFor, idempotency } = write
       if (unused !== undefined) message.id -= unused.get(message.stream) ?? 0
       if (idempotency !== undefined) {
         const key = `${idempotency.scope} ${idempotency.key}`
-        const stored = this.byKey.get(key)
         // As findByKey: a message removed by retention took its key with it.
-        if (stored !== undefined && stored.id > this.floor(stored.stream)) {
+        const stored = this.findByKey(idempotency)
+        if (stored !== undefined) {
           write.duplicateOf = { id: stored.id, ts: stored.ts }
           unused ??= new Map()
           unused.set(message.stream, (unused.get(message.stream) ?? 0) + 1)
           continue
         }
-        this.byKey.set(key, message)
+        if (stream?.stream !== message.stream) stream = this.rowsOf(message.stream)
+        this.byKey.set(key, { stream, id: message.id })
       }
-      let stream = this.streams.get(message.stream)
-      if (stream === undefined) {
-        stream = { messages: [], lastId: 0, floor: 0 }
-        this.streams.set(message.stream, stream)
-      }
-      stream.messages.push(message)
-      stream.lastId = Math.max(stream.lastId, message.id)
+      if (stream?.stream !== message.stream) stream = this.rowsOf(message.stream)
+      stream.append(message)
       if (inboxFor !== undefined) {
         const inbox = this.inboxes.get(inboxFor) ?? []
         inbox.push({ seq: ++this.inboxSeq, message })
@@ -64,22 +64,18 @@ export class MemoryStore implements LocalStore {
   }
 
   readAfter (stream: StreamKey, after: number, limit: number): StoredMessage[] {
-    const messages = this.streams.get(stream)?.messages ?? []
-    const start = firstIndexAbove(messages, after)
-    return messages.slice(start, start + limit)
+    return this.streams.get(stream)?.readAfter(after, limit) ?? []
   }
 
   readBefore (stream: StreamKey, before: number | undefined, limit: number): StoredMessage[] {
-    const messages = this.streams.get(stream)?.messages ?? []
-    const end = before === undefined ? messages.length : firstIndexAbove(messages, before - 1)
-    return messages.slice(Math.max(0, end - limit), end)
+    return this.streams.get(stream)?.readBefore(before, limit) ?? []
   }
 
   findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
     // A scope has no space: the first one ends it.
-    const message = this.byKey.get(`${scope} ${key}`)
+    const keyed = this.byKey.get(`${scope} ${key}`)
     // Like the SQLite store: a message removed by retention is not found.
-    return message !== undefined && message.id > this.floor(message.stream) ? message : undefined
+    return keyed !== undefined && keyed.id > keyed.stream.floor ? keyed.stream.find(keyed.id) : undefined
   }
 
   readInbox (userKey: string, limit: number): InboxEntry[] {
@@ -108,14 +104,10 @@ export class MemoryStore implements LocalStore {
     let removed = 0
     for (const stream of this.streams.values()) {
       let cut = 0
-      if (policy.maxAgeMs !== undefined) {
-        const cutoff = now - policy.maxAgeMs
-        for (let i = 0; i < stream.messages.length; i++) if (stream.messages[i].ts < cutoff) cut = i + 1
-      }
-      if (policy.maxMessagesPerStream !== undefined) cut = Math.max(cut, stream.messages.length - policy.maxMessagesPerStream)
+      if (policy.maxAgeMs !== undefined) cut = stream.countOlderThan(now - policy.maxAgeMs)
+      if (policy.maxMessagesPerStream !== undefined) cut = Math.max(cut, stream.size - policy.maxMessagesPerStream)
       if (cut > 0) {
-        stream.floor = Math.max(stream.floor, stream.messages[cut - 1].id)
-        stream.messages = stream.messages.slice(cut)
+        stream.removeOldest(cut)
         removed += cut
       }
     }
@@ -123,16 +115,13 @@ export class MemoryStore implements LocalStore {
   }
 
   close (): void {}
-}
 
-/** Index of the first message with id > `id` (messages are in id order). */
-function firstIndexAbove (messages: StoredMessage[], id: number): number {
-  let low = 0
-  let high = messages.length
-  while (low < high) {
-    const mid = (low + high) >>> 1
-    if (messages[mid].id <= id) low = mid + 1
-    else high = mid
+  private rowsOf (key: StreamKey): MessageRows {
+    let stream = this.streams.get(key)
+    if (stream === undefined) {
+      stream = new MessageRows(key)
+      this.streams.set(key, stream)
+    }
+    return stream
   }
-  return low
 }
