@@ -43,7 +43,8 @@ export class MemoryStore implements LocalStore {
       if (idempotency !== undefined) {
         const key = `${idempotency.scope} ${idempotency.key}`
         // As findByKey: a message removed by retention took its key with it.
-        const stored = this.findByKey(idempotency)
+        const keyed = this.byKey.get(key)
+        const stored = keyed !== undefined && keyed.id > keyed.stream.floor ? keyed.stream.find(keyed.id) : undefined
         if (stored !== undefined) {
           write.duplicateOf = { id: stored.id, ts: stored.ts }
           unused ??= new Map()
