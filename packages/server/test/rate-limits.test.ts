@@ -44,14 +44,18 @@ describe('rate limits', () => {
     let waiting = sends(alice, texts)
     const replies = await pipelined(alice, waiting)
     assert.deepEqual(replies.slice(0, 10).map(r => r.type), Array(10).fill('ack'))
-    assert.ok(replies.slice(10).every(isLimited), 'every send after the burst, in the same window, is refused')
-    for (const r of replies.slice(10)) {
+    // Tokens refill by the clock while the batch is handled: on a slow machine a send or two past the
+    // burst may still be admitted. Once one is refused, every later one in the window is.
+    const firstRefused = replies.findIndex(isLimited)
+    assert.ok(firstRefused >= 10 && firstRefused < 20, `refusals begin after the burst (at ${firstRefused})`)
+    assert.ok(replies.slice(firstRefused).every(isLimited), 'every send after the first refusal, in the same window, is refused')
+    for (const r of replies.slice(firstRefused)) {
       assert.ok(isLimited(r) && r.retryAfterMs !== undefined && r.retryAfterMs > 0 && r.retryAfterMs <= 1_000, JSON.stringify(r))
       assert.equal(r.type === 'error' && r.fatal, undefined, 'not fatal')
     }
-    assert.equal(server.stats().refused.rateLimited, 30)
+    assert.equal(server.stats().refused.rateLimited, 40 - firstRefused)
     // What a client does: wait as told, then send the refused ones again, in order, with the same req.
-    waiting = waiting.slice(10)
+    waiting = waiting.slice(firstRefused)
     for (let round = 0; waiting.length > 0; round++) {
       assert.ok(round < 40, 'every send got through')
       const refusals = alice.received.filter(isLimited)
