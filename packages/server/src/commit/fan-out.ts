@@ -71,7 +71,7 @@ export class FanOut implements NodeDelivery {
       const { id, ts } = d.duplicateOf ?? d.message
       // A duplicate's ack is the one a retry gets from the store: without `stored`.
       acks.add(d.sender, d.req, id, ts, d.duplicateOf === undefined && d.inboxFor !== undefined)
-      for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)
+      if (d.retries !== undefined) for (const retry of d.retries) acks.add(retry.sender, retry.req, id, ts, false)
     }
     acks.send()
   }

@@ -1,5 +1,6 @@
 import { ErrorCodes, ProtocolError } from '@chat/protocol'
-import type { StoredMessage } from '../store/store.js'
+import type { StoredMessage, TextBytes } from '../store/store.js'
+import { copyAscii, releaseCopyViews } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 
 /** Printable ASCII without a quote or a backslash (DEL included: JSON leaves it raw). */
@@ -13,14 +14,20 @@ const FIXED_BYTES = '{"type":"msg","id":,"":"","from":"","text":,"ts":}'.length
 
 /**
  * A text as it goes into a frame: its JSON string literal, quotes included,
- * as a string (`json`) or as the bytes it came in (`bytes`).
+ * as a string (`json`) or as the bytes it came in (`bytes`). Also the
+ * store's `TextBytes`: with `bytes`, they are the text's UTF-8.
  */
-export interface EncodedText {
+export interface EncodedText extends TextBytes {
   /** The literal, unless `bytes` holds it. */
   json: string | undefined
-  /** The literal as it came in the sender's `send` frame: `bytes[start, start + length)`, copied into frames as it is. */
+  /**
+   * The text as it came in the sender's `send` frame, plain ASCII, between
+   * its literal's quotes: `bytes[start, end)`, and the literal
+   * `bytes[start - 1, end + 1)`, copied into frames as it is.
+   */
   bytes: Uint8Array | undefined
   start: number
+  end: number
   /** The literal's length in bytes (UTF-8). */
   length: number
   /** The literal is all ASCII. */
@@ -36,7 +43,7 @@ export function encodeText (text: string, textBytes: number): EncodedText {
   const ascii = textBytes === text.length
   const json = ascii && PLAIN_ASCII.test(text) ? `"${text}"` : JSON.stringify(text)
   // JSON.stringify of an ASCII text is ASCII (escapes included).
-  return { json, bytes: undefined, start: 0, length: ascii ? json.length : Buffer.byteLength(json, 'utf8'), ascii }
+  return { json, bytes: undefined, start: 0, end: 0, length: ascii ? json.length : Buffer.byteLength(json, 'utf8'), ascii }
 }
 
 /**
@@ -45,7 +52,7 @@ export function encodeText (text: string, textBytes: number): EncodedText {
  * `encodeText` would make of it, and goes into every frame from there.
  */
 export function textInPlace (text: string, bytes: Uint8Array, textAt: number): EncodedText {
-  return { json: undefined, bytes, start: textAt, length: text.length + 2, ascii: true }
+  return { json: undefined, bytes, start: textAt + 1, end: textAt + 1 + text.length, length: text.length + 2, ascii: true }
 }
 
 /**
@@ -67,9 +74,6 @@ export interface FramedMessage {
 const HEAD = latin1Bytes('{"type":"msg","id":')
 /** `,"ts":<ts>}`, kept from frame to frame (timestamps repeat). */
 const tsAndClose = new DecimalScratch(latin1Bytes(',"ts":'), latin1Bytes('}'))
-/** Below this many bytes a text is copied byte by byte; above, by one native copy. */
-const SHORT_COPY = 16
-const copyBytes = Buffer.prototype.copy
 
 /**
  * A frame's bytes up to its text for one sender and place: `{"type":"msg","id":<id>,"room":"<room>","from":"<from>","text":`
@@ -136,20 +140,14 @@ export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes
     at = writeVarint(out, at, head.length + encoded.length + tail.length)
     out.set(head, at)
     at += head.length
-    const { bytes, start, length } = encoded
-    if (bytes === undefined) {
-      at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
-    } else {
-      if (length < SHORT_COPY) {
-        for (let k = 0; k < length; k++) out[at + k] = bytes[start + k]
-      } else {
-        copyBytes.call(bytes, out, at, start, start + length)
-      }
-      at += length
-    }
+    const { bytes } = encoded
+    // The literal, quotes included, as it came; or its string.
+    if (bytes !== undefined) at = copyAscii(bytes, encoded.start - 1, encoded.end + 1, out, at)
+    else at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
     out.set(tail, at)
     at += tail.length
   }
+  releaseCopyViews()
   return out
 }
 

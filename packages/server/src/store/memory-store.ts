@@ -1,3 +1,4 @@
+import { releaseCopyViews } from '../copy-ascii.js'
 import { MessageRows } from './message-rows.js'
 import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
@@ -32,9 +33,9 @@ export class MemoryStore implements LocalStore {
   append (writes: readonly MessageWrite[]): void {
     // A commit's messages are mostly of one stream: the last one is kept at hand.
     let stream: MessageRows | undefined
-    for (const { message, inboxFor, idempotency } of writes) {
+    for (const { message, inboxFor, idempotency, textBytes } of writes) {
       if (stream?.stream !== message.stream) stream = this.rowsOf(message.stream)
-      stream.append(message)
+      stream.append(message, textBytes)
       if (idempotency !== undefined) this.byKey.set(`${idempotency.scope} ${idempotency.key}`, { stream, id: message.id })
       if (inboxFor !== undefined) {
         const inbox = this.inboxes.get(inboxFor) ?? []
@@ -42,6 +43,7 @@ export class MemoryStore implements LocalStore {
         this.inboxes.set(inboxFor, inbox)
       }
     }
+    releaseCopyViews()
   }
 
   readAfter (stream: StreamKey, after: number, limit: number): StoredMessage[] {

@@ -1,4 +1,5 @@
-import type { StoredMessage, StreamKey } from './store.js'
+import { copyAscii } from '../copy-ascii.js'
+import type { StoredMessage, StreamKey, TextBytes } from './store.js'
 
 /** Rows a segment holds at most: it starts small and doubles up to this, then the next segment starts. */
 const SEGMENT_ROWS = 4096
@@ -81,21 +82,24 @@ export class MessageRows {
   /** Names of senders, rooms and recipients in this stream, each once; and their indices. */
   private readonly names: string[] = []
   private readonly nameIndex = new Map<string, number>()
+  private lastName: string | undefined
+  private lastNameIndex = 0
 
   constructor (readonly stream: StreamKey) {}
 
   /** Rows held. */
   size = 0
 
-  /** Appends a message (ids only grow within a stream). `textBytes` is its text's UTF-8 length, if known. */
-  append (message: StoredMessage, textBytes?: number): void {
+  /** Appends a message (ids only grow within a stream); its text from `textBytes` if they are at hand. */
+  append (message: StoredMessage, textBytes?: TextBytes): void {
     let segment = this.segments[this.segments.length - 1]
     if (segment.count === segment.capacity) {
       if (segment.capacity < SEGMENT_ROWS) segment.growRows()
       else this.segments.push(segment = new Segment(SEGMENT_ROWS))
     }
     const { text } = message
-    const bytes = textBytes ?? Buffer.byteLength(text, 'utf8')
+    const source = textBytes?.bytes
+    const bytes = source !== undefined ? textBytes!.end - textBytes!.start : Buffer.byteLength(text, 'utf8')
     segment.reserve(bytes)
     const row = segment.count
     segment.ids[row] = message.id
@@ -104,8 +108,15 @@ export class MessageRows {
     segment.places[row] = message.room !== undefined
       ? 2 * this.nameOf(message.room)
       : message.to !== undefined ? 2 * this.nameOf(message.to) + 1 : NO_PLACE
-    // ASCII (a byte per character) is the common case: latin1 writes it without a UTF-8 encoder.
-    segment.used += segment.data.write(text, segment.used, bytes === text.length ? 'latin1' : 'utf8')
+    if (source !== undefined && bytes === text.length) {
+      // ASCII bytes (as many as characters), copied as they came.
+      segment.used = copyAscii(source, textBytes!.start, textBytes!.end, segment.data, segment.used)
+    } else if (source !== undefined) {
+      segment.used += Buffer.prototype.copy.call(source, segment.data, segment.used, textBytes!.start, textBytes!.end)
+    } else {
+      // ASCII (a byte per character) is the common case: latin1 writes it without a UTF-8 encoder.
+      segment.used += segment.data.write(text, segment.used, bytes === text.length ? 'latin1' : 'utf8')
+    }
     segment.ends[row] = segment.used
     segment.count++
     this.size++
@@ -217,12 +228,16 @@ export class MessageRows {
   }
 
   private nameOf (name: string): number {
+    // A commit's messages come in runs of one sender, in one place.
+    if (name === this.lastName) return this.lastNameIndex
     let index = this.nameIndex.get(name)
     if (index === undefined) {
       index = this.names.length
       this.names.push(name)
       this.nameIndex.set(name, index)
     }
+    this.lastName = name
+    this.lastNameIndex = index
     return index
   }
 }
