@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { startProcess, waitForOutput } from './child-processes.js'
 import type { ManagedProcess } from './child-processes.js'
 
-const SERVER_BIN = fileURLToPath(import.meta.resolve('@chat/server')).replace(/index\.js$/, 'bin.js')
+/** Our server's CLI: this workspace's build, or another build's `dist/src/bin.js` (BENCH_SERVER_BIN), to compare two versions in the same scenario. */
+const SERVER_BIN = process.env.BENCH_SERVER_BIN ?? fileURLToPath(import.meta.resolve('@chat/server')).replace(/index\.js$/, 'bin.js')
 
 /** The reference server, as an operator runs it (its CLI), in its own process. */
 export interface ServerProcess extends ManagedProcess {
