@@ -60,7 +60,8 @@ function targetKinds (options: BenchOptions): ScenarioTargets {
     fanoutWide: [...always, ...variants, ...peers],
     // TLS and the SDK once (S=100/P=1) rather than twice: each row costs ~15 s of a run kept to about 5 minutes.
     fanoutBusy: [...always, ...variants.filter(k => k.name === 'chat-ws'), ...peers],
-    latency: [...always, ...peers],
+    // Our server's /metrics read around the window: its commits, event-loop delay and GC beside the latencies.
+    latency: [chatTarget('chat', ['--memory'], { metrics: true }), baselineTarget(), ...peers],
     // Idle connections that log in and join: ours over TCP and WebSocket, the baseline's, and Socket.IO's (the other WebSocket server).
     scale: [...always, ...variants.filter(k => k.name === 'chat-ws'), ...peers.filter(k => k.name === 'socket.io')]
   }

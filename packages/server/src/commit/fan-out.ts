@@ -63,7 +63,7 @@ export class FanOut implements NodeDelivery {
   acknowledge (batch: readonly Delivery[], commitSeconds?: number): void {
     const counters = this.counters
     counters.commits++
-    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
+    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds, batch.length)
     const acks = new AckBatch()
     for (const d of batch) {
       this.keys.settle(d)
