@@ -98,6 +98,28 @@ function fits (head: Head, message: StoredMessage): boolean {
   return head.from === message.from && (head.direct ? head.place === message.to : head.place === message.room)
 }
 
+/** Heads kept from commit to commit (a fan-out's, by sender and place), at most this many: then they are made again. */
+const MOST_HEADS = 4096
+
+/** The frame heads of the senders seen lately, kept by the caller across calls of `messageFrames`. */
+export class FrameHeads {
+  private readonly heads = new Map<string, Head>()
+  private last: Head | undefined
+
+  of (message: StoredMessage): Head {
+    const last = this.last
+    if (last !== undefined && fits(last, message)) return last
+    const key = message.room !== undefined ? `${message.from} r ${message.room}` : `${message.from} d ${message.to!}`
+    let head = this.heads.get(key)
+    if (head === undefined) {
+      if (this.heads.size >= MOST_HEADS) this.heads.clear()
+      this.heads.set(key, head = headOf(message))
+    }
+    this.last = head
+    return head
+  }
+}
+
 /**
  * The `msg` frames of these messages, in order, in one buffer: the same
  * bytes `encodeFrame` makes of each ChatMessage (same fields, same order),
@@ -106,26 +128,19 @@ function fits (head: Head, message: StoredMessage): boolean {
  * `frame_too_large` for a frame past `maxFrameBytes` (intake checks
  * `messageBodyBytes` first).
  */
-export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes: number): Buffer {
-  // This call's heads, by sender (a room's messages share the room).
-  const byFrom = new Map<string, Head>()
+export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes: number, known: FrameHeads = new FrameHeads()): Buffer {
   const heads: Head[] = new Array(messages.length)
   let total = 0
-  let last: Head | undefined
   let lastTs = -1
   let tsDigits = 0
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
-    if (last === undefined || !fits(last, message)) {
-      last = byFrom.get(message.from)
-      if (last === undefined || !fits(last, message)) byFrom.set(message.from, last = headOf(message))
-    }
-    heads[i] = last
+    const head = heads[i] = known.of(message)
     if (message.ts !== lastTs) {
       lastTs = message.ts
       tsDigits = digitCount(lastTs)
     }
-    const body = FIXED_BYTES + digitCount(message.id) + (last.direct ? 2 : 4) + last.place.length + last.from.length + encoded.length + tsDigits
+    const body = FIXED_BYTES + digitCount(message.id) + (head.direct ? 2 : 4) + head.place.length + head.from.length + encoded.length + tsDigits
     if (body > maxFrameBytes) {
       throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body} bytes exceeds the limit of ${maxFrameBytes}`)
     }

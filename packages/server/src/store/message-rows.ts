@@ -5,6 +5,8 @@ import type { StoredMessage, StreamKey, TextBytes } from './store.js'
 const SEGMENT_ROWS = 4096
 const FIRST_SEGMENT_ROWS = 16
 const FIRST_DATA_BYTES = 1024
+/** A new full segment's texts start with the room the last one's took, up to this (then it doubles). */
+const MOST_FIRST_DATA_BYTES = 4 * 1024 * 1024
 /** A message's room or recipient: none, or an index into the stream's names, tagged. */
 const NO_PLACE = 0xffffffff
 
@@ -26,13 +28,13 @@ class Segment {
   count = 0
   used = 0
 
-  constructor (rows: number) {
+  constructor (rows: number, dataBytes: number) {
     this.ids = new Float64Array(rows)
     this.ts = new Float64Array(rows)
     this.froms = new Uint32Array(rows)
     this.places = new Uint32Array(rows)
     this.ends = new Uint32Array(rows)
-    this.data = Buffer.allocUnsafe(FIRST_DATA_BYTES)
+    this.data = Buffer.allocUnsafe(dataBytes)
   }
 
   get capacity (): number {
@@ -76,14 +78,17 @@ function grown<T extends Float64Array | Uint32Array> (from: T, to: T): T {
 export class MessageRows {
   lastId = 0
   floor = 0
-  private readonly segments: Segment[] = [new Segment(FIRST_SEGMENT_ROWS)]
+  private readonly segments: Segment[] = [new Segment(FIRST_SEGMENT_ROWS, FIRST_DATA_BYTES)]
   /** Rows of the first segment removed by retention. */
   private head = 0
   /** Names of senders, rooms and recipients in this stream, each once; and their indices. */
   private readonly names: string[] = []
   private readonly nameIndex = new Map<string, number>()
-  private lastName: string | undefined
-  private lastNameIndex = 0
+  /** A commit's messages come in runs of one sender, in one place: the last ones' indices are kept at hand. */
+  private lastFrom: string | undefined
+  private lastFromIndex = 0
+  private lastRoom: string | undefined
+  private lastRoomIndex = 0
 
   constructor (readonly stream: StreamKey) {}
 
@@ -95,7 +100,7 @@ export class MessageRows {
     let segment = this.segments[this.segments.length - 1]
     if (segment.count === segment.capacity) {
       if (segment.capacity < SEGMENT_ROWS) segment.growRows()
-      else this.segments.push(segment = new Segment(SEGMENT_ROWS))
+      else this.segments.push(segment = new Segment(SEGMENT_ROWS, Math.max(FIRST_DATA_BYTES, Math.min(segment.used, MOST_FIRST_DATA_BYTES))))
     }
     const { text } = message
     const source = textBytes?.bytes
@@ -104,10 +109,20 @@ export class MessageRows {
     const row = segment.count
     segment.ids[row] = message.id
     segment.ts[row] = message.ts
-    segment.froms[row] = this.nameOf(message.from)
-    segment.places[row] = message.room !== undefined
-      ? 2 * this.nameOf(message.room)
-      : message.to !== undefined ? 2 * this.nameOf(message.to) + 1 : NO_PLACE
+    if (message.from !== this.lastFrom) {
+      this.lastFrom = message.from
+      this.lastFromIndex = this.nameOf(message.from)
+    }
+    segment.froms[row] = this.lastFromIndex
+    if (message.room !== undefined) {
+      if (message.room !== this.lastRoom) {
+        this.lastRoom = message.room
+        this.lastRoomIndex = 2 * this.nameOf(message.room)
+      }
+      segment.places[row] = this.lastRoomIndex
+    } else {
+      segment.places[row] = message.to !== undefined ? 2 * this.nameOf(message.to) + 1 : NO_PLACE
+    }
     if (source !== undefined && bytes === text.length) {
       // ASCII bytes (as many as characters), copied as they came.
       segment.used = copyAscii(source, textBytes!.start, textBytes!.end, segment.data, segment.used)
@@ -156,7 +171,7 @@ export class MessageRows {
     }
     if (this.head > 0 && this.head === this.segments[0].count) {
       // Everything went: the one segment left starts again, small.
-      this.segments[0] = new Segment(FIRST_SEGMENT_ROWS)
+      this.segments[0] = new Segment(FIRST_SEGMENT_ROWS, FIRST_DATA_BYTES)
       this.head = 0
     }
   }
@@ -228,16 +243,12 @@ export class MessageRows {
   }
 
   private nameOf (name: string): number {
-    // A commit's messages come in runs of one sender, in one place.
-    if (name === this.lastName) return this.lastNameIndex
     let index = this.nameIndex.get(name)
     if (index === undefined) {
       index = this.names.length
       this.names.push(name)
       this.nameIndex.set(name, index)
     }
-    this.lastName = name
-    this.lastNameIndex = index
     return index
   }
 }
