@@ -8,6 +8,6 @@
 export { frameJson, frameLatin1 } from './frame-encoder.js'
 export { readMsg, readSend } from './plain-frames.js'
 export type { SendInPlace } from './plain-frames.js'
-export { decodeClientMessageInPlace } from './message-codec.js'
+export { decodeClientChunkInPlace, decodeClientMessageInPlace } from './message-codec.js'
 export { decodeChunk } from './decode-stage.js'
 export type { DecodedChunk } from './decode-stage.js'

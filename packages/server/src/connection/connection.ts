@@ -1,6 +1,6 @@
 import { encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
-import { decodeChunk, decodeClientMessageInPlace } from '@chat/protocol/fast'
+import { decodeClientChunkInPlace } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex, DuplexEvents } from '@chat/transport'
 import { addressKey } from '../limits/address-key.js'
@@ -175,7 +175,7 @@ export class Connection implements DuplexEvents {
     const bytesWaitMs = this.rates.received(chunk.byteLength, now)
     let decoded
     try {
-      decoded = decodeChunk(this.frames, chunk, decodeClientMessageInPlace)
+      decoded = decodeClientChunkInPlace(this.frames, chunk)
     } catch (err) {
       this.internalError(err)
       return
