@@ -1,4 +1,5 @@
 import type { Session } from '../session/session.js'
+import { viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 
 /** `{"type":"ack","re":<re>`, `,"id":<id>`, `,"ts":<ts>`: kept from ack to ack (ids count up, timestamps repeat). */
@@ -28,6 +29,7 @@ interface AckRun {
 export class AckBatch {
   private readonly runs = new Map<Session, AckRun>()
   private bytes: Buffer | undefined
+  private view: DataView | undefined
   private lastSender: Session | undefined
   private lastRun: AckRun | undefined
 
@@ -46,6 +48,7 @@ export class AckBatch {
       total += run.count * MAX_ACK_BYTES
     }
     this.bytes = Buffer.allocUnsafe(total)
+    this.view = viewOf(this.bytes)
     this.lastSender = this.lastRun = undefined
   }
 
@@ -53,17 +56,11 @@ export class AckBatch {
   add (sender: Session, re: number, id: number, ts: number, stored: boolean): void {
     const run = this.runOf(sender)!
     const out = this.bytes!
+    const to = this.view!
     const start = run.at
-    let at = start + 1
-    const head = headAndRe.set(re)
-    out.set(head, at)
-    at += head.length
-    const idBytes = idPart.set(id)
-    out.set(idBytes, at)
-    at += idBytes.length
-    const tsBytes = tsPart.set(ts)
-    out.set(tsBytes, at)
-    at += tsBytes.length
+    let at = headAndRe.copyTo(re, out, to, start + 1)
+    at = idPart.copyTo(id, out, to, at)
+    at = tsPart.copyTo(ts, out, to, at)
     if (stored) {
       out.set(STORED, at)
       at += STORED.length

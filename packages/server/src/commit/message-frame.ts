@@ -1,6 +1,6 @@
 import { ErrorCodes, ProtocolError } from '@chat/protocol'
 import type { StoredMessage, TextBytes } from '../store/store.js'
-import { copyAscii, releaseCopyViews } from '../copy-ascii.js'
+import { copyAsciiWith, viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 
 /** Printable ASCII without a quote or a backslash (DEL included: JSON leaves it raw). */
@@ -147,22 +147,29 @@ export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes
     total += varintLength(body) + body
   }
   const out = Buffer.allocUnsafe(total)
+  const to = viewOf(out)
   let at = 0
+  let source: Uint8Array | undefined
+  let from: DataView | undefined
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
-    const head = heads[i].bytes.set(message.id)
-    const tail = tsAndClose.set(message.ts)
-    at = writeVarint(out, at, head.length + encoded.length + tail.length)
-    out.set(head, at)
-    at += head.length
+    const head = heads[i].bytes
+    const length = head.set(message.id).length + encoded.length + tsAndClose.set(message.ts).length
+    at = writeVarint(out, at, length)
+    at = head.copyTo(message.id, out, to, at)
     const { bytes } = encoded
     // The literal, quotes included, as it came; or its string.
-    if (bytes !== undefined) at = copyAscii(bytes, encoded.start - 1, encoded.end + 1, out, at)
-    else at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
-    out.set(tail, at)
-    at += tail.length
+    if (bytes !== undefined) {
+      if (bytes !== source) {
+        source = bytes
+        from = viewOf(bytes)
+      }
+      at = copyAsciiWith(bytes, from!, encoded.start - 1, encoded.end + 1, out, to, at)
+    } else {
+      at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
+    }
+    at = tsAndClose.copyTo(message.ts, out, to, at)
   }
-  releaseCopyViews()
   return out
 }
 

@@ -64,7 +64,8 @@ export class MessageIntake {
     }
     // Each kind made whole at once: one shape per kind, no property added later.
     const from = session.username
-    const ts = Date.now()
+    // Accepted as its chunk arrives: the chunk's time, read once per chunk (Date.now() per message cost ~40 ns of ~900).
+    const ts = session.connection.arrivedAt || Date.now()
     let delivery: Delivery
     if (!direct) {
       delivery = { message: { stream: to.stream, id: 0, from, text, ts, room: to.room }, sender: session, req, encoded, textBytes: encoded, room: to.room }
