@@ -11,7 +11,7 @@
  *   node packages/bench/dist/src/hot-path.js                        # this build, 10 x 10
  *   node packages/bench/dist/src/hot-path.js --server /tmp/old/packages/server/dist/src/index.js --server <this build> --rounds 6
  *
- * Each run is a process of its own, with the server's Node flags (`--max-semi-space-size=64`).
+ * Each run is a process of its own, with the server's Node flags (`SERVER_NODE_FLAGS`: Node's defaults).
  */
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'

@@ -19,11 +19,11 @@ export interface ServerProcessOptions {
 }
 
 /**
- * Node flags every server process gets (ours and the baseline), as `pnpm
- * start` and the `chat-server` bin run it: a young generation of 64 MiB,
- * where a server's short-lived per-message objects die without being copied.
+ * Node flags every server process gets (ours, the baseline, Socket.IO), as `pnpm start` and the
+ * `chat-server` bin run ours: none, Node's defaults (a 16 MiB young generation; it was 64 MiB until
+ * the memory store kept rows rather than objects, BENCHMARKS.md, issue 15).
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64']
+export const SERVER_NODE_FLAGS: string[] = []
 
 /**
  * Node flags for the server process: SERVER_NODE_FLAGS and BENCH_SERVER_NODE_ARGS,
