@@ -1,4 +1,4 @@
-import { ErrorCodes, ProtocolError } from '@chat/protocol'
+import { ErrorCodes, MAX_LENGTH_PREFIX_BYTES, ProtocolError } from '@chat/protocol'
 import type { StoredMessage, TextBytes } from '../store/store.js'
 import { copyAsciiWith, viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
@@ -72,6 +72,8 @@ export interface FramedMessage {
 }
 
 const HEAD = latin1Bytes('{"type":"msg","id":')
+/** A frame's bytes besides its place, sender and text, at the most: the fixed part, `room`, two 16-digit numbers, the longest length prefix. */
+const LONGEST_FRAME_EXTRA = FIXED_BYTES + 'room'.length + 2 * MAX_NUMBER_DIGITS + MAX_LENGTH_PREFIX_BYTES
 /** `,"ts":<ts>}`, kept from frame to frame (timestamps repeat). */
 const tsAndClose = new DecimalScratch(latin1Bytes(',"ts":'), latin1Bytes('}'))
 
@@ -123,38 +125,31 @@ export class FrameHeads {
 /**
  * The `msg` frames of these messages, in order, in one buffer: the same
  * bytes `encodeFrame` makes of each ChatMessage (same fields, same order),
- * copied straight into the buffer in three pieces (no string per frame; a
- * text read in place is copied as it came, not encoded again). Throws
+ * copied straight into the buffer in three pieces, in one pass over a buffer
+ * with room for each at its longest (no string per frame; a text read in
+ * place is copied as it came, not encoded again). Throws
  * `frame_too_large` for a frame past `maxFrameBytes` (intake checks
  * `messageBodyBytes` first).
  */
 export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes: number, known: FrameHeads = new FrameHeads()): Buffer {
-  const heads: Head[] = new Array(messages.length)
-  let total = 0
-  let lastTs = -1
-  let tsDigits = 0
+  // Room for each frame at its longest (16-digit id and timestamp, a 3-byte length): one pass then writes them all.
+  let most = 0
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
-    const head = heads[i] = known.of(message)
-    if (message.ts !== lastTs) {
-      lastTs = message.ts
-      tsDigits = digitCount(lastTs)
-    }
-    const body = FIXED_BYTES + digitCount(message.id) + (head.direct ? 2 : 4) + head.place.length + head.from.length + encoded.length + tsDigits
-    if (body > maxFrameBytes) {
-      throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body} bytes exceeds the limit of ${maxFrameBytes}`)
-    }
-    total += varintLength(body) + body
+    most += LONGEST_FRAME_EXTRA + (message.room ?? message.to!).length + message.from.length + encoded.length
   }
-  const out = Buffer.allocUnsafe(total)
+  const out = Buffer.allocUnsafe(most)
   const to = viewOf(out)
   let at = 0
   let source: Uint8Array | undefined
   let from: DataView | undefined
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
-    const head = heads[i].bytes
+    const head = known.of(message).bytes
     const length = head.set(message.id).length + encoded.length + tsAndClose.set(message.ts).length
+    if (length > maxFrameBytes) {
+      throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
+    }
     at = writeVarint(out, at, length)
     at = head.copyTo(message.id, out, to, at)
     const { bytes } = encoded
@@ -170,19 +165,7 @@ export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes
     }
     at = tsAndClose.copyTo(message.ts, out, to, at)
   }
-  return out
-}
-
-/** Decimal digits of a non-negative integer (up to Number.MAX_SAFE_INTEGER). */
-export function digitCount (n: number): number {
-  let digits = 1
-  for (let bound = 10; n >= bound && digits < 16; bound *= 10) digits++
-  return digits
-}
-
-/** Length of the unsigned varint (LEB128) of a frame's body length. */
-export function varintLength (n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
+  return out.subarray(0, at)
 }
 
 export function writeVarint (out: Uint8Array, at: number, n: number): number {
