@@ -11,7 +11,7 @@ import { killAllStarted } from './child-processes.js'
 import type { TargetKind } from './load/target.js'
 import { machineDescription } from './machine.js'
 import { parseOptions, USAGE } from './options.js'
-import type { BenchOptions } from './options.js'
+import type { BenchOptions, ScenarioName } from './options.js'
 import { openFileLimit } from './proc-stats.js'
 import { jsonLine, markdown } from './report.js'
 import type { ScenarioReport } from './report.js'
@@ -21,6 +21,7 @@ import { durableIngestScenario } from './scenarios/durable-ingest.js'
 import { fanoutScenario } from './scenarios/fanout.js'
 import { goalsReport } from './scenarios/goals.js'
 import { latencyScenario } from './scenarios/latency.js'
+import { fanoutGoalsReport } from './scenarios/fanout-goals.js'
 import { sdkConsumeScenario } from './scenarios/sdk-consume.js'
 import { transportGoalsReport } from './scenarios/transport-goals.js'
 import { baselineTarget } from './targets/baseline-target.js'
@@ -146,6 +147,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     add(await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
   }
   add(transportGoalsReport(reports))
+  if (['fanout', 'latency', 'scale'].some(s => options.scenarios.includes(s as ScenarioName))) add(fanoutGoalsReport(reports))
   if (options.scenarios.includes('cluster')) add(clusterGoalsReport(reports))
   // Last: it also lists the rows other work disturbed.
   add(goalsReport(reports))
