@@ -11,7 +11,7 @@ import { killAllStarted } from './child-processes.js'
 import type { TargetKind } from './load/target.js'
 import { machineDescription } from './machine.js'
 import { parseOptions, USAGE } from './options.js'
-import type { BenchOptions } from './options.js'
+import type { BenchOptions, ScenarioName } from './options.js'
 import { openFileLimit } from './proc-stats.js'
 import { jsonLine, markdown } from './report.js'
 import type { ScenarioReport } from './report.js'
@@ -22,6 +22,7 @@ import { fanoutScenario } from './scenarios/fanout.js'
 import { goalsReport } from './scenarios/goals.js'
 import { keyedGoalsReport } from './scenarios/keyed-goals.js'
 import { latencyScenario } from './scenarios/latency.js'
+import { fanoutGoalsReport } from './scenarios/fanout-goals.js'
 import { sdkConsumeScenario } from './scenarios/sdk-consume.js'
 import { sdkPairScenario } from './scenarios/sdk-pair.js'
 import { transportGoalsReport } from './scenarios/transport-goals.js'
@@ -62,7 +63,8 @@ function targetKinds (options: BenchOptions): ScenarioTargets {
     fanoutWide: [...always, ...variants, ...peers],
     // TLS and the SDK once (S=100/P=1) rather than twice: each row costs ~15 s of a run kept to about 5 minutes.
     fanoutBusy: [...always, ...variants.filter(k => k.name === 'chat-ws'), ...peers],
-    latency: [...always, ...peers],
+    // Our server's /metrics read around the window: its commits, event-loop delay and GC beside the latencies.
+    latency: [chatTarget('chat', ['--memory'], { metrics: true }), baselineTarget(), ...peers],
     // Idle connections that log in and join: ours over TCP and WebSocket, the baseline's, and Socket.IO's (the other WebSocket server).
     scale: [...always, ...variants.filter(k => k.name === 'chat-ws'), ...peers.filter(k => k.name === 'socket.io')]
   }
@@ -157,6 +159,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   }
   add(transportGoalsReport(reports))
   if (options.scenarios.includes('ingest') || options.scenarios.includes('pair')) add(keyedGoalsReport(reports))
+  if (['fanout', 'latency', 'scale'].some(s => options.scenarios.includes(s as ScenarioName))) add(fanoutGoalsReport(reports))
   if (options.scenarios.includes('cluster')) add(clusterGoalsReport(reports))
   // Last: it also lists the rows other work disturbed.
   add(goalsReport(reports))

@@ -11,7 +11,7 @@
  *   node packages/bench/dist/src/hot-path.js                        # this build, 10 x 10
  *   node packages/bench/dist/src/hot-path.js --server /tmp/old/packages/server/dist/src/index.js --server <this build> --rounds 6
  *
- * Each run is a process of its own, with the server's Node flags (`--max-semi-space-size=64`).
+ * Each run is a process of its own, with the server's Node flags (`SERVER_NODE_FLAGS`: Node's defaults).
  */
 import { parseArgs } from 'node:util'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -61,6 +61,8 @@ interface HotPathOptions {
   /** Sends in one chunk of a publisher (a socket read). */
   perRead: number
   seconds: number
+  /** Hand the same few chunks over and over (the driver then allocates nothing per send: what the heap sees is the server's). */
+  reuseChunks: boolean
 }
 
 interface HotPathResult {
@@ -98,13 +100,16 @@ async function run (server: ServerModule, o: HotPathOptions): Promise<HotPathRes
     for (let i = 0; i < o.perRead; i++) wire += frameLatin1(`{"type":"send","req":${req++},"room":"bench","text":"${text}"}`)
     return Buffer.from(wire, 'latin1')
   }
+  const made = o.reuseChunks ? Array.from({ length: 4 * publishers.length }, chunk) : []
+  let next = 0
+  const chunkToSend = o.reuseChunks ? (): Buffer => made[next++ % made.length] : chunk
   const measure = async (ms: number): Promise<{ sends: number, cpuNs: number }> => {
     const cpu = process.cpuUsage()
     const started = performance.now()
     let sends = 0
     while (performance.now() - started < ms) {
       for (const publisher of publishers) {
-        publisher.events!.onData(chunk())
+        publisher.events!.onData(chunkToSend())
         sends += o.perRead
       }
       // The group commit and the writes run in the turns after the reads, as they would after a socket's.
@@ -117,7 +122,7 @@ async function run (server: ServerModule, o: HotPathOptions): Promise<HotPathRes
   const { sends, cpuNs } = await measure(o.seconds * 1000)
   // The chunks are the driver's work, not the server's: made again alone, and taken off.
   const cpu = process.cpuUsage()
-  for (let i = 0; i < sends / o.perRead; i++) chunk()
+  for (let i = 0; i < sends / o.perRead; i++) chunkToSend()
   const used = process.cpuUsage(cpu)
   const serverNs = cpuNs - (used.user + used.system) * 1000
   // The process ends with the run: the server is not closed (its connections never close).
@@ -133,6 +138,7 @@ async function main (): Promise<void> {
       'per-read': { type: 'string', default: '400' },
       seconds: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '1' },
+      'reuse-chunks': { type: 'boolean' },
       child: { type: 'boolean' }
     }
   })
@@ -140,7 +146,8 @@ async function main (): Promise<void> {
     subscribers: Number(values.subscribers),
     publishers: Number(values.publishers),
     perRead: Number(values['per-read']),
-    seconds: Number(values.seconds)
+    seconds: Number(values.seconds),
+    reuseChunks: values['reuse-chunks'] === true
   }
   const servers = values.server ?? [fileURLToPath(import.meta.resolve('@chat/server'))]
   if (values.child === true) {
@@ -153,7 +160,7 @@ async function main (): Promise<void> {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (let s = 0; s < servers.length; s++) {
       const args = [...SERVER_NODE_FLAGS, fileURLToPath(import.meta.url), '--child', '--server', servers[s],
-        '--subscribers', values.subscribers, '--publishers', values.publishers, '--per-read', values['per-read'], '--seconds', values.seconds]
+        '--subscribers', values.subscribers, '--publishers', values.publishers, '--per-read', values['per-read'], '--seconds', values.seconds, ...(o.reuseChunks ? ['--reuse-chunks'] : [])]
       const { stdout } = await execFileAsync(process.execPath, args)
       const r = JSON.parse(stdout.trim().split('\n').pop()!) as HotPathResult
       results[s].push(r.nsPerSend)

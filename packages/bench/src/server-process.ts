@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { startProcess, waitForOutput } from './child-processes.js'
 import type { ManagedProcess } from './child-processes.js'
 
-const SERVER_BIN = fileURLToPath(import.meta.resolve('@chat/server')).replace(/index\.js$/, 'bin.js')
+/** Our server's CLI: this workspace's build, or another build's `dist/src/bin.js` (BENCH_SERVER_BIN), to compare two versions in the same scenario. */
+const SERVER_BIN = process.env.BENCH_SERVER_BIN ?? fileURLToPath(import.meta.resolve('@chat/server')).replace(/index\.js$/, 'bin.js')
 
 /** The reference server, as an operator runs it (its CLI), in its own process. */
 export interface ServerProcess extends ManagedProcess {
@@ -18,11 +19,11 @@ export interface ServerProcessOptions {
 }
 
 /**
- * Node flags every server process gets (ours and the baseline), as `pnpm
- * start` and the `chat-server` bin run it: a young generation of 64 MiB,
- * where a server's short-lived per-message objects die without being copied.
+ * Node flags every server process gets (ours, the baseline, Socket.IO), as `pnpm start` and the
+ * `chat-server` bin run ours: none, Node's defaults (a 16 MiB young generation; it was 64 MiB until
+ * the memory store kept rows rather than objects, BENCHMARKS.md, issue 15).
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64']
+export const SERVER_NODE_FLAGS: string[] = []
 
 /**
  * Node flags for the server process: SERVER_NODE_FLAGS and BENCH_SERVER_NODE_ARGS,

@@ -2,8 +2,11 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import type { ClientMessage, ServerMessage } from './messages.js'
 import { readAckBytes } from './plain-acks.js'
-import { readDecodedMsg, readDecodedSend, readMsgAscii, readMsgAsciiBytes, readSendAscii, readSendAsciiInPlace } from './plain-frames.js'
+import { readDecodedMsg, readDecodedSend, readMsgAscii, readMsgAsciiBytes, readSendAscii, readSendAsciiAt, readSendAsciiInPlace } from './plain-frames.js'
 import { validateClientMessage, validateServerMessage } from './validate.js'
+import { decodeChunk } from './decode-stage.js'
+import type { DecodedChunk } from './decode-stage.js'
+import type { FrameDecoder } from './frame-decoder.js'
 
 // fatal: invalid UTF-8 is refused instead of being replaced with U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -75,6 +78,35 @@ function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, st
  */
 export function decodeClientMessage (body: Uint8Array | Uint8ArrayList, start = 0, end?: number): ClientMessage {
   return decodeWith(CLIENT_PATH, body, start, end)
+}
+
+/** The chunk `decodeClientChunkInPlace` is reading, and its latin1 string once a send needed it. */
+let chunkBytes: Uint8Array | undefined
+let chunkLatin1: string | undefined
+
+/** `decodeClientMessageInPlace`, a send read from the chunk's latin1 string when the body lies in the chunk being read. */
+function decodeInChunk (bytes: Uint8Array, start: number, end: number): ClientMessage {
+  if (bytes === chunkBytes && latin1Slice !== undefined && typeIs(bytes, start, end, 'send')) {
+    chunkLatin1 ??= latin1Slice.call(bytes, 0, bytes.length) as string
+    const fast = readSendAsciiAt(chunkLatin1, start, bytes, start, end)
+    if (fast !== undefined) return fast
+  }
+  return decodeClientMessageInPlace(bytes, start, end)
+}
+
+/**
+ * One chunk of a client's frames, framed and decoded as `decodeChunk` with
+ * `decodeClientMessageInPlace` does, but the chunk is taken as a latin1
+ * string once for all its sends, rather than a string per frame (the
+ * string is forgotten when the call returns: the chunk may be reused).
+ */
+export function decodeClientChunkInPlace (frames: FrameDecoder, chunk: Uint8Array): DecodedChunk<ClientMessage> {
+  chunkBytes = chunk
+  try {
+    return decodeChunk(frames, chunk, decodeInChunk)
+  } finally {
+    chunkBytes = chunkLatin1 = undefined
+  }
 }
 
 /**

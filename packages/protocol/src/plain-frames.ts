@@ -73,20 +73,40 @@ export interface SendInPlace extends SendMessage {
   readonly textAt: number
 }
 
+/** `ASCII_SEND` capturing its strings only, and sticky: it reads a body where it starts in a longer string (a chunk taken as latin1). */
+const ASCII_SEND_AT = new RegExp(`\\{"type":"send","req":${'(?:0|[1-9]\\d{0,14})'},"room":"(${ASCII})","text":"(${ASCII})"(?:,"key":"(${ASCII})")?\\}`, 'y')
+
 /**
  * `readSendAscii` for a body that is `bytes[start, end)` (given also as
  * `latin1`), saying where the text's literal is (`SendInPlace`). Answers
  * exactly when `readSendAscii` does, with the same fields besides.
  */
 export function readSendAsciiInPlace (latin1: string, bytes: Uint8Array, start: number, end: number): SendInPlace | undefined {
-  const match = ASCII_SEND.exec(latin1)
-  if (match === null) return undefined
-  const [, req, room, text, key] = match
+  return readSendAsciiAt(latin1, 0, bytes, start, end)
+}
+
+/**
+ * `readSendAsciiInPlace` where `latin1` holds the body from `at` on (a whole
+ * chunk taken as latin1 once: `at` is then `start`). The request id is read
+ * from its digits' bytes.
+ */
+export function readSendAsciiAt (latin1: string, at: number, bytes: Uint8Array, start: number, end: number): SendInPlace | undefined {
+  ASCII_SEND_AT.lastIndex = at
+  const match = ASCII_SEND_AT.exec(latin1)
+  // The body must end where the match does.
+  if (match === null || ASCII_SEND_AT.lastIndex - at !== end - start) return undefined
+  // The regular expression checked the digits: up to 15, so the number is exact.
+  let i = start + SEND_HEAD.length
+  let req = 0
+  for (let c = bytes[i]; c !== 0x2c; c = bytes[++i]) req = req * 10 + (c - 0x30)
+  const room = match[1]
+  const text = match[2]
+  const key = match[3]
   // Every character before the text is one byte (the body is ASCII).
-  const textAt = start + SEND_HEAD.length + req.length + BEFORE_ROOM.length + room.length + BEFORE_TEXT.length
+  const textAt = i + BEFORE_ROOM.length + room.length + BEFORE_TEXT.length
   return key === undefined
-    ? { type: 'send', req: Number(req), room, text, bytes, textAt }
-    : { type: 'send', req: Number(req), room, text, key, bytes, textAt }
+    ? { type: 'send', req, room, text, bytes, textAt }
+    : { type: 'send', req, room, text, key, bytes, textAt }
 }
 
 function sendOf (match: RegExpExecArray | null): SendMessage | undefined {

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodeClientMessage, decodeServerMessage, validateClientMessage, validateServerMessage } from '../src/index.js'
-import { decodeClientMessageInPlace } from '../src/fast.js'
+import { decodeChunk, decodeClientChunkInPlace, decodeClientMessageInPlace } from '../src/fast.js'
+import { encodeFrame, FrameDecoder } from '../src/index.js'
 import type { SendInPlace } from '../src/fast.js'
 import { readMsg, readMsgAscii, readMsgAsciiBytes, readSend, readSendAscii, readSendAsciiInPlace } from '../src/plain-frames.js'
 
@@ -270,5 +271,33 @@ describe('the ASCII fast paths (bytes read as latin1)', () => {
     const read = readSendAsciiInPlace(chunk.toString('latin1', 2, chunk.length - 1), chunk, 2, chunk.length - 1)
     assert.deepEqual(read, { type: 'send', req: 7, room: 'general', text: 'hi there', key: 'k1', bytes: chunk, textAt: chunk.indexOf('"hi there"') })
     assert.equal(readSendAsciiInPlace(chunk.toString('latin1', 2, chunk.length - 1) + ' ', chunk, 2, chunk.length), undefined)
+  })
+
+  it('decodeClientChunkInPlace answers as decodeChunk with decodeClientMessageInPlace, however the stream is cut', () => {
+    const plainAscii = fc.string({ unit: 'grapheme-ascii', maxLength: 40 }).filter(s => !/["\\\u0000-\u001f]/.test(s))
+    const frame = fc.oneof(
+      fc.record({ req: fc.nat({ max: 10 ** 6 }), room: plainAscii, text: plainAscii, key: fc.option(plainAscii, { nil: undefined }) })
+        .map(({ req, room, text, key }) => encodeFrame(key === undefined ? { type: 'send', req, room, text } : { type: 'send', req, room, text, key })),
+      fc.tuple(fc.nat({ max: 99 }), anyText).map(([req, text]) => encodeFrame({ type: 'send', req, room: 'r', text })),
+      fc.nat({ max: 99 }).map(req => encodeFrame({ type: 'join', req, room: 'general' })),
+      fc.uint8Array({ maxLength: 30 }).map(bytes => { const body = Buffer.concat([Buffer.from('{"type":"send","req":1,"room":"r","text":"'), bytes]); return Buffer.concat([Buffer.from([body.length]), body]) })
+    )
+    fc.assert(fc.property(fc.array(frame, { maxLength: 12 }), fc.array(fc.nat({ max: 400 }), { maxLength: 4 }), (frames, cuts) => {
+      const stream = Buffer.concat(frames)
+      const points = [...new Set(cuts.map(c => Math.min(c, stream.length)))].sort((a, b) => a - b)
+      const chunks: Buffer[] = []
+      let from = 0
+      for (const p of [...points, stream.length]) {
+        chunks.push(stream.subarray(from, p))
+        from = p
+      }
+      const inChunk = new FrameDecoder(1 << 16)
+      const oneByOne = new FrameDecoder(1 << 16)
+      for (const chunk of chunks) {
+        const a = outcome(() => decodeClientChunkInPlace(inChunk, chunk))
+        const b = outcome(() => decodeChunk(oneByOne, chunk, decodeClientMessageInPlace))
+        assert.deepEqual(a, b)
+      }
+    }), { numRuns: 3000 })
   })
 })

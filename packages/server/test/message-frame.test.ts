@@ -7,7 +7,7 @@ import type { SendInPlace } from '@chat/protocol/fast'
 import type { ChatMessage } from '@chat/protocol'
 import { AckBatch } from '../src/commit/ack-batch.js'
 import { DecimalScratch } from '../src/commit/decimal-scratch.js'
-import { encodeText, messageBodyBytes, messageFrames, textInPlace } from '../src/commit/message-frame.js'
+import { encodeText, FrameHeads, messageBodyBytes, messageFrames, textInPlace } from '../src/commit/message-frame.js'
 import type { FramedMessage } from '../src/commit/message-frame.js'
 import type { Session } from '../src/session/session.js'
 
@@ -93,15 +93,17 @@ describe('messageFrames', () => {
     }
   })
 
-  it('writes many frames, of every kind, in order, as the bytes of their concatenation', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(anyText, number, fc.boolean(), fc.constantFrom<'room' | 'to'>('room', 'to')), { maxLength: 20 }), messages => {
+  it('writes many frames, of every kind, in order, as the bytes of their concatenation (heads kept from call to call)', () => {
+    const heads = new FrameHeads()
+    const sender = fc.constantFrom('bob', 'alice', 'general')
+    fc.assert(fc.property(fc.array(fc.tuple(anyText, number, fc.boolean(), fc.constantFrom<'room' | 'to'>('room', 'to'), sender, sender), { maxLength: 20 }), messages => {
       const list: FramedMessage[] = []
       const expected: Uint8Array[] = []
-      for (const [text, id, inPlace, where] of messages) {
-        list.push((inPlace ? framedInPlace(id, where, 'general', 'bob', text, 1) : undefined) ?? framed(id, where, 'general', 'bob', text, 1))
-        expected.push(reference(id, where, 'general', 'bob', text, 1))
+      for (const [text, id, inPlace, where, name, from] of messages) {
+        list.push((inPlace ? framedInPlace(id, where, name, from, text, 1) : undefined) ?? framed(id, where, name, from, text, 1))
+        expected.push(reference(id, where, name, from, text, 1))
       }
-      assert.deepEqual(messageFrames(list, 65_536), Buffer.concat(expected))
+      assert.deepEqual(messageFrames(list, 65_536, heads), Buffer.concat(expected))
     }), { numRuns: 500 })
   })
 
@@ -129,6 +131,8 @@ describe('AckBatch', () => {
       const senders = [0, 1, 2].map(n => ({ send: (bytes: Uint8Array) => { sent.set(n, [...sent.get(n) ?? [], Buffer.from(bytes)]) } }) as unknown as Session)
       const batch = new AckBatch()
       const expected = new Map<number, Uint8Array[]>()
+      for (const [who] of acks) batch.expect(senders[who])
+      batch.allocate()
       for (const [who, re, id, ts, stored] of acks) {
         batch.add(senders[who], re, id, ts, stored)
         expected.set(who, [...expected.get(who) ?? [], encodeFrame(stored ? { type: 'ack', re, id, ts, stored } : { type: 'ack', re, id, ts })])

@@ -67,7 +67,13 @@ describe('MessageRows (the memory store\'s encoded rows)', () => {
             const message: StoredMessage = { stream: 'r:general', id: ++id, from: o.from, text: `${o.text}${i % 7 === 0 ? i : ''}`, ts }
             if (o.place === 'room') message.room = o.place2
             if (o.place === 'to') message.to = o.place2
-            rows.append(message)
+            // Half the texts come with their bytes at hand, somewhere in a chunk, as a text read in place does.
+            if (i % 2 === 0) rows.append(message)
+            else {
+              const utf8 = Buffer.from(message.text, 'utf8')
+              const chunk = Buffer.concat([Buffer.alloc(i % 5, 0x22), utf8, Buffer.alloc(3, 0x22)])
+              rows.append(message, { bytes: chunk, start: i % 5, end: i % 5 + utf8.length })
+            }
             reference.messages.push(message)
           }
         } else if (o.op === 'prune') {

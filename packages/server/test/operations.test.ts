@@ -70,6 +70,8 @@ describe('operating the server', () => {
     assert.equal(sample(body, 'chat_messages_delivered_total'), 10, 'each message to both members')
     assert.ok((sample(body, 'chat_commits_total') ?? 0) >= 1)
     assert.equal(sample(body, 'chat_commit_duration_seconds_count'), sample(body, 'chat_commits_total'))
+    assert.equal(sample(body, 'chat_commit_messages_count'), sample(body, 'chat_commits_total'))
+    assert.equal(sample(body, 'chat_commit_messages_sum'), sample(body, 'chat_messages_stored_total'))
     assert.ok((sample(body, 'chat_received_bytes_total') ?? 0) > 0)
     assert.ok((sample(body, 'chat_sent_bytes_total') ?? 0) > 0)
     assert.equal(sample(body, 'chat_connections_opened_total{transport="ws"}'), 2, 'alice, and the refused login')

@@ -4,6 +4,8 @@ import type { TargetKind } from '../load/target.js'
 import { ratio } from '../report.js'
 import type { ScenarioReport } from '../report.js'
 import { missingRow, runTargets } from './run-targets.js'
+import { serverWindow } from '../targets/server-metrics.js'
+import type { MetricSamples } from '../targets/server-metrics.js'
 
 export interface LatencyOptions {
   subscribers: number
@@ -46,6 +48,10 @@ export async function latencyScenario (kinds: TargetKind[], o: LatencyOptions, l
       { key: 'outOfOrder', header: 'out of order' },
       { key: 'valid', header: 'valid' },
       { key: 'serverCores', header: 'server CPU' },
+      { key: 'commits', header: 'commits/s' },
+      { key: 'commitSizes', header: 'msgs / commit (mean, p50, p99)' },
+      { key: 'loopDelay', header: 'loop delay p50 / p99 / max (ms)' },
+      { key: 'gc', header: 'GC: young ms/s (n), full ms/s (n), longest ≤ ms' },
       { key: 'loadCores', header: 'load gen CPU' },
       { key: 'otherCores', header: 'other CPU' },
       { key: 'notes', header: 'notes' }
@@ -53,8 +59,16 @@ export async function latencyScenario (kinds: TargetKind[], o: LatencyOptions, l
     rows: outcomes.map(x => {
       const r = x.result
       if (r === undefined) return missingRow(x)
+      const probe = r.probe as { from?: MetricSamples, to?: MetricSamples } | undefined
+      const w = probe?.from !== undefined && probe.to !== undefined ? serverWindow(probe.from, probe.to) : undefined
+      const per = (n: number): number => Math.round(n / r.seconds * 10) / 10
+      const ms = (n: number | undefined): string => n === undefined ? '?' : String(Math.round(n * 100) / 100)
       return {
         ...r,
+        commits: w === undefined ? undefined : per(w.commits),
+        commitSizes: w === undefined ? undefined : `${Math.round(w.messagesPerCommit * 10) / 10}, ≤ ${w.commitP50 ?? '?'}, ≤ ${w.commitP99 ?? '?'}`,
+        loopDelay: w === undefined ? undefined : `${ms(w.loopDelayP50Ms)} / ${ms(w.loopDelayP99Ms)} / ${ms(w.loopDelayMaxMs)}`,
+        gc: w === undefined ? undefined : `${per(w.minorGcMs)} (${w.minorGcs}), ${per(w.majorGcMs)} (${w.majorGcs}), ${ms(w.longestGcMs)}`,
         p50: r.latency?.p50Ms,
         p90: r.latency?.p90Ms,
         p99: r.latency?.p99Ms,
@@ -64,7 +78,12 @@ export async function latencyScenario (kinds: TargetKind[], o: LatencyOptions, l
         notes: r.notes.join('; ')
       }
     }),
-    notes: [],
+    notes: [
+      'Our server\'s own figures over the measured window, from its /metrics read at the start and the end of it: group commits per second and ' +
+      'their sizes (mean, and the histogram buckets holding the median and the 99th percentile); the event loop\'s delay ' +
+      '(how much later than due a timer of perf_hooks.monitorEventLoopDelay fired, every 10 ms); garbage collection, ms of pause per second and how many, young generation ' +
+      '(scavenges) and whole heap (mark-compact, with incremental marking steps), and the bucket bound of the longest pause.'
+    ],
     results: outcomes.map(x => ({ target: x.target, ...x.result, skipped: x.skipped, error: x.error }))
   }
 }

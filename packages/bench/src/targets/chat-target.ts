@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { encodeFrame, idempotencyKeys } from '@chat/protocol'
 import { frameLatin1 } from '@chat/protocol/fast'
 import { startServerProcess } from '../server-process.js'
+import { scrapeMetrics } from './server-metrics.js'
 import type { ConnectionSpec, Endpoint, LoadTarget, Receiver, TargetKind } from '../load/target.js'
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes, TEXT_BYTES } from '../load/message-text.js'
@@ -18,14 +19,25 @@ export const BENCH_LIMITS = [
   '--messages-per-second', '1000000000', '--bytes-per-second', '1000000000000', '--requests-per-second', '1000000000'
 ]
 
-/** Our server, from its CLI. `args` choose the store (default: in memory, guests allowed). */
-export function chatTarget (name = 'chat', args: string[] = ['--memory']): TargetKind {
+/**
+ * Our server, from its CLI. `args` choose the store (default: in memory, guests allowed).
+ * With `metrics`, it also listens on HTTP and its `/metrics` are read at the start and the end
+ * of the measured window (`LoadResult.probe`: `serverWindow` of them).
+ */
+export function chatTarget (name = 'chat', args: string[] = ['--memory'], options: { metrics?: boolean } = {}): TargetKind {
   return {
     name,
     unavailable: () => undefined,
     start: async () => {
-      const server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, ...args])
-      return { name, process: server, endpoint: { protocol: 'chat', port: server.port }, stop: async () => { await server.stop() } } satisfies LoadTarget
+      const server = await startServerProcess(['--auth', 'open', ...BENCH_LIMITS, ...args], { http: options.metrics === true })
+      const httpPort = server.httpPort
+      return {
+        name,
+        process: server,
+        endpoint: { protocol: 'chat', port: server.port },
+        stop: async () => { await server.stop() },
+        probe: httpPort === undefined ? undefined : async () => await scrapeMetrics(httpPort)
+      } satisfies LoadTarget
     }
   }
 }

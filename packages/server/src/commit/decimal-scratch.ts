@@ -1,3 +1,5 @@
+import { copyAsciiWith, viewOf } from '../copy-ascii.js'
+
 /** Digits of the longest integer written (Number.MAX_SAFE_INTEGER). */
 const MAX_DIGITS = 16
 const ZERO = 0x30
@@ -23,6 +25,8 @@ export class DecimalScratch {
   private readonly views: Array<Uint8Array | undefined> = []
   /** prefix, digits and suffix of the last value. */
   bytes: Uint8Array
+  /** A DataView over the buffer (`bytes` is its start): for `copyAsciiWith`. */
+  readonly view: DataView
 
   constructor (prefix: Uint8Array, suffix: Uint8Array = new Uint8Array(0)) {
     this.start = prefix.length
@@ -30,7 +34,14 @@ export class DecimalScratch {
     this.buffer = new Uint8Array(prefix.length + MAX_DIGITS + suffix.length)
     this.buffer.set(prefix)
     this.bytes = this.buffer.subarray(0, 0)
+    this.view = viewOf(this.buffer)
     this.set(0)
+  }
+
+  /** Copies the bytes of `n` (prefix, digits, suffix) into `target` at `at` (`to` a DataView over it); returns where they end. */
+  copyTo (n: number, target: Uint8Array, to: DataView, at: number): number {
+    const bytes = this.set(n)
+    return copyAsciiWith(this.buffer, this.view, 0, bytes.length, target, to, at)
   }
 
   /** The bytes of `n` (valid until the next call). */

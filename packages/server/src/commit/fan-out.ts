@@ -8,7 +8,7 @@ import type { StoredMessage } from '../store/store.js'
 import { AckBatch } from './ack-batch.js'
 import type { Delivery, Outgoing } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
-import { messageFrames } from './message-frame.js'
+import { FrameHeads, messageFrames } from './message-frame.js'
 import { ServerCounters } from '../ops/server-counters.js'
 
 /**
@@ -19,6 +19,9 @@ import { ServerCounters } from '../ops/server-counters.js'
  * so a sender has its own message before its ack.
  */
 export class FanOut implements NodeDelivery {
+  /** The frame heads of the senders seen lately (their names' bytes), kept from commit to commit. */
+  private readonly heads = new FrameHeads()
+
   constructor (
     private readonly options: ResolvedServerOptions,
     private readonly rooms: RoomRegistry,
@@ -44,7 +47,7 @@ export class FanOut implements NodeDelivery {
         if (messages === undefined) roomMessages.set(d.room, messages = [])
         messages.push(d)
       } else if (d.target !== undefined) {
-        d.target.sendDirect(messageFrames([d], max))
+        d.target.sendDirect(messageFrames([d], max, this.heads))
         counters.deliveries++
       }
     }
@@ -52,7 +55,7 @@ export class FanOut implements NodeDelivery {
       // Its members now, including those who joined while it was being written (they were told a lower lastId).
       const room = this.rooms.get(name)
       if (room === undefined) continue
-      const bytes = messageFrames(messages, max)
+      const bytes = messageFrames(messages, max, this.heads)
       if (room.held === undefined) for (const member of room.members.values()) member.send(bytes)
       else sendOrHold(room, room.held, bytes, batch)
       counters.deliveries += room.members.size * messages.length
@@ -63,15 +66,20 @@ export class FanOut implements NodeDelivery {
   acknowledge (batch: readonly Delivery[], commitSeconds?: number): void {
     const counters = this.counters
     counters.commits++
-    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds)
+    if (commitSeconds !== undefined) counters.observeCommit(commitSeconds, batch.length)
     const acks = new AckBatch()
+    for (const d of batch) {
+      acks.expect(d.sender)
+      if (d.retries !== undefined) for (const retry of d.retries) acks.expect(retry.sender)
+    }
+    acks.allocate()
     for (const d of batch) {
       this.keys.settle(d)
       if (d.duplicateOf === undefined) counters.messagesStored++
       const { id, ts } = d.duplicateOf ?? d.message
       // A duplicate's ack is the one a retry gets from the store: without `stored`.
       acks.add(d.sender, d.req, id, ts, d.duplicateOf === undefined && d.inboxFor !== undefined)
-      for (const retry of d.retries ?? []) acks.add(retry.sender, retry.req, id, ts, false)
+      if (d.retries !== undefined) for (const retry of d.retries) acks.add(retry.sender, retry.req, id, ts, false)
     }
     acks.send()
   }

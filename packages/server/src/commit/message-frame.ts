@@ -1,5 +1,6 @@
-import { ErrorCodes, ProtocolError } from '@chat/protocol'
-import type { StoredMessage } from '../store/store.js'
+import { ErrorCodes, MAX_LENGTH_PREFIX_BYTES, ProtocolError } from '@chat/protocol'
+import type { StoredMessage, TextBytes } from '../store/store.js'
+import { copyAsciiWith, viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 
 /** Printable ASCII without a quote or a backslash (DEL included: JSON leaves it raw). */
@@ -13,14 +14,20 @@ const FIXED_BYTES = '{"type":"msg","id":,"":"","from":"","text":,"ts":}'.length
 
 /**
  * A text as it goes into a frame: its JSON string literal, quotes included,
- * as a string (`json`) or as the bytes it came in (`bytes`).
+ * as a string (`json`) or as the bytes it came in (`bytes`). Also the
+ * store's `TextBytes`: with `bytes`, they are the text's UTF-8.
  */
-export interface EncodedText {
+export interface EncodedText extends TextBytes {
   /** The literal, unless `bytes` holds it. */
   json: string | undefined
-  /** The literal as it came in the sender's `send` frame: `bytes[start, start + length)`, copied into frames as it is. */
+  /**
+   * The text as it came in the sender's `send` frame, plain ASCII, between
+   * its literal's quotes: `bytes[start, end)`, and the literal
+   * `bytes[start - 1, end + 1)`, copied into frames as it is.
+   */
   bytes: Uint8Array | undefined
   start: number
+  end: number
   /** The literal's length in bytes (UTF-8). */
   length: number
   /** The literal is all ASCII. */
@@ -36,7 +43,7 @@ export function encodeText (text: string, textBytes: number): EncodedText {
   const ascii = textBytes === text.length
   const json = ascii && PLAIN_ASCII.test(text) ? `"${text}"` : JSON.stringify(text)
   // JSON.stringify of an ASCII text is ASCII (escapes included).
-  return { json, bytes: undefined, start: 0, length: ascii ? json.length : Buffer.byteLength(json, 'utf8'), ascii }
+  return { json, bytes: undefined, start: 0, end: 0, length: ascii ? json.length : Buffer.byteLength(json, 'utf8'), ascii }
 }
 
 /**
@@ -45,7 +52,7 @@ export function encodeText (text: string, textBytes: number): EncodedText {
  * `encodeText` would make of it, and goes into every frame from there.
  */
 export function textInPlace (text: string, bytes: Uint8Array, textAt: number): EncodedText {
-  return { json: undefined, bytes, start: textAt, length: text.length + 2, ascii: true }
+  return { json: undefined, bytes, start: textAt + 1, end: textAt + 1 + text.length, length: text.length + 2, ascii: true }
 }
 
 /**
@@ -65,11 +72,10 @@ export interface FramedMessage {
 }
 
 const HEAD = latin1Bytes('{"type":"msg","id":')
+/** A frame's bytes besides its place, sender and text, at the most: the fixed part, `room`, two 16-digit numbers, the longest length prefix. */
+const LONGEST_FRAME_EXTRA = FIXED_BYTES + 'room'.length + 2 * MAX_NUMBER_DIGITS + MAX_LENGTH_PREFIX_BYTES
 /** `,"ts":<ts>}`, kept from frame to frame (timestamps repeat). */
 const tsAndClose = new DecimalScratch(latin1Bytes(',"ts":'), latin1Bytes('}'))
-/** Below this many bytes a text is copied byte by byte; above, by one native copy. */
-const SHORT_COPY = 16
-const copyBytes = Buffer.prototype.copy
 
 /**
  * A frame's bytes up to its text for one sender and place: `{"type":"msg","id":<id>,"room":"<room>","from":"<from>","text":`
@@ -94,75 +100,72 @@ function fits (head: Head, message: StoredMessage): boolean {
   return head.from === message.from && (head.direct ? head.place === message.to : head.place === message.room)
 }
 
+/** Heads kept from commit to commit (a fan-out's, by sender and place), at most this many: then they are made again. */
+const MOST_HEADS = 4096
+
+/** The frame heads of the senders seen lately, kept by the caller across calls of `messageFrames`. */
+export class FrameHeads {
+  private readonly heads = new Map<string, Head>()
+  private last: Head | undefined
+
+  of (message: StoredMessage): Head {
+    const last = this.last
+    if (last !== undefined && fits(last, message)) return last
+    const key = message.room !== undefined ? `${message.from} r ${message.room}` : `${message.from} d ${message.to!}`
+    let head = this.heads.get(key)
+    if (head === undefined) {
+      if (this.heads.size >= MOST_HEADS) this.heads.clear()
+      this.heads.set(key, head = headOf(message))
+    }
+    this.last = head
+    return head
+  }
+}
+
 /**
  * The `msg` frames of these messages, in order, in one buffer: the same
  * bytes `encodeFrame` makes of each ChatMessage (same fields, same order),
- * copied straight into the buffer in three pieces (no string per frame; a
- * text read in place is copied as it came, not encoded again). Throws
+ * copied straight into the buffer in three pieces, in one pass over a buffer
+ * with room for each at its longest (no string per frame; a text read in
+ * place is copied as it came, not encoded again). Throws
  * `frame_too_large` for a frame past `maxFrameBytes` (intake checks
  * `messageBodyBytes` first).
  */
-export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes: number): Buffer {
-  // This call's heads, by sender (a room's messages share the room).
-  const byFrom = new Map<string, Head>()
-  const heads: Head[] = new Array(messages.length)
-  let total = 0
-  let last: Head | undefined
-  let lastTs = -1
-  let tsDigits = 0
+export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes: number, known: FrameHeads = new FrameHeads()): Buffer {
+  // Room for each frame at its longest (16-digit id and timestamp, a 3-byte length): one pass then writes them all.
+  let most = 0
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
-    if (last === undefined || !fits(last, message)) {
-      last = byFrom.get(message.from)
-      if (last === undefined || !fits(last, message)) byFrom.set(message.from, last = headOf(message))
-    }
-    heads[i] = last
-    if (message.ts !== lastTs) {
-      lastTs = message.ts
-      tsDigits = digitCount(lastTs)
-    }
-    const body = FIXED_BYTES + digitCount(message.id) + (last.direct ? 2 : 4) + last.place.length + last.from.length + encoded.length + tsDigits
-    if (body > maxFrameBytes) {
-      throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body} bytes exceeds the limit of ${maxFrameBytes}`)
-    }
-    total += varintLength(body) + body
+    most += LONGEST_FRAME_EXTRA + (message.room ?? message.to!).length + message.from.length + encoded.length
   }
-  const out = Buffer.allocUnsafe(total)
+  const out = Buffer.allocUnsafe(most)
+  const to = viewOf(out)
   let at = 0
+  let source: Uint8Array | undefined
+  let from: DataView | undefined
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
-    const head = heads[i].bytes.set(message.id)
-    const tail = tsAndClose.set(message.ts)
-    at = writeVarint(out, at, head.length + encoded.length + tail.length)
-    out.set(head, at)
-    at += head.length
-    const { bytes, start, length } = encoded
-    if (bytes === undefined) {
-      at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
-    } else {
-      if (length < SHORT_COPY) {
-        for (let k = 0; k < length; k++) out[at + k] = bytes[start + k]
-      } else {
-        copyBytes.call(bytes, out, at, start, start + length)
-      }
-      at += length
+    const head = known.of(message).bytes
+    const length = head.set(message.id).length + encoded.length + tsAndClose.set(message.ts).length
+    if (length > maxFrameBytes) {
+      throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`)
     }
-    out.set(tail, at)
-    at += tail.length
+    at = writeVarint(out, at, length)
+    at = head.copyTo(message.id, out, to, at)
+    const { bytes } = encoded
+    // The literal, quotes included, as it came; or its string.
+    if (bytes !== undefined) {
+      if (bytes !== source) {
+        source = bytes
+        from = viewOf(bytes)
+      }
+      at = copyAsciiWith(bytes, from!, encoded.start - 1, encoded.end + 1, out, to, at)
+    } else {
+      at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
+    }
+    at = tsAndClose.copyTo(message.ts, out, to, at)
   }
-  return out
-}
-
-/** Decimal digits of a non-negative integer (up to Number.MAX_SAFE_INTEGER). */
-export function digitCount (n: number): number {
-  let digits = 1
-  for (let bound = 10; n >= bound && digits < 16; bound *= 10) digits++
-  return digits
-}
-
-/** Length of the unsigned varint (LEB128) of a frame's body length. */
-export function varintLength (n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
+  return out.subarray(0, at)
 }
 
 export function writeVarint (out: Uint8Array, at: number, n: number): number {

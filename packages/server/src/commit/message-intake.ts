@@ -62,22 +62,19 @@ export class MessageIntake {
       session.connection.refuse(req, ErrorCodes.MESSAGE_TOO_LONG, 'text does not fit in one frame once encoded')
       return
     }
-    const delivery: Delivery = {
-      message: { stream: to.stream, id: 0, from: session.username, text, ts: Date.now() },
-      sender: session,
-      req,
-      encoded
-    }
-    if (direct) {
-      delivery.message.to = to.to
-      if (to.target !== undefined) delivery.target = to.target
-      else if (to.targetNode !== undefined) {
-        delivery.targetNode = to.targetNode
-        delivery.targetKey = to.targetKey
-      } else delivery.inboxFor = to.inboxFor
+    // Each kind made whole at once: one shape per kind, no property added later.
+    const from = session.username
+    // Accepted as its chunk arrives: the chunk's time, read once per chunk (Date.now() per message cost ~40 ns of ~900).
+    const ts = session.connection.arrivedAt || Date.now()
+    let delivery: Delivery
+    if (!direct) {
+      delivery = { message: { stream: to.stream, id: 0, from, text, ts, room: to.room }, sender: session, req, encoded, textBytes: encoded, room: to.room }
+    } else if (to.target !== undefined) {
+      delivery = { message: { stream: to.stream, id: 0, from, text, ts, to: to.to }, sender: session, req, encoded, textBytes: encoded, target: to.target }
+    } else if (to.targetNode !== undefined) {
+      delivery = { message: { stream: to.stream, id: 0, from, text, ts, to: to.to }, sender: session, req, encoded, textBytes: encoded, targetNode: to.targetNode, targetKey: to.targetKey }
     } else {
-      delivery.message.room = to.room
-      delivery.room = to.room
+      delivery = { message: { stream: to.stream, id: 0, from, text, ts, to: to.to }, sender: session, req, encoded, textBytes: encoded, inboxFor: to.inboxFor }
     }
     if (key !== undefined) this.keys.track(delivery, key)
     this.engine.publish(delivery)

@@ -1,6 +1,6 @@
 import { encodeFrame, ErrorCodes, FrameDecoder, ProtocolError } from '@chat/protocol'
 import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@chat/protocol'
-import { decodeChunk, decodeClientMessageInPlace } from '@chat/protocol/fast'
+import { decodeClientChunkInPlace } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex, DuplexEvents } from '@chat/transport'
 import { addressKey } from '../limits/address-key.js'
@@ -51,6 +51,8 @@ export class Connection implements DuplexEvents {
   readonly id = nextConnectionId++
   /** Last time anything arrived (ms since epoch), for heartbeats. */
   lastSeen: number
+  /** While the requests of a chunk are handled as it arrives, its time (ms since epoch); else 0. */
+  arrivedAt = 0
   /** When it opened (ms since epoch), for the login deadline. */
   readonly openedAt: number
   /** Who it counts as for per-address limits: its IPv4 address or IPv6 /64 (`addressKey`). */
@@ -175,14 +177,19 @@ export class Connection implements DuplexEvents {
     const bytesWaitMs = this.rates.received(chunk.byteLength, now)
     let decoded
     try {
-      decoded = decodeChunk(this.frames, chunk, decodeClientMessageInPlace)
+      decoded = decodeClientChunkInPlace(this.frames, chunk)
     } catch (err) {
       this.internalError(err)
       return
     }
     const { batch, fatal } = decoded
     if (this.waiting) this.hold(batch, fatal, chunk.byteLength)
-    else this.run(batch, fatal)
+    else {
+      // What the chunk holds is handled now, as it arrived: its messages are stamped with its time.
+      this.arrivedAt = now
+      this.run(batch, fatal)
+      this.arrivedAt = 0
+    }
     if (bytesWaitMs > 0 && !this.closing) this.pauseForBytes(bytesWaitMs)
   }
 

@@ -25,7 +25,8 @@ export class ServerMetrics {
   constructor (source: MetricsSource) {
     const registry = this.registry
     const { counters } = source
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 })
+    // GC pauses in buckets fine enough to tell a scavenge of a few ms from a full collection.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10, gcDurationBuckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5] })
     /** A counter whose value is a number the server keeps: set at each scrape. */
     const mirrored = (name: string, help: string, read: () => number): void => {
       // eslint-disable-next-line no-new
@@ -75,7 +76,16 @@ export class ServerMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry]
     })
-    counters.observeCommit = seconds => { commitSeconds.observe(seconds) }
+    const commitMessages = new Histogram({
+      name: 'chat_commit_messages',
+      help: 'Messages in each store commit (the group commit of one event-loop turn)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384],
+      registers: [registry]
+    })
+    counters.observeCommit = (seconds, messages) => {
+      commitSeconds.observe(seconds)
+      commitMessages.observe(messages)
+    }
   }
 
   async text (): Promise<string> {

@@ -17,8 +17,8 @@ export class ServerCounters {
   readonly connectionsOpened = new Map<string, number>()
   /** Closed connections by why: an error code (`slow_consumer`, `heartbeat_timeout`, ...), `quit` or `disconnected`. */
   readonly connectionsClosed = new Map<string, number>()
-  /** Called with each commit's duration; metrics set it. */
-  observeCommit: (seconds: number) => void = () => {}
+  /** Called with each commit's duration and its messages; metrics set it. */
+  observeCommit: (seconds: number, messages: number) => void = () => {}
 
   opened (transport: string): void {
     this.connectionsOpened.set(transport, (this.connectionsOpened.get(transport) ?? 0) + 1)

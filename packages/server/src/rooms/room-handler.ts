@@ -54,7 +54,7 @@ export class RoomHandler {
     }
     const answered = this.keys.answered(session, message.req, message.key, 'send')
     if (answered instanceof Promise) return answered.then(done => { if (!done) this.sendLater(session, message) })
-    if (!answered) this.intake.accept(session, message.req, message.key, message.text, { stream: this.registry.get(message.room)!.stream, room: message.room }, inPlace(message))
+    if (!answered) this.intake.accept(session, message.req, message.key, message.text, this.registry.get(message.room)!.destination, inPlace(message))
   }
 
   /** After a key was looked up in a store that answers later: the sender may have left the room meanwhile. */
@@ -64,7 +64,7 @@ export class RoomHandler {
       session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `join ${message.room} before sending to it`)
       return
     }
-    this.intake.accept(session, message.req, message.key, message.text, { stream: room.stream, room: message.room }, inPlace(message))
+    this.intake.accept(session, message.req, message.key, message.text, room.destination, inPlace(message))
   }
 
   rooms (session: Session, message: ListRoomsMessage): void | Promise<void> {

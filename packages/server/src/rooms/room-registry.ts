@@ -7,6 +7,8 @@ export interface Room {
   readonly name: string
   /** Its stream of messages (ids, history). */
   readonly stream: StreamKey
+  /** Where its messages go, as `MessageIntake.accept` takes it: made once, not per send. */
+  readonly destination: { readonly stream: StreamKey, readonly room: string }
   /**
    * Its members here, in join order, by user key: a resumed session takes
    * its predecessor's entry (`Map.set` on a key keeps its place).
@@ -49,7 +51,8 @@ export class RoomRegistry {
   join (name: string, member: Session): { room: Room, added: boolean } {
     let room = this.rooms.get(name)
     if (room === undefined) {
-      room = { name, stream: roomStream(name), members: new Map(), held: undefined }
+      const stream = roomStream(name)
+      room = { name, stream, destination: { stream, room: name }, members: new Map(), held: undefined }
       this.rooms.set(name, room)
       this.byName.add(room)
     }

@@ -1,3 +1,4 @@
+import { releaseCopyViews } from '../copy-ascii.js'
 import { MessageRows } from './message-rows.js'
 import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
@@ -38,7 +39,7 @@ export class MemoryStore implements LocalStore {
     // A commit's messages are mostly of one stream: the last one is kept at hand.
     let stream: MessageRows | undefined
     for (const write of writes) {
-      const { message, inboxFor, idempotency } = write
+      const { message, inboxFor, idempotency, textBytes } = write
       if (unused !== undefined) message.id -= unused.get(message.stream) ?? 0
       if (idempotency !== undefined) {
         const key = `${idempotency.scope} ${idempotency.key}`
@@ -55,13 +56,14 @@ export class MemoryStore implements LocalStore {
         this.byKey.set(key, { stream, id: message.id })
       }
       if (stream?.stream !== message.stream) stream = this.rowsOf(message.stream)
-      stream.append(message)
+      stream.append(message, textBytes)
       if (inboxFor !== undefined) {
         const inbox = this.inboxes.get(inboxFor) ?? []
         inbox.push({ seq: ++this.inboxSeq, message })
         this.inboxes.set(inboxFor, inbox)
       }
     }
+    releaseCopyViews()
   }
 
   readAfter (stream: StreamKey, after: number, limit: number): StoredMessage[] {

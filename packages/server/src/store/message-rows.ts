@@ -1,9 +1,12 @@
-import type { StoredMessage, StreamKey } from './store.js'
+import { copyAscii } from '../copy-ascii.js'
+import type { StoredMessage, StreamKey, TextBytes } from './store.js'
 
 /** Rows a segment holds at most: it starts small and doubles up to this, then the next segment starts. */
 const SEGMENT_ROWS = 4096
 const FIRST_SEGMENT_ROWS = 16
 const FIRST_DATA_BYTES = 1024
+/** A new full segment's texts start with the room the last one's took, up to this (then it doubles). */
+const MOST_FIRST_DATA_BYTES = 4 * 1024 * 1024
 /** A message's room or recipient: none, or an index into the stream's names, tagged. */
 const NO_PLACE = 0xffffffff
 
@@ -25,13 +28,13 @@ class Segment {
   count = 0
   used = 0
 
-  constructor (rows: number) {
+  constructor (rows: number, dataBytes: number) {
     this.ids = new Float64Array(rows)
     this.ts = new Float64Array(rows)
     this.froms = new Uint32Array(rows)
     this.places = new Uint32Array(rows)
     this.ends = new Uint32Array(rows)
-    this.data = Buffer.allocUnsafe(FIRST_DATA_BYTES)
+    this.data = Buffer.allocUnsafe(dataBytes)
   }
 
   get capacity (): number {
@@ -75,37 +78,60 @@ function grown<T extends Float64Array | Uint32Array> (from: T, to: T): T {
 export class MessageRows {
   lastId = 0
   floor = 0
-  private readonly segments: Segment[] = [new Segment(FIRST_SEGMENT_ROWS)]
+  private readonly segments: Segment[] = [new Segment(FIRST_SEGMENT_ROWS, FIRST_DATA_BYTES)]
   /** Rows of the first segment removed by retention. */
   private head = 0
   /** Names of senders, rooms and recipients in this stream, each once; and their indices. */
   private readonly names: string[] = []
   private readonly nameIndex = new Map<string, number>()
+  /** A commit's messages come in runs of one sender, in one place: the last ones' indices are kept at hand. */
+  private lastFrom: string | undefined
+  private lastFromIndex = 0
+  private lastRoom: string | undefined
+  private lastRoomIndex = 0
 
   constructor (readonly stream: StreamKey) {}
 
   /** Rows held. */
   size = 0
 
-  /** Appends a message (ids only grow within a stream). `textBytes` is its text's UTF-8 length, if known. */
-  append (message: StoredMessage, textBytes?: number): void {
+  /** Appends a message (ids only grow within a stream); its text from `textBytes` if they are at hand. */
+  append (message: StoredMessage, textBytes?: TextBytes): void {
     let segment = this.segments[this.segments.length - 1]
     if (segment.count === segment.capacity) {
       if (segment.capacity < SEGMENT_ROWS) segment.growRows()
-      else this.segments.push(segment = new Segment(SEGMENT_ROWS))
+      else this.segments.push(segment = new Segment(SEGMENT_ROWS, Math.max(FIRST_DATA_BYTES, Math.min(segment.used, MOST_FIRST_DATA_BYTES))))
     }
     const { text } = message
-    const bytes = textBytes ?? Buffer.byteLength(text, 'utf8')
+    const source = textBytes?.bytes
+    const bytes = source !== undefined ? textBytes!.end - textBytes!.start : Buffer.byteLength(text, 'utf8')
     segment.reserve(bytes)
     const row = segment.count
     segment.ids[row] = message.id
     segment.ts[row] = message.ts
-    segment.froms[row] = this.nameOf(message.from)
-    segment.places[row] = message.room !== undefined
-      ? 2 * this.nameOf(message.room)
-      : message.to !== undefined ? 2 * this.nameOf(message.to) + 1 : NO_PLACE
-    // ASCII (a byte per character) is the common case: latin1 writes it without a UTF-8 encoder.
-    segment.used += segment.data.write(text, segment.used, bytes === text.length ? 'latin1' : 'utf8')
+    if (message.from !== this.lastFrom) {
+      this.lastFrom = message.from
+      this.lastFromIndex = this.nameOf(message.from)
+    }
+    segment.froms[row] = this.lastFromIndex
+    if (message.room !== undefined) {
+      if (message.room !== this.lastRoom) {
+        this.lastRoom = message.room
+        this.lastRoomIndex = 2 * this.nameOf(message.room)
+      }
+      segment.places[row] = this.lastRoomIndex
+    } else {
+      segment.places[row] = message.to !== undefined ? 2 * this.nameOf(message.to) + 1 : NO_PLACE
+    }
+    if (source !== undefined && bytes === text.length) {
+      // ASCII bytes (as many as characters), copied as they came.
+      segment.used = copyAscii(source, textBytes!.start, textBytes!.end, segment.data, segment.used)
+    } else if (source !== undefined) {
+      segment.used += Buffer.prototype.copy.call(source, segment.data, segment.used, textBytes!.start, textBytes!.end)
+    } else {
+      // ASCII (a byte per character) is the common case: latin1 writes it without a UTF-8 encoder.
+      segment.used += segment.data.write(text, segment.used, bytes === text.length ? 'latin1' : 'utf8')
+    }
     segment.ends[row] = segment.used
     segment.count++
     this.size++
@@ -145,7 +171,7 @@ export class MessageRows {
     }
     if (this.head > 0 && this.head === this.segments[0].count) {
       // Everything went: the one segment left starts again, small.
-      this.segments[0] = new Segment(FIRST_SEGMENT_ROWS)
+      this.segments[0] = new Segment(FIRST_SEGMENT_ROWS, FIRST_DATA_BYTES)
       this.head = 0
     }
   }

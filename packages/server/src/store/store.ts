@@ -56,6 +56,15 @@ export interface MessageWrite {
    * message. This write was not stored, and used no id.
    */
   duplicateOf?: { id: number, ts: number }
+  /** The text's UTF-8 bytes, when the writer has them at hand (a text read in place from its frame): a store may copy them rather than encode the text. */
+  textBytes?: TextBytes
+}
+
+/** A text's UTF-8 bytes, `bytes[start, end)`, or (`bytes` undefined) none at hand. */
+export interface TextBytes {
+  bytes: Uint8Array | undefined
+  start: number
+  end: number
 }
 
 export interface Account {
