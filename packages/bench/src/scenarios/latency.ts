@@ -4,6 +4,8 @@ import type { TargetKind } from '../load/target.js'
 import { ratio } from '../report.js'
 import type { ScenarioReport } from '../report.js'
 import { missingRow, runTargets } from './run-targets.js'
+import type { TargetOutcome } from './run-targets.js'
+import { NOISY_CORES } from './goals.js'
 import { serverWindow } from '../targets/server-metrics.js'
 import type { MetricSamples } from '../targets/server-metrics.js'
 
@@ -13,6 +15,8 @@ export interface LatencyOptions {
   warmupMs: number
   measureMs: number
   drainMs: number
+  /** Runs of the chat and baseline pair, at most, while other work disturbs them (default 3). */
+  attempts?: number
 }
 
 /**
@@ -21,7 +25,7 @@ export interface LatencyOptions {
  * its send time, and every delivery is timed when its socket read is handled.
  */
 export async function latencyScenario (kinds: TargetKind[], o: LatencyOptions, log: (line: string) => void): Promise<ScenarioReport> {
-  const outcomes = await runTargets(kinds, async target => await runLoad(target, {
+  const run = async (targets: TargetKind[]): Promise<Array<TargetOutcome<LoadResult>>> => await runTargets(targets, async target => await runLoad(target, {
     subscribers: o.subscribers,
     publishers: 1,
     pacing: { ratePerSecond: o.ratePerSecond },
@@ -30,6 +34,24 @@ export async function latencyScenario (kinds: TargetKind[], o: LatencyOptions, l
     drainMs: o.drainMs,
     latency: true
   }), log)
+  const outcomes = await run(kinds)
+  // A p99 measures the machine as much as the server: when other work took a core during the chat or
+  // baseline window (p99 up to 4.7x the relay's, against 1.0-1.2x when quiet, BENCHMARKS.md), the pair runs again.
+  const pair = kinds.filter(k => k.name === 'chat' || k.name === 'baseline')
+  const attempts = [outcomes.filter(x => pair.some(k => k.name === x.target))]
+  while (attempts.length < (o.attempts ?? 3) && disturbance(attempts[attempts.length - 1]) > NOISY_CORES) {
+    log(`  other work used ${disturbance(attempts[attempts.length - 1])} of a core: chat and baseline again`)
+    attempts.push(await run(pair))
+  }
+  if (attempts.length > 1) {
+    const kept = attempts.reduce((best, a) => disturbance(a) < disturbance(best) ? a : best)
+    const summary = attempts.map((a, i) => `run ${i + 1}: p99 ${String(ratio(p99Of(a, 'chat'), p99Of(a, 'baseline')))}x, other CPU ${disturbance(a)}`).join('; ')
+    for (const x of kept) {
+      const i = outcomes.findIndex(y => y.target === x.target)
+      outcomes[i] = x
+      x.result?.notes.push(`least disturbed of ${attempts.length} runs of the pair (${summary})`)
+    }
+  }
   const baseline: LoadResult | undefined = outcomes.find(x => x.target === 'baseline')?.result
   return {
     scenario: `latency-${o.ratePerSecond}`,
@@ -86,4 +108,13 @@ export async function latencyScenario (kinds: TargetKind[], o: LatencyOptions, l
     ],
     results: outcomes.map(x => ({ target: x.target, ...x.result, skipped: x.skipped, error: x.error }))
   }
+}
+
+/** The most CPU other work took during any window of these runs. */
+function disturbance (outcomes: Array<TargetOutcome<LoadResult>>): number {
+  return Math.max(0, ...outcomes.map(x => x.result?.otherCores ?? 0))
+}
+
+function p99Of (outcomes: Array<TargetOutcome<LoadResult>>, target: string): number | undefined {
+  return outcomes.find(x => x.target === target)?.result?.latency?.p99Ms
 }
