@@ -8,7 +8,8 @@ import { clusterTarget, sqliteTarget } from '../targets/cluster-target.js'
 import type { ClusterProbe, Driver } from '../targets/cluster-target.js'
 import { loadAndCheck } from '../targets/stored-check.js'
 import type { Checked } from '../targets/stored-check.js'
-import { NOISY_CORES, targetsTable } from './goals.js'
+import { targetsTable } from './goals.js'
+import { disturbedNote, findRow, numberCell } from './report-cells.js'
 import { missingRow, runTargets } from './run-targets.js'
 import type { TargetOutcome } from './run-targets.js'
 
@@ -266,14 +267,9 @@ export async function clusterIngestScenario (o: ClusterIngestOptions, log: (line
 
 /** Issue 14's figures next to its target (≥ 50,000 acknowledged messages/s with appendfsync always), and the cluster's measured costs. */
 export function clusterGoalsReport (reports: ScenarioReport[]): ScenarioReport {
-  const find = (scenario: string, target: string): Record<string, Cell> | undefined =>
-    reports.find(r => r.scenario === scenario)?.rows.find(x => x.target === target)
-  const num = (cell: Cell): number | undefined => typeof cell === 'number' && Number.isFinite(cell) ? cell : undefined
-  // Another program's CPU on this 2-core machine takes it from Redis, the nodes and the load generator alike.
-  const disturbed = (r: Record<string, Cell> | undefined): string => {
-    const other = num(r?.otherCores)
-    return other !== undefined && other > NOISY_CORES ? `; disturbed: other CPU ${other}` : ''
-  }
+  const find = (scenario: string, target: string): Record<string, Cell> | undefined => findRow(reports, scenario, target)
+  const num = numberCell
+  const disturbed = disturbedNote
   const rows: Array<Record<string, Cell>> = []
   for (const what of ['unkeyed', 'keyed', 'SDK send()']) {
     const r = find('cluster-ingest', `cluster: 1 node + Redis (always), ${what}`)

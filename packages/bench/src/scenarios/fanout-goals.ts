@@ -1,5 +1,6 @@
 import type { Cell, ScenarioReport } from '../report.js'
-import { NOISY_CORES, targetsTable } from './goals.js'
+import { targetsTable } from './goals.js'
+import { disturbedNote, findRow, numberCell } from './report-cells.js'
 
 /**
  * Issue 15's targets for the server's fan-out, its latency at 500k
@@ -9,13 +10,9 @@ import { NOISY_CORES, targetsTable } from './goals.js'
  * its target; one that other work disturbed says so.
  */
 export function fanoutGoalsReport (reports: ScenarioReport[]): ScenarioReport {
-  const find = (scenario: string, target: string): Record<string, Cell> | undefined =>
-    reports.find(r => r.scenario === scenario)?.rows.find(row => row.target === target)
-  const num = (cell: Cell): number | undefined => typeof cell === 'number' && Number.isFinite(cell) ? cell : undefined
-  const disturbed = (...rows: Array<Record<string, Cell> | undefined>): string => {
-    const other = Math.max(...rows.map(r => num(r?.otherCores) ?? 0))
-    return other > NOISY_CORES ? `; disturbed: other CPU up to ${other}` : ''
-  }
+  const find = (scenario: string, target: string): Record<string, Cell> | undefined => findRow(reports, scenario, target)
+  const num = numberCell
+  const disturbed = disturbedNote
   const rows: Array<Record<string, Cell>> = []
   const goal = (name: string, wanted: string, value: number | undefined, met: (v: number) => boolean, detail: string, valid: boolean): void => {
     rows.push({ goal: name, wanted, measured: value === undefined ? 'not measured' : `${value}× (${detail})`, met: value === undefined ? undefined : met(value) && valid })

@@ -1,7 +1,8 @@
 import type { Cell, ScenarioReport } from '../report.js'
 
-/** Cores busy with other work (not the server, not the load generator) above which a figure is disturbed. */
-export const NOISY_CORES = 0.25
+import { NOISY_CORES, numberCell } from './report-cells.js'
+
+export { NOISY_CORES }
 
 /**
  * The targets of issue 4 next to what this run measured. A goal whose
@@ -10,7 +11,7 @@ export const NOISY_CORES = 0.25
 export function goalsReport (reports: ScenarioReport[]): ScenarioReport {
   const chat = (scenario: string): Record<string, Cell> | undefined =>
     reports.find(r => r.scenario === scenario)?.rows.find(row => row.target === 'chat')
-  const num = (cell: Cell): number | undefined => typeof cell === 'number' && Number.isFinite(cell) ? cell : undefined
+  const num = numberCell
   const rows: Array<Record<string, Cell>> = []
   const goal = (name: string, wanted: string, measured: number | undefined, met: (v: number) => boolean, unit = ''): void => {
     rows.push({ goal: name, wanted, measured: measured === undefined ? 'not measured' : `${measured}${unit}`, met: measured === undefined ? undefined : met(measured) })

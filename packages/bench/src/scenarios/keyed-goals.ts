@@ -1,6 +1,7 @@
 import type { Cell, ScenarioReport } from '../report.js'
 import { INGEST_ROWS } from './durable-ingest.js'
-import { NOISY_CORES, targetsTable } from './goals.js'
+import { targetsTable } from './goals.js'
+import { disturbedNote, findRow, numberCell } from './report-cells.js'
 import { PAIR_ROWS } from './sdk-pair.js'
 
 /** Issue 15's target for SDK to SDK, one publisher and one subscriber, msgs/s. */
@@ -14,13 +15,9 @@ export const KEYED_RATIO_TARGET = 0.8
  * as not measured; one that was not valid does not meet its target.
  */
 export function keyedGoalsReport (reports: ScenarioReport[]): ScenarioReport {
-  const find = (scenario: string, target: string): Record<string, Cell> | undefined =>
-    reports.find(r => r.scenario === scenario)?.rows.find(x => x.target === target)
-  const num = (cell: Cell): number | undefined => typeof cell === 'number' && Number.isFinite(cell) ? cell : undefined
-  const disturbed = (r: Record<string, Cell> | undefined): string => {
-    const other = num(r?.otherCores)
-    return other !== undefined && other > NOISY_CORES ? `; disturbed: other CPU ${other}` : ''
-  }
+  const find = (scenario: string, target: string): Record<string, Cell> | undefined => findRow(reports, scenario, target)
+  const num = numberCell
+  const disturbed = disturbedNote
   const rows: Array<Record<string, Cell>> = []
   const keyed = find('durable-ingest', INGEST_ROWS.fullKeyed)
   const keyedRatio = num(keyed?.xUnkeyed)

@@ -5,7 +5,7 @@ import { ratio } from '../report.js'
 import type { ScenarioReport } from '../report.js'
 import { missingRow, runTargets } from './run-targets.js'
 import type { TargetOutcome } from './run-targets.js'
-import { NOISY_CORES } from './goals.js'
+import { NOISY_CORES } from './report-cells.js'
 import { serverWindow } from '../targets/server-metrics.js'
 import type { MetricSamples } from '../targets/server-metrics.js'
 

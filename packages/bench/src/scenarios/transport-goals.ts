@@ -1,5 +1,6 @@
 import type { Cell, ScenarioReport } from '../report.js'
 import { targetsTable } from './goals.js'
+import { numberCell } from './report-cells.js'
 
 /**
  * The targets of issue 11 (WebSocket and TLS) next to what this run
@@ -9,7 +10,7 @@ import { targetsTable } from './goals.js'
 export function transportGoalsReport (reports: ScenarioReport[]): ScenarioReport {
   const row = (scenario: string, target: string): Record<string, Cell> | undefined =>
     reports.find(r => r.scenario === scenario)?.rows.find(x => x.target === target)
-  const num = (cell: Cell): number | undefined => typeof cell === 'number' && Number.isFinite(cell) ? cell : undefined
+  const num = numberCell
   const rows: Array<Record<string, Cell>> = []
   const goal = (name: string, wanted: string, measured: string | undefined, met: boolean | undefined): void => {
     rows.push({ goal: name, wanted, measured: measured ?? 'not measured', met: measured === undefined ? undefined : met })
