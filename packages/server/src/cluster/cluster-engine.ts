@@ -3,7 +3,7 @@ import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
 import type { Redis } from 'ioredis'
 import type { Delivery, Outgoing } from '../commit/delivery.js'
 import { encodeText } from '../commit/message-frame.js'
-import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RemoteUser, RoomJoin } from '../engine/engine.js'
+import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RemoteUser, RoomJoin, RoomSignal } from '../engine/engine.js'
 import type { FullLogger } from '../logger.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
@@ -206,6 +206,15 @@ export class ClusterEngine implements Engine {
     const list: RoomInfo[] = []
     for (let i = 0; i < reply.length; i += 2) list.push({ room: reply[i] as string, members: reply[i + 1] as number })
     return list
+  }
+
+  signalRoom (room: string, event: RoomSignal, aboutKey: string): void {
+    this.node.signal(room, event, aboutKey)
+  }
+
+  typingTo (userKey: string, user: string, active: boolean): void {
+    const target = this.byKey.get(userKey)
+    if (target !== undefined && target.isActive) this.node.typingTo(target, user, active)
   }
 
   publish (delivery: Delivery): void {
