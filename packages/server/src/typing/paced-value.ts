@@ -1,10 +1,12 @@
 /**
- * A value announced at most once per interval, trailing edge: a change
- * goes out at once if nothing went out in the last interval; otherwise the
- * value as it stands when the interval is over goes out then, if it differs
- * from what went out last (changes in between are never announced on their
- * own). Typing indicators (a state per user and room or pair) and read
- * receipts (the newest marker per member and room) are paced this way.
+ * A value announced at most once per interval. With no announcement in the
+ * last interval, a value set goes out at once, even one announced before
+ * (a typing refresh: receivers count on them), unless it is the resting
+ * value and that was the last one announced. Within the interval, values
+ * set only change the state; when the interval is over, the value as it
+ * then stands goes out if it differs from the last one announced (trailing
+ * edge). Typing states (per user and room or pair) and read receipts (the
+ * newest marker per member and room) are paced this way.
  *
  * One timer at most, unref'd (it never keeps a process alive), running only
  * for an interval after each announcement.
@@ -13,6 +15,7 @@ export class PacedValue<V> {
   private value: V
   private sent: V
   private timer: NodeJS.Timeout | undefined
+  private readonly rest: V
 
   /**
    * `rest`: the value taken as announced before anything was (a typing
@@ -26,23 +29,16 @@ export class PacedValue<V> {
     private readonly announce: (value: V) => void,
     private readonly idle: (announced: V) => void
   ) {
+    this.rest = rest
     this.value = rest
     this.sent = rest
   }
 
-  /** The value now (perhaps not announced yet). */
-  get current (): V {
-    return this.value
-  }
-
-  /** True while an announcement's interval runs (a change now would wait for its end). */
-  get pacing (): boolean {
-    return this.timer !== undefined
-  }
-
   set (value: V): void {
     this.value = value
-    if (this.timer === undefined) this.flush()
+    if (this.timer !== undefined) return // the interval's end decides
+    if (value === this.sent && value === this.rest) this.idle(value)
+    else this.emit()
   }
 
   /** Stops the timer: nothing more is announced. */
@@ -51,14 +47,16 @@ export class PacedValue<V> {
     this.timer = undefined
   }
 
-  private flush (): void {
+  /** The interval after the last announcement is over. */
+  private ended (): void {
     this.timer = undefined
-    if (this.value === this.sent) {
-      this.idle(this.sent)
-      return
-    }
+    if (this.value === this.sent) this.idle(this.sent)
+    else this.emit()
+  }
+
+  private emit (): void {
     this.sent = this.value
-    this.timer = setTimeout(() => { this.flush() }, this.intervalMs)
+    this.timer = setTimeout(() => { this.ended() }, this.intervalMs)
     this.timer.unref()
     this.announce(this.value)
   }
