@@ -27,6 +27,8 @@ export const ErrorCodes = {
   AUTH_FAILED: 'auth_failed',
   WEAK_PASSWORD: 'weak_password',
   REGISTRATION_CLOSED: 'registration_closed',
+  /** A request only a registered user may make (`read`, `unread`: markers are kept per account). */
+  REGISTRATION_REQUIRED: 'registration_required',
   STORAGE_ERROR: 'storage_error',
   // Limits: a request refused for now (retry after `retryAfterMs`), or a connection refused or ended
   RATE_LIMITED: 'rate_limited',

@@ -58,6 +58,23 @@ export interface HistoryRequest {
  */
 export interface ReplayRequest { type: 'replay', req: number, room: string, after: number }
 
+/**
+ * Says you are typing (`active: true`, repeated at least every few seconds
+ * while it lasts) or stopped, in a room you are in (`room`) or to a user
+ * (`to`): exactly one of them. Answered `ok`; nothing is stored. PROTOCOL.md §17.
+ */
+export interface TypingRequest { type: 'typing', req: number, room?: string, to?: string, active: boolean }
+
+/**
+ * Moves your read marker (registered users) of a room you are in (`room`) or
+ * of your conversation with a user (`with`) to `id`: it never moves
+ * backwards, nor past the stream's newest id. Answered `marker`.
+ */
+export interface ReadRequest { type: 'read', req: number, room?: string, with?: string, id: number }
+
+/** Asks for your read marker and unread count of a room or conversation. Answered `marker`. */
+export interface UnreadRequest { type: 'unread', req: number, room?: string, with?: string }
+
 /** Either side may ping; the other answers with a pong carrying the same `n`. */
 export interface PingMessage { type: 'ping', n: number }
 export interface PongMessage { type: 'pong', n: number }
@@ -67,7 +84,8 @@ export interface ByeMessage { type: 'bye', code?: string, message?: string }
 
 export type ClientMessage =
   | HelloMessage | JoinMessage | LeaveMessage | SendMessage | DirectMessage
-  | ListRoomsMessage | ListMembersMessage | HistoryRequest | ReplayRequest | PingMessage | PongMessage | ByeMessage
+  | ListRoomsMessage | ListMembersMessage | HistoryRequest | ReplayRequest | TypingRequest | ReadRequest | UnreadRequest
+  | PingMessage | PongMessage | ByeMessage
 
 /** Client messages that expect exactly one reply (carrying `re`). */
 export type ClientRequest = Extract<ClientMessage, { req: number }>
@@ -101,8 +119,11 @@ export interface WelcomeMessage {
   requestBurst?: number
 }
 /** List replies hold at most one frame: `truncated` says entries were left out to fit. */
-/** `lastId`: the room's newest stored message id when you joined; every message after it reaches you. */
-export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[], lastId: number, truncated?: boolean }
+/**
+ * `lastId`: the room's newest stored message id when you joined; every message after it reaches you.
+ * `read` and `unread`: a registered user's read marker of the room and the messages after it (§17).
+ */
+export interface JoinedMessage { type: 'joined', re: number, room: string, members: string[], lastId: number, truncated?: boolean, read?: number, unread?: number }
 export interface LeftMessage { type: 'left', re: number, room: string }
 /** `stored`: the recipient of a direct message is offline and gets it at their next login. */
 export interface AckMessage { type: 'ack', re: number, id: number, ts: number, stored?: boolean }
@@ -129,6 +150,30 @@ export interface HistoryPageMessage { type: 'history_page', re: number, messages
 /** The end of a replay: live messages with ids above `lastId` follow. */
 export interface ReplayDoneMessage { type: 'replay_done', re: number, room: string, lastId: number }
 
+/** The reply to a request that has nothing else to say (`typing`). */
+export interface OkMessage { type: 'ok', re: number }
+
+/**
+ * A read marker, in reply to `read` or `unread`: the newest id `read` in the
+ * room (`room`) or conversation (`with`), the stream's newest id `lastId`,
+ * and `unread`, the messages after the marker (`lastId - read`).
+ */
+export interface MarkerMessage { type: 'marker', re: number, room?: string, with?: string, read: number, unread: number, lastId: number }
+
+/**
+ * Someone is typing (`active: true`) or stopped, in a room you are in
+ * (`room`) or to you (`to`: your name). Not stored; an `active: true` not
+ * refreshed ends by itself (the server sends `active: false`).
+ */
+export interface TypingEvent { type: 'typing', room?: string, to?: string, user: string, active: boolean }
+
+/**
+ * A read marker moved: `user` has read up to `id` in a room (`room`) or in
+ * their conversation with `with`. Sent to the user's other connections, and
+ * as a receipt to the other members of a room with receipts on.
+ */
+export interface ReadEvent { type: 'read', room?: string, with?: string, user: string, id: number }
+
 export type PresenceEvent = 'join' | 'leave'
 export type LeaveReason = 'left' | 'quit' | 'disconnected'
 export interface PresenceMessage {
@@ -151,9 +196,9 @@ export interface ErrorMessage {
 
 export type ServerReply =
   | WelcomeMessage | JoinedMessage | LeftMessage | AckMessage | RoomListMessage | MemberListMessage
-  | HistoryPageMessage | ReplayDoneMessage
+  | HistoryPageMessage | ReplayDoneMessage | OkMessage | MarkerMessage
 
 export type ServerMessage =
-  | ServerReply | ChatMessage | PresenceMessage | ErrorMessage | PingMessage | PongMessage | ByeMessage
+  | ServerReply | ChatMessage | PresenceMessage | TypingEvent | ReadEvent | ErrorMessage | PingMessage | PongMessage | ByeMessage
 
 export type Message = ClientMessage | ServerMessage
