@@ -184,7 +184,7 @@ export class TerminalChat {
   }
 
   private async followEvents (): Promise<void> {
-    for await (const event of this.client.events()) this.notice(this.presence(event))
+    for await (const event of this.client.events({ types: ['join', 'leave'] })) this.notice(this.presence(event))
   }
 
   private presence (event: PresenceEvent): string {

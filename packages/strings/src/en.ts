@@ -183,5 +183,6 @@ export const enErrors: Record<ErrorCode, string> = {
   aborted: 'Cancelled.',
   outbound_full: 'Too much is waiting to be sent.',
   reconnect_failed: 'Could not reconnect to the server.',
-  timeout: 'The server did not answer in time.'
+  timeout: 'The server did not answer in time.',
+  registration_required: 'Register first.'
 }

@@ -168,5 +168,6 @@ export const zhErrors: Record<ErrorCode, string> = {
   aborted: '已取消。',
   outbound_full: '待发送的内容太多。',
   reconnect_failed: '无法重新连接到服务器。',
-  timeout: '服务器没有及时响应。'
+  timeout: '服务器没有及时响应。',
+  registration_required: '请先注册。'
 }

@@ -295,7 +295,7 @@ export class ChatSession {
 
   private async followEvents (): Promise<void> {
     try {
-      for await (const event of this.client.events()) this.presence(event)
+      for await (const event of this.client.events({ types: ['join', 'leave'] })) this.presence(event)
     } catch {
       // The client closed: followStatus says so.
     }
