@@ -9,7 +9,7 @@ import { CallTable } from './call-table.js'
 import type { RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
 import type { ClientConnection } from './client-connection.js'
-import type { ChatEvent, HistoryPage, JoinResult, PresenceEvent, ReadEvent, ReadMarker, SendAck, ServerInfo } from './client-types.js'
+import type { ChatEvent, ChatEventOf, HistoryPage, JoinResult, PresenceEvent, ReadEvent, ReadMarker, SendAck, ServerInfo } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
 import type { BatchMessageFilter, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
 import { CONVERSATIONS_CHECKED_ON_RESUME, MarkerBook, ReadCoalescer } from './read-markers.js'
@@ -295,7 +295,7 @@ export class ChatClient implements AsyncDisposable {
    * typing, and read markers that moved. `types` keeps some kinds only
    * (`events({ types: ['join', 'leave'] })` yields `PresenceEvent`s), `room` one room's.
    */
-  events<K extends ChatEvent['type']> (filter: EventFilter & { types: readonly K[] }): ChatSubscription<Extract<ChatEvent, { type: K }>>
+  events<K extends ChatEvent['type']> (filter: EventFilter & { types: readonly K[] }): ChatSubscription<ChatEventOf<K>>
   events (filter?: EventFilter): ChatSubscription<ChatEvent>
   events (filter: EventFilter = {}): ChatSubscription<ChatEvent> {
     const { room, types } = filter

@@ -75,6 +75,10 @@ export interface ReadEvent {
 /** What `events()` yields. */
 export type ChatEvent = PresenceEvent | TypingEvent | ReadEvent
 
+/** The events of the kinds `K` (`events({ types })`): `'join'` and `'leave'` are `PresenceEvent`s. */
+export type ChatEventOf<K extends ChatEvent['type']> =
+  K extends PresenceEvent['type'] ? PresenceEvent : K extends 'typing' ? TypingEvent : K extends 'read' ? ReadEvent : never
+
 /** A read marker as the server keeps it: the newest id read, the stream's newest id, and the messages between. */
 export interface ReadMarker {
   read: number

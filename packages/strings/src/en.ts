@@ -43,6 +43,11 @@ export const en = {
   'presence.quit': '{user} quit',
   'presence.disconnected': '{user} lost their connection',
 
+  // Typing (the terminal's prompt, the web page's line under the messages)
+  'typing.one': '{user} is typing…',
+  'typing.two': '{user} and {other} are typing…',
+  'typing.many': 'Several people are typing…',
+
   // Connection
   'connection.lost': 'Connection lost ({reason}). Reconnecting…',
   'connection.reconnecting': 'Reconnecting (attempt {attempt})…',
