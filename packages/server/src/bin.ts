@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { isValidRoomName } from '@chat/protocol'
 import { SERVER_FLAGS } from './cli-flags.js'
 import type { ServerFlag } from './cli-flags.js'
 import { ConfigError, layerSettings } from './config-sources.js'
@@ -51,6 +52,10 @@ const USAGE = `Usage: chat-server [options]
   --pages-per-second <n>        history and replay pages one client may read per second (default 200)
   --close-timeout-ms <n>        how long a shutdown waits for clients (default 2000)
   --presence-limit <n>          rooms larger than this do not announce joins and leaves (default 1000)
+  --no-typing                   no typing indicators: typing requests are answered unknown_type
+  --no-read-markers             no read markers: read and unread requests are answered unknown_type
+  --read-receipts <list>        rooms whose members see each other's read markers move, comma-separated,
+                                or * for every room (default none)
 ${LIMIT_USAGE}
   --log-level <level>           debug | info | warn | error | silent (default info)
   --log-format <format>         json: one JSON object per line | pretty: for a person
@@ -144,6 +149,16 @@ function origins (value: string | undefined): string[] | undefined {
   return list
 }
 
+/** `--read-receipts`: `*`, or room names separated by commas. */
+function receiptRooms (value: string | undefined): string[] | '*' | undefined {
+  if (value === undefined) return undefined
+  if (value.trim() === '*') return '*'
+  const rooms = value.split(',').map(room => room.trim()).filter(room => room !== '')
+  const bad = rooms.find(room => !isValidRoomName(room))
+  if (bad !== undefined) usageError(`--read-receipts needs room names separated by commas, or *: "${bad}" is not a room name${from('read-receipts')}`)
+  return rooms
+}
+
 function tlsFiles (): { cert: string, key: string } | undefined {
   const cert = values['tls-cert']
   const key = values['tls-key']
@@ -185,6 +200,9 @@ const options: ServerOptions = {
   pagesPerSecond: integer('pages-per-second', values['pages-per-second']),
   closeTimeoutMs: integer('close-timeout-ms', values['close-timeout-ms']),
   presenceLimit: integer('presence-limit', values['presence-limit']),
+  typing: values['no-typing'] !== true,
+  readMarkers: values['no-read-markers'] !== true,
+  readReceipts: receiptRooms(values['read-receipts']),
   allowedOrigins: origins(values['allowed-origins']),
   wsCompression: values['ws-compression'],
   handshakeTimeoutMs: integer('handshake-timeout-ms', values['handshake-timeout-ms']),

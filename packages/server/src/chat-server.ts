@@ -30,6 +30,10 @@ import { FairScheduler } from './routing/fair-scheduler.js'
 import { RequestRouter } from './routing/request-router.js'
 import { LoginHandler } from './session/login-handler.js'
 import { logout } from './session/logout.js'
+import { MarkerHandler } from './markers/marker-handler.js'
+import { ReadReceipts } from './markers/read-receipts.js'
+import { TypingBoard } from './typing/typing-board.js'
+import { TypingHandler } from './typing/typing-handler.js'
 import { MemoryStore } from './store/memory-store.js'
 import { SqliteStore } from './store/sqlite-store.js'
 import type { Store } from './store/store.js'
@@ -43,6 +47,10 @@ import { ServerCounters } from './ops/server-counters.js'
 import type { TransportStats } from './transport/transport-stats.js'
 
 export type { ListenOptions, TlsCredentials, TransportStats }
+
+/** At most one typing event per user and room (or pair) per this long, and one read receipt per member and room (PROTOCOL.md §17). */
+const TYPING_INTERVAL_MS = 1_000
+const RECEIPT_INTERVAL_MS = 1_000
 
 export interface ServerStats {
   /** Open connections, logged in or not. */
@@ -92,6 +100,10 @@ export class ChatServer {
     onClose: conn => { this.refusing.delete(conn) }
   }
   private readonly engine: Engine
+  /** Who types where (undefined with typing off). */
+  private readonly typing: TypingBoard | undefined
+  /** Read receipts being paced (undefined unless some room has them). */
+  private readonly receipts: ReadReceipts | undefined
   private readonly router: RequestRouter
   private readonly heartbeat: HeartbeatMonitor
   private readonly transportCounters = new TransportCounters()
@@ -117,15 +129,22 @@ export class ChatServer {
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
     this.engine = this.cluster?.makeEngine(context) ?? opts.engine?.(context) ?? new LocalEngine(localStoreOf(this.store), rooms, fanOut, context)
     keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
+    // Typing and read markers, unless turned off (then their requests are unknown types).
+    this.typing = opts.typing ? new TypingBoard(this.engine, { timeoutMs: opts.typingTimeoutMs, intervalMs: TYPING_INTERVAL_MS }) : undefined
+    fanOut.typing = this.typing
+    this.receipts = opts.readMarkers && opts.readReceipts !== undefined ? new ReadReceipts(this.engine, opts.readReceipts, RECEIPT_INTERVAL_MS) : undefined
+    const markers = opts.readMarkers ? new MarkerHandler(this.store, this.engine, this.receipts, counters) : undefined
     const intake = new MessageIntake(opts, this.engine, keys)
     // Big answers are cut into steps, taken in turn by the connections that asked for them.
     const scheduler = new FairScheduler({ pagesPerSecond: opts.pagesPerSecond })
     const inbox = new InboxDelivery(opts, this.store, this.engine, scheduler)
     this.router = new RequestRouter({
       login: new LoginHandler(opts, this.store, this.engine, inbox.loggedIn, this.limits, counters),
-      rooms: new RoomHandler(opts, this.engine, rooms, keys, intake),
+      rooms: new RoomHandler(opts, this.engine, rooms, keys, intake, markers, this.typing),
       direct: new DirectHandler(opts, this.store, this.engine, keys, intake),
-      history: new HistoryHandler(opts, this.store, this.engine, rooms, scheduler)
+      history: new HistoryHandler(opts, this.store, this.engine, rooms, scheduler),
+      typing: this.typing === undefined ? undefined : new TypingHandler(this.typing),
+      markers
     }, opts.logger, this.limits, scheduler, { maxPendingRequests: opts.maxPendingRequests, pauseAt: Math.floor(opts.maxQueuedBytes / 4) })
     this.caps = new ConnectionCaps(opts)
     this.refusedOptions = { ...opts, closeTimeoutMs: Math.min(opts.closeTimeoutMs, 500) }
@@ -137,6 +156,8 @@ export class ChatServer {
       onClose: conn => {
         this.connections.delete(conn)
         this.caps.release(conn.address)
+        // Its typing ends (announced before its leaves, unless a second has not passed since the last announcement).
+        if (conn.session !== undefined) this.typing?.ended(conn.session)
         logout(this.engine, conn)
         const reason = conn.closeCode ?? conn.endReason
         counters.closed(reason)
@@ -314,6 +335,9 @@ export class ChatServer {
     const stopped = this.listeners.close()
     this.heartbeat.stop()
     clearInterval(this.retentionTimer)
+    // Their timers are unref'd, but a closed server leaves none behind.
+    this.typing?.close()
+    this.receipts?.close()
     // What was accepted is committed and delivered before the goodbyes.
     this.engine.flush()
     for (const connection of this.connections) {

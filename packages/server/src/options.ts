@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES } from '@chat/protocol'
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, isValidRoomName } from '@chat/protocol'
 import { webRoot } from '@chat/web'
 import type { ClusterOptions } from './cluster/cluster-options.js'
 import type { EngineFactory } from './engine/engine.js'
@@ -101,6 +101,27 @@ export interface ServerOptions extends LimitOptions {
    * `app.css`). Where they are missing, `/` answers 503 saying to build them.
    */
   webRoot?: string
+  /**
+   * Typing indicators (`typing` requests and events, PROTOCOL.md §17). Default true;
+   * `false` answers `typing` with `unknown_type`, as a server that predates it (the CLI's `--no-typing`).
+   */
+  typing?: boolean
+  /**
+   * How long an `active: true` holds without a refresh (ms). Default 5 000, what the
+   * protocol says clients rely on: change it only for tests.
+   */
+  typingTimeoutMs?: number
+  /**
+   * Read markers (`read` and `unread` requests, `joined`'s `read` and `unread`; PROTOCOL.md §17).
+   * Default true; `false` answers those requests with `unknown_type` and `joined` carries no
+   * marker, as a server that predates them (the CLI's `--no-read-markers`).
+   */
+  readMarkers?: boolean
+  /**
+   * Rooms whose members see each other's read markers move (`read` events, at most one per
+   * member and room per second): room names, or `'*'` for every room. Default: none.
+   */
+  readReceipts?: readonly string[] | '*'
   /** Where the server reports what it does. Default: silent. */
   logger?: Logger
   /**
@@ -139,6 +160,10 @@ export interface ResolvedServerOptions extends ResolvedLimitOptions {
   handshakeTimeoutMs: number
   web: boolean
   webRoot: string
+  typing: boolean
+  typingTimeoutMs: number
+  readMarkers: boolean
+  readReceipts: readonly string[] | '*' | undefined
   logger: FullLogger
   engine: EngineFactory | undefined
   cluster: ClusterOptions | undefined
@@ -147,7 +172,7 @@ export interface ResolvedServerOptions extends ResolvedLimitOptions {
 const POSITIVE_INTEGERS = [
   'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'maxFrameBytes', 'maxTextBytes',
   'maxQueuedBytes', 'closeTimeoutMs', 'retentionIntervalMs', 'presenceLimit', 'handshakeTimeoutMs',
-  'maxPendingRequests', 'pagesPerSecond'
+  'maxPendingRequests', 'pagesPerSecond', 'typingTimeoutMs'
 ] as const
 
 export function resolveOptions (options: ServerOptions, silent: Logger): ResolvedServerOptions {
@@ -173,6 +198,10 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     web: options.web ?? true,
     webRoot: options.webRoot ?? webRoot,
+    typing: options.typing ?? true,
+    typingTimeoutMs: options.typingTimeoutMs ?? 5_000,
+    readMarkers: options.readMarkers ?? true,
+    readReceipts: options.readReceipts,
     logger: fullLogger(options.logger ?? silent),
     engine: options.engine,
     cluster: options.cluster,
@@ -199,5 +228,10 @@ export function resolveOptions (options: ServerOptions, silent: Logger): Resolve
     throw new RangeError(`durability must be full or normal, got ${String(resolved.durability)}`)
   }
   void new OriginPolicy(resolved.allowedOrigins) // throws a RangeError naming an entry that is not an origin
+  const receipts = resolved.readReceipts
+  if (receipts !== undefined && receipts !== '*') {
+    const bad = Array.isArray(receipts) ? receipts.find(room => !isValidRoomName(room)) : receipts
+    if (bad !== undefined) throw new RangeError(`readReceipts must be '*' or a list of room names, got ${JSON.stringify(bad)}`)
+  }
   return resolved
 }

@@ -6,7 +6,7 @@ import { Harness, waitUntil } from '@chat/testing'
 import { pipelined, transcript } from './transcript.fixture.js'
 import type { RawClient } from '@chat/testing'
 import type { Delivery } from '../src/commit/delivery.js'
-import type { Engine, EngineContext, OnlineUser } from '../src/engine/engine.js'
+import type { Engine, EngineContext, OnlineUser, RoomSignal } from '../src/engine/engine.js'
 import type { MaybePromise } from '../src/maybe-promise.js'
 import { LocalEngine, localStoreOf } from '../src/engine/local-engine.js'
 import type { Session } from '../src/session/session.js'
@@ -48,6 +48,8 @@ class DeferredEngine implements Engine {
   leave (room: string, session: Session, reason: LeaveReason): void { this.inner.leave(room, session, reason) }
   members (room: string, limit: number): ReturnType<Engine['members']> { return this.defer(() => this.inner.members(room, limit)) }
   roomList (limit?: number): ReturnType<Engine['roomList']> { return this.defer(() => this.inner.roomList(limit)) }
+  signalRoom (room: string, event: RoomSignal, aboutKey: string): void { this.inner.signalRoom(room, event, aboutKey) }
+  typingTo (userKey: string, user: string, active: boolean): void { this.inner.typingTo(userKey, user, active) }
   publish (delivery: Delivery): void { this.inner.publish(delivery) }
   flush (): void { this.inner.flush() }
   close (): MaybePromise<void> { return this.inner.close() }

@@ -8,7 +8,7 @@
 import { LocalEngine } from '../src/engine/local-engine.js'
 import { createServer, MemoryStore, StoreError } from '../src/index.js'
 import type { ChatServer, ServerOptions } from '../src/index.js'
-import type { Account, IdempotencyKey, InboxEntry, LocalStore, RetentionPolicy, Store, StoredMessage, StreamKey } from '../src/store/store.js'
+import type { Account, IdempotencyKey, InboxEntry, LocalStore, MarkerMove, ReadMarker, RetentionPolicy, Store, StoredMessage, StreamKey } from '../src/store/store.js'
 
 export type StoreMethod = Exclude<keyof Store, 'close'>
 
@@ -30,6 +30,8 @@ export class DeferredStore implements Store {
   removeInbox (userKey: string, seq: number): Promise<void> { return this.later('removeInbox', () => { this.inner.removeInbox(userKey, seq) }) }
   getAccount (userKey: string): Promise<Account | undefined> { return this.later('getAccount', () => this.inner.getAccount(userKey)) }
   createAccount (userKey: string, account: Account): Promise<boolean> { return this.later('createAccount', () => this.inner.createAccount(userKey, account)) }
+  readMarker (userKey: string, stream: StreamKey): Promise<ReadMarker> { return this.later('readMarker', () => this.inner.readMarker(userKey, stream)) }
+  moveReadMarker (userKey: string, stream: StreamKey, id: number): Promise<MarkerMove> { return this.later('moveReadMarker', () => this.inner.moveReadMarker(userKey, stream, id)) }
   prune (policy: RetentionPolicy, now: number): Promise<number> { return this.later('prune', () => this.inner.prune(policy, now)) }
   async close (): Promise<void> { this.inner.close() }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { Harness } from '@chat/testing'
 import { conversationStream, MemoryStore, roomStream, SqliteStore } from '../src/index.js'
 import type { Account, CommitWrite, LocalStore, RetentionPolicy, StoredMessage } from '../src/index.js'
-import type { IdempotencyKey, InboxEntry } from '../src/store/store.js'
+import type { IdempotencyKey, InboxEntry, MarkerMove, ReadMarker } from '../src/store/store.js'
 import { openRedisStore, suiteRedis } from './redis-fixture.js'
 
 /**
@@ -24,6 +24,8 @@ interface AsyncStore {
   getAccount: (userKey: string) => Promise<Account | undefined>
   createAccount: (userKey: string, account: Account) => Promise<boolean>
   prune: (policy: RetentionPolicy, now: number) => Promise<number>
+  readMarker: (userKey: string, stream: string) => Promise<ReadMarker>
+  moveReadMarker: (userKey: string, stream: string, id: number) => Promise<MarkerMove>
   /** Writes a batch in order; returns the messages as stored. */
   write: (batch: CommitWrite[]) => Promise<StoredMessage[]>
 }
@@ -40,6 +42,8 @@ function local (store: LocalStore): AsyncStore {
     getAccount: async u => store.getAccount(u),
     createAccount: async (u, a) => store.createAccount(u, a),
     prune: async (p, n) => store.prune(p, n),
+    readMarker: async (u, s) => store.readMarker(u, s),
+    moveReadMarker: async (u, s, id) => store.moveReadMarker(u, s, id),
     write: async batch => {
       const next = new Map<string, number>()
       const writes = batch.map(({ message, inboxFor, idempotency }) => {
@@ -120,6 +124,8 @@ describe('RedisStore: the contract (messages written by commit)', () => {
       getAccount: async u => await store.getAccount(u),
       createAccount: async (u, a) => await store.createAccount(u, a),
       prune: async (p, n) => await store.prune(p, n),
+      readMarker: async (u, s) => await store.readMarker(u, s),
+      moveReadMarker: async (u, s, id) => await store.moveReadMarker(u, s, id),
       write: async batch => {
         const outcomes = await store.commit(batch)
         assert.ok(outcomes.every(o => !o.duplicate))
@@ -302,6 +308,27 @@ function contract (open: Open): void {
       assert.deepEqual(await store.findByKey({ scope: 'bob', key: 'k-1' }), second)
       assert.equal(await store.prune({ maxMessagesPerStream: 1 }, 10_000), 1)
       assert.equal(await store.findByKey({ scope: 'bob', key: 'k-1' }), undefined, 'also after retention by count')
+    })
+
+    it('read markers: 0 at first; moved up only, never past the stream\'s newest id; per user and stream', async t => {
+      const store = await subject.open(t)
+      assert.deepEqual(await store.readMarker('alice', ROOM), { read: 0, lastId: 0 })
+      assert.deepEqual(await store.moveReadMarker('alice', ROOM, 5), { read: 0, lastId: 0, moved: false }, 'an empty stream: nothing to read')
+      await fill(store, ROOM, 10)
+      await store.write([write(directMessage(ALICE_BOB, 1, 'bob', 'alice')), write(directMessage(ALICE_BOB, 2, 'bob', 'alice'))])
+      assert.deepEqual(await store.moveReadMarker('alice', ROOM, 4), { read: 4, lastId: 10, moved: true })
+      assert.deepEqual(await store.moveReadMarker('alice', ROOM, 3), { read: 4, lastId: 10, moved: false }, 'never backwards')
+      assert.deepEqual(await store.moveReadMarker('alice', ROOM, 4), { read: 4, lastId: 10, moved: false })
+      assert.deepEqual(await store.moveReadMarker('alice', ROOM, 99), { read: 10, lastId: 10, moved: true }, 'clamped to the newest id')
+      assert.deepEqual(await store.readMarker('alice', ROOM), { read: 10, lastId: 10 })
+      assert.deepEqual(await store.readMarker('bob', ROOM), { read: 0, lastId: 10 }, 'each user has their own')
+      assert.deepEqual(await store.moveReadMarker('alice', ALICE_BOB, 1), { read: 1, lastId: 2, moved: true })
+      assert.deepEqual(await store.readMarker('alice', ROOM), { read: 10, lastId: 10 }, 'each stream too')
+      await fill(store, ROOM, 5)
+      assert.deepEqual(await store.readMarker('alice', ROOM), { read: 10, lastId: 15 })
+      // Concurrent moves (nodes of a cluster): the highest wins, whatever the order they land in.
+      await Promise.all([7, 14, 9, 12].map(async id => await store.moveReadMarker('carol', ROOM, id)))
+      assert.deepEqual(await store.readMarker('carol', ROOM), { read: 14, lastId: 15 })
     })
 
     it('createAccount refuses a user key registered already, keeping the first account', async t => {

@@ -335,7 +335,7 @@ describe('SqliteStore: the file', () => {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[])
       .filter(name => !name.startsWith('sqlite_'))
-    assert.deepEqual(tables, ['accounts', 'inbox', 'messages', 'streams'])
+    assert.deepEqual(tables, ['accounts', 'inbox', 'messages', 'read_markers', 'streams'])
   })
 
   it('reopening keeps messages, last ids, floors, inboxes, idempotency keys and accounts, and runs no migration again', t => {
@@ -409,6 +409,26 @@ describe('SqliteStore: the file', () => {
     store.append([retry])
     assert.deepEqual(retry.duplicateOf, { id: 1, ts: 1_000 })
     assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1])
+  })
+
+  it('a database of schema version 3 (before read markers) gains their table; markers then survive a reopen', t => {
+    const { dir, keep } = tempDir(t)
+    const raw = new Database(join(dir, DATABASE_FILE))
+    raw.pragma('journal_mode = WAL')
+    for (const migration of MIGRATIONS.slice(0, 3)) raw.exec(migration)
+    raw.pragma('user_version = 3')
+    raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)').run(ROOM, 1, 'general', null, 'bob', 'one', 1_000)
+    raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)').run(ROOM, 2, 'general', null, 'bob', 'two', 2_000)
+    raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 2, 0)
+    raw.close()
+    const store = keep(new SqliteStore(dir))
+    assert.equal(store.schemaVersion, 4)
+    assert.deepEqual(store.readMarker('alice', ROOM), { read: 0, lastId: 2 })
+    assert.deepEqual(store.moveReadMarker('alice', ROOM, 1), { read: 1, lastId: 2, moved: true })
+    store.close()
+    const reopened = keep(new SqliteStore(dir))
+    assert.deepEqual(reopened.readMarker('alice', ROOM), { read: 1, lastId: 2 })
+    assert.deepEqual(reopened.moveReadMarker('alice', ROOM, 0), { read: 1, lastId: 2, moved: false })
   })
 
   it('append is all or none: a batch that fails writes nothing', t => {

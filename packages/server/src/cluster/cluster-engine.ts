@@ -3,7 +3,7 @@ import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
 import type { Redis } from 'ioredis'
 import type { Delivery, Outgoing } from '../commit/delivery.js'
 import { encodeText } from '../commit/message-frame.js'
-import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RemoteUser, RoomJoin } from '../engine/engine.js'
+import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RemoteUser, RoomJoin, RoomSignal } from '../engine/engine.js'
 import type { FullLogger } from '../logger.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
@@ -18,6 +18,9 @@ import { CLAIM_NAME, RELEASE_NAME } from './name-scripts.js'
 import { NodeLease } from './node-lease.js'
 import { JOIN_ROOM, LEAVE_ROOM, ROOM_LIST, ROOM_MEMBERS } from './room-scripts.js'
 import { RoomFeeds } from './room-feeds.js'
+import { redisKeys } from './redis-keys.js'
+import type { RedisKeys } from './redis-keys.js'
+import { RemoteTypists } from './remote-typists.js'
 
 const claimScript = new LuaScript('claim name', CLAIM_NAME)
 const releaseScript = new LuaScript('release name', RELEASE_NAME)
@@ -77,6 +80,9 @@ export class ClusterEngine implements Engine {
   private readonly channels: ClusterChannels
   private readonly commits: ClusterCommit
   private readonly lease: NodeLease
+  private readonly keys: RedisKeys
+  /** Other nodes' typists shown to the members here: ended here if their node goes quiet. */
+  private readonly remoteTypists: RemoteTypists
   /** Leaves and releases that failed while Redis was away: run again once it is back. */
   private retries: Array<() => Promise<unknown>> = []
   private nextSid = 0
@@ -91,11 +97,17 @@ export class ClusterEngine implements Engine {
   ) {
     this.prefix = options.prefix
     this.nodeId = options.nodeId
+    this.keys = redisKeys(options.prefix)
+    this.remoteTypists = new RemoteTypists(node)
     this.commits = new ClusterCommit(store, node)
     this.feeds = new RoomFeeds({
       readAfter: async (room, after, limit) => await this.store.readAfter(roomStream(room), after, limit),
       messages: (room, messages) => { this.node.deliver(messages.map(m => outgoing(m, room))) },
-      presence: (room, event, sid) => { this.node.presence(room, event, sid === undefined ? undefined : this.sessions.get(sid)) },
+      presence: (room, event, sid) => {
+        this.node.presence(room, event, sid === undefined ? undefined : this.sessions.get(sid))
+        // A typist of another node who left (or whose node was retired) types there no more.
+        if (event.event === 'leave') this.remoteTypists.left(room, event.user)
+      },
       lost: (room, after, next, err) => { options.logger.error(`messages ${after + 1}-${next - 1} of ${room} could not be read to fill a gap in its channel: ${String(err)}`) }
     })
     this.channels = new ClusterChannels(subscriber, this.prefix, this.nodeId, {
@@ -208,6 +220,36 @@ export class ClusterEngine implements Engine {
     return list
   }
 
+  /**
+   * On the room's channel, to every node with members there, this one too
+   * (its members get it as the others do: after the commit of a message
+   * that ended the typing, which the commit script published on the same
+   * channel before). Not through `RoomFeeds`: not ordered with messages.
+   */
+  signalRoom (room: string, event: RoomSignal, aboutKey: string): void {
+    const payload: RoomPayload = { t: 's', n: this.nodeId, k: aboutKey, e: event }
+    this.tell(this.keys.roomChannel(room), payload)
+  }
+
+  /** To the recipient here, or on their node's channel; nobody if they are offline. */
+  typingTo (userKey: string, user: string, active: boolean): void {
+    const here = this.byKey.get(userKey)
+    if (here !== undefined) {
+      if (here.isActive) this.node.typingTo(here, user, active)
+      return
+    }
+    this.findUser(userKey).then(online => {
+      if (online === undefined || !isRemote(online)) return
+      const payload: NodePayload = { t: 'ty', k: userKey, u: user, f: user.toLowerCase(), a: active }
+      this.tell(this.keys.nodeChannel(online.node), payload)
+    }, err => { this.options.logger.debug(`typing to ${userKey} not sent: ${(err as Error).message}`) })
+  }
+
+  /** Fire-and-forget: typing and receipts are not worth a retry (a refresh or the next move follows). */
+  private tell (channel: string, payload: RoomPayload | NodePayload): void {
+    this.redis.publish(channel, JSON.stringify(payload)).catch(err => { this.options.logger.debug(`publish to ${channel} failed: ${(err as Error).message}`) })
+  }
+
   publish (delivery: Delivery): void {
     this.commits.write(delivery)
   }
@@ -218,6 +260,7 @@ export class ClusterEngine implements Engine {
 
   /** Leaves the cluster: commits settle, this node's users and places go (announced), connections to Redis close. */
   async close (): Promise<void> {
+    this.remoteTypists.close()
     await this.commits.settled()
     await this.lease.stop().catch(err => { this.options.logger.warn(`leaving the cluster cleanly failed (the lease will expire): ${(err as Error).message}`) })
   }
@@ -247,6 +290,12 @@ export class ClusterEngine implements Engine {
 
   private onRoomPayload (room: string, payload: string): void {
     const event = JSON.parse(payload) as RoomPayload
+    if (event.t === 's') {
+      // Typing and receipts: to the members here at once. Another node's typist is watched (its node may die).
+      if (event.n !== this.nodeId && event.e.type === 'typing') this.remoteTypists.room(room, event.e, event.k)
+      else this.node.signal(room, event.e, event.k)
+      return
+    }
     if (event.t === 'm') {
       const stream = roomStream(room)
       this.feeds.push(room, { kind: 'messages', messages: event.m.map(([id, ts, from, text]) => ({ stream, id, ts, from, text, room })) })
@@ -259,6 +308,11 @@ export class ClusterEngine implements Engine {
 
   private onNodePayload (payload: string): void {
     const event = JSON.parse(payload) as NodePayload
+    if (event.t === 'ty') {
+      const target = this.byKey.get(event.k)
+      if (target !== undefined) this.remoteTypists.direct(target, event.u, event.f, event.a)
+      return
+    }
     if (event.t === 'dm') {
       const out: Outgoing[] = []
       for (const [id, ts, from, to, text, targetKey, stream] of event.m) {
@@ -328,10 +382,19 @@ export class ClusterEngine implements Engine {
 type RoomPayload =
   | { t: 'm', m: Array<[number, number, string, string]> }
   | { t: 'p', e: 'join' | 'leave', u: string, r?: LeaveReason, sid?: string }
+  // A typing event or a read receipt from node `n`, about the user `k` (not told).
+  | { t: 's', n: string, k: string, e: RoomSignal }
 
 type NodePayload =
   | { t: 'dm', m: Array<[number, number, string, string, string, string, string]> }
   | { t: 'replaced', k: string, sid: string }
+  // `u` (user key `f`) typing to the user `k` of this node, or stopped.
+  | { t: 'ty', k: string, u: string, f: string, a: boolean }
+
+/** Someone online on another node. */
+function isRemote (online: OnlineUser): online is RemoteUser {
+  return typeof (online as Partial<RemoteUser>).node === 'string'
+}
 
 function remoteUser (userKey: string, entry: UserEntry): RemoteUser {
   return { username: entry.username, userKey, identity: entry.identity, token: entry.token, node: entry.node }

@@ -13,7 +13,8 @@ export const DEFAULT_REDIS_PREFIX = 'chat:'
  * - `P iseq`: HASH userKey → last inbox seq given
  * - `P i:<userKey>`: STREAM offline inbox, entry id `<seq>-0`, fields `s` `i` `f` `t` `ts` `to`
  * - `P accounts`: HASH userKey → JSON `{name,passwordHash,createdAt}`
- * - channels `P room:<room>` and `P node:<node>`: what a commit publishes
+ * - `P rm:<userKey>`: HASH stream → the newest id the user read (read markers; only raised, by marker-script.ts)
+ * - channels `P room:<room>` and `P node:<node>`: what a commit publishes (and typing events and read receipts)
  */
 export interface RedisKeys {
   readonly prefix: string
@@ -25,6 +26,7 @@ export interface RedisKeys {
   /** A scope has no space, so `<scope> <key>` is unambiguous. */
   idempotency: (scope: string, key: string) => string
   inbox: (userKey: string) => string
+  readMarkers: (userKey: string) => string
   roomChannel: (room: string) => string
   nodeChannel: (node: string) => string
 }
@@ -39,6 +41,7 @@ export function redisKeys (prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     stream: stream => `${prefix}s:${stream}`,
     idempotency: (scope, key) => `${prefix}k:${scope} ${key}`,
     inbox: userKey => `${prefix}i:${userKey}`,
+    readMarkers: userKey => `${prefix}rm:${userKey}`,
     roomChannel: room => `${prefix}room:${room}`,
     nodeChannel: node => `${prefix}node:${node}`
   }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
-import type { Account, IdempotencyKey, Store, InboxEntry, RetentionPolicy, StoredMessage, StreamKey } from '../store/store.js'
+import type { Account, IdempotencyKey, Store, InboxEntry, MarkerMove, ReadMarker, RetentionPolicy, StoredMessage, StreamKey } from '../store/store.js'
+import { moveReadMarker } from './marker-script.js'
 import { commit } from './commit-script.js'
 import type { CommitOutcome, CommitWrite } from './commit-script.js'
 import { toInboxEntry, toMessage } from './redis-entries.js'
@@ -107,6 +108,20 @@ export class RedisStore implements Store {
   async createAccount (userKey: string, account: Account): Promise<boolean> {
     const json = JSON.stringify({ name: account.name, passwordHash: account.passwordHash, createdAt: account.createdAt })
     return await storing('creating an account', this.redis.hsetnx(this.keys.accounts, userKey, json)) === 1
+  }
+
+  /** The marker and the stream's newest id, read together (one round trip: ioredis pipelines them). */
+  async readMarker (userKey: string, stream: StreamKey): Promise<ReadMarker> {
+    const [read, lastId] = await Promise.all([
+      storing('reading a read marker', this.redis.hget(this.keys.readMarkers(userKey), stream)),
+      storing('reading a last id', this.redis.hget(this.keys.seq, stream))
+    ])
+    return { read: Math.min(Number(read ?? 0), Number(lastId ?? 0)), lastId: Number(lastId ?? 0) }
+  }
+
+  /** Raised only, capped by the stream's newest id, in one script (marker-script.ts). */
+  async moveReadMarker (userKey: string, stream: StreamKey, id: number): Promise<MarkerMove> {
+    return await moveReadMarker(this.redis, this.keys, userKey, stream, id)
   }
 
   /** Retention, in bounded steps (see redis-prune.ts); returns how many messages were removed. */

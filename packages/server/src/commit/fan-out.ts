@@ -1,6 +1,6 @@
 import { encodeFrame, ErrorCodes } from '@chat/protocol'
 import type { PresenceMessage } from '@chat/protocol'
-import type { NodeDelivery } from '../engine/engine.js'
+import type { NodeDelivery, RoomSignal } from '../engine/engine.js'
 import type { ResolvedServerOptions } from '../options.js'
 import type { HeldMessages, Room, RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
@@ -10,6 +10,7 @@ import type { Delivery, Outgoing } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
 import { FrameHeads, messageFrames } from './message-frame.js'
 import { ServerCounters } from '../ops/server-counters.js'
+import type { TypingBoard } from '../typing/typing-board.js'
 
 /**
  * Delivery on this server of what the engine committed: a room's messages
@@ -21,6 +22,8 @@ import { ServerCounters } from '../ops/server-counters.js'
 export class FanOut implements NodeDelivery {
   /** The frame heads of the senders seen lately (their names' bytes), kept from commit to commit. */
   private readonly heads = new FrameHeads()
+  /** Set while typing indicators are on: a sender's message ends their typing where it went, after the message. */
+  typing: TypingBoard | undefined
 
   constructor (
     private readonly options: ResolvedServerOptions,
@@ -80,6 +83,8 @@ export class FanOut implements NodeDelivery {
       // A duplicate's ack is the one a retry gets from the store: without `stored`.
       acks.add(d.sender, d.req, id, ts, d.duplicateOf === undefined && d.inboxFor !== undefined)
       if (d.retries !== undefined) for (const retry of d.retries) acks.add(retry.sender, retry.req, id, ts, false)
+      // Its message ended the sender's typing there (the others have the message already). One check while they type nowhere.
+      if (d.sender.typing !== undefined && d.duplicateOf === undefined) this.typing?.sent(d)
     }
     acks.send()
   }
@@ -101,6 +106,26 @@ export class FanOut implements NodeDelivery {
     if (room === undefined || room.members.size === 0) return
     const frame = encodeFrame(event, this.options.maxFrameBytes)
     for (const member of room.members.values()) if (member !== except) member.send(frame)
+  }
+
+  /** Encoded once, the same bytes to each member here but the one it is about. */
+  signal (name: string, event: RoomSignal, aboutKey: string): void {
+    const room = this.rooms.get(name)
+    if (room === undefined) return
+    let frame: Uint8Array | undefined
+    let told = 0
+    for (const member of room.members.values()) {
+      if (member.userKey === aboutKey) continue
+      member.send(frame ??= encodeFrame(event, this.options.maxFrameBytes))
+      told++
+    }
+    if (event.type === 'typing') this.counters.typingEvents += told
+    else this.counters.readReceipts += told
+  }
+
+  typingTo (target: Session, user: string, active: boolean): void {
+    target.send(encodeFrame({ type: 'typing', to: target.username, user, active }, this.options.maxFrameBytes))
+    this.counters.typingEvents++
   }
 }
 

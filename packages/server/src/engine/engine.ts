@@ -1,4 +1,4 @@
-import type { LeaveReason, PresenceMessage, RoomInfo } from '@chat/protocol'
+import type { LeaveReason, PresenceMessage, ReadEvent, RoomInfo, TypingEvent } from '@chat/protocol'
 import type { Delivery, Outgoing } from '../commit/delivery.js'
 import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
@@ -37,6 +37,13 @@ export interface RoomJoin {
   /** The newest committed message id of the room (what a new member starts after). */
   lastId: number
 }
+
+/**
+ * What is told to whoever is connected now and never stored: typing events
+ * and read receipts. Not ordered with messages (a receiver may see one a
+ * little before or after a message committed at the same time).
+ */
+export type RoomSignal = TypingEvent | ReadEvent
 
 export interface MemberList {
   names: string[]
@@ -96,6 +103,18 @@ export interface Engine {
    * `NodeDelivery.committed` (or `failed`), in commit order.
    */
   publish: (delivery: Delivery) => void
+  /**
+   * Tells a room's members on every server a typing event or a read
+   * receipt about the user `aboutKey` (a user key), who is not told.
+   * Fire-and-forget.
+   */
+  signalRoom: (room: string, event: RoomSignal, aboutKey: string) => void
+  /**
+   * Tells the user `userKey`, wherever connected (nobody if offline), that
+   * `user` is typing to them or stopped. Fire-and-forget.
+   */
+  typingTo: (userKey: string, user: string, active: boolean) => void
+
   /** Commits what is waiting now (before a connection ends, at shutdown, before reading an inbox). */
   flush: () => void
   close: () => MaybePromise<void>
@@ -113,6 +132,10 @@ export interface NodeDelivery {
   failed: (batch: Delivery[], error: Error) => void
   /** A join or a leave, for the members of the room here (but `except`). */
   presence: (room: string, event: PresenceMessage, except?: Session) => void
+  /** A typing event or a read receipt, for the members of the room here but the user it is about (`aboutKey`). */
+  signal: (room: string, event: RoomSignal, aboutKey: string) => void
+  /** A direct typing event, for its recipient here (`to` is set to their name). */
+  typingTo: (target: Session, user: string, active: boolean) => void
 }
 
 /** What a server gives the engine it runs on. */

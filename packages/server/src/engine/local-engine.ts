@@ -6,7 +6,7 @@ import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { Session } from '../session/session.js'
 import { isLocalStore, roomStream } from '../store/store.js'
 import type { LocalStore, Store } from '../store/store.js'
-import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RoomJoin } from './engine.js'
+import type { Engine, MemberList, NameClaim, NodeDelivery, OnlineUser, RoomJoin, RoomSignal } from './engine.js'
 import { IdSequences } from './id-sequences.js'
 import { OnlineUsers } from './online-users.js'
 
@@ -113,6 +113,15 @@ export class LocalEngine implements Engine {
 
   roomList (limit?: number): RoomInfo[] {
     return this.rooms.list(limit).map(room => ({ room: room.name, members: room.members.size }))
+  }
+
+  signalRoom (room: string, event: RoomSignal, aboutKey: string): void {
+    this.node.signal(room, event, aboutKey)
+  }
+
+  typingTo (userKey: string, user: string, active: boolean): void {
+    const target = this.users.get(userKey)
+    if (target !== undefined && target.isActive) this.node.typingTo(target, user, active)
   }
 
   publish (delivery: Delivery): void {

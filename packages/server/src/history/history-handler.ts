@@ -8,7 +8,8 @@ import type { RoomRegistry } from '../rooms/room-registry.js'
 import type { FairScheduler } from '../routing/fair-scheduler.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
 import type { Session } from '../session/session.js'
-import { conversationStream, roomStream } from '../store/store.js'
+import { conversationWith } from '../direct/conversation.js'
+import { roomStream } from '../store/store.js'
 import type { Store, StoredMessage, StreamKey } from '../store/store.js'
 import { drainPages } from './paged-drain.js'
 import { ReplayHold } from './replay-hold.js'
@@ -223,10 +224,6 @@ export class HistoryHandler {
       session.connection.refuse(request.req, ErrorCodes.INVALID_NAME, `${JSON.stringify(other.slice(0, 40))} is not a valid username`)
       return undefined
     }
-    const otherKey = other.toLowerCase()
-    // A registered user's identity is their key; a guest's exists only while they are online.
-    return andThen(this.engine.findUser(otherKey), online => online !== undefined
-      ? conversationStream(session.identity, online.identity)
-      : andThen(this.store.getAccount(otherKey), account => account === undefined ? null : conversationStream(session.identity, otherKey)))
+    return conversationWith(this.engine, this.store, session, other.toLowerCase())
   }
 }

@@ -6,7 +6,7 @@ const REFILL_SHARE = 1 / 8
 /**
  * One connection's token buckets: messages (`send`, `dm`), bytes received
  * (every frame), and expensive requests (`history`, `replay`, `rooms`,
- * `members`). A bucket holds up to its burst and refills at its rate;
+ * `members`, `read`, `unread`). A bucket holds up to its burst and refills at its rate;
  * whatever a request costs is taken from it, and a request it can't afford
  * is refused, told how long to wait (`retryAfterMs`). Bytes are charged as
  * they arrive, before anyone knows which requests they hold, so that bucket
@@ -78,7 +78,7 @@ export class ConnectionRates {
     return wait
   }
 
-  /** A `history`, `replay`, `rooms` or `members`: 0 if admitted (and charged), else how long to wait (ms). */
+  /** A `history`, `replay`, `rooms`, `members`, `read` or `unread`: 0 if admitted (and charged), else how long to wait (ms). */
   request (seen: number): number {
     const { requestsPerSecond, requestBurst } = this.limits
     if (requestsPerSecond === 0) return 0

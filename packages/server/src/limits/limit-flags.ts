@@ -9,7 +9,7 @@ export const LIMIT_USAGE = `  --login-timeout-ms <n>        close a connection n
   --message-burst <n>           ...allowed at once after a quiet while (default: twice the rate)
   --bytes-per-second <n>        bytes a connection may send, 0: no limit (default 1048576)
   --byte-burst <n>              ...at once after a quiet while (default: twice the rate)
-  --requests-per-second <n>     history, replay, rooms and members requests per connection, 0: no limit (default 20)
+  --requests-per-second <n>     history, replay, rooms, members, read and unread requests per connection, 0: no limit (default 20)
   --request-burst <n>           ...at once after a quiet while (default 100; with --requests-per-second, twice it)
   --registrations-per-hour <n>  accounts registered from one address, 0: no limit (default 5)`
 

@@ -34,7 +34,7 @@ export interface RateLimitOptions {
   /** Bytes a client sends per second, all frames counted; checked at each `send` and `dm`. Default 1 MiB (burst 2 MiB). */
   bytesPerSecond?: number
   byteBurst?: number
-  /** `history`, `replay`, `rooms` and `members` requests per second. Default 20 (burst 100). */
+  /** `history`, `replay`, `rooms`, `members`, `read` and `unread` requests per second. Default 20 (burst 100). */
   requestsPerSecond?: number
   requestBurst?: number
 }

@@ -14,6 +14,11 @@ export class ServerCounters {
   loginsSucceeded = 0
   loginsFailed = 0
   registrations = 0
+  /** Typing events handed to connections here (room members and direct recipients). */
+  typingEvents = 0
+  /** Read markers moved (up) by requests here, and read receipts handed to connections here. */
+  markerMoves = 0
+  readReceipts = 0
   readonly connectionsOpened = new Map<string, number>()
   /** Closed connections by why: an error code (`slow_consumer`, `heartbeat_timeout`, ...), `quit` or `disconnected`. */
   readonly connectionsClosed = new Map<string, number>()

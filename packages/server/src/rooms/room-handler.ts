@@ -4,7 +4,9 @@ import type { SendInPlace } from '@chat/protocol/fast'
 import type { IdempotencyKeys } from '../commit/idempotency-keys.js'
 import type { MessageIntake } from '../commit/message-intake.js'
 import { andThen } from '../maybe-promise.js'
-import type { Engine } from '../engine/engine.js'
+import type { Engine, RoomJoin } from '../engine/engine.js'
+import type { MarkerHandler } from '../markers/marker-handler.js'
+import type { TypingBoard } from '../typing/typing-board.js'
 import type { ResolvedServerOptions } from '../options.js'
 import { encodeFittingReply } from '../routing/list-reply.js'
 import type { Session } from '../session/session.js'
@@ -21,16 +23,27 @@ export class RoomHandler {
     /** This server's members of each room: a member's room is here, with its stream key made once. */
     private readonly registry: RoomRegistry,
     private readonly keys: IdempotencyKeys,
-    private readonly intake: MessageIntake
+    private readonly intake: MessageIntake,
+    /** Set while read markers are on: `joined` carries a registered user's. */
+    private readonly markers: MarkerHandler | undefined,
+    /** Set while typing indicators are on: leaving a room ends typing there. */
+    private readonly typing: TypingBoard | undefined
   ) {}
 
   join (session: Session, message: JoinMessage): void | Promise<void> {
     if (!this.checkRoomName(session, message.req, message.room)) return
-    return andThen(this.engine.join(message.room, session), ({ size, names, lastId }) => {
-      const cutShort = size > names.length
-      session.send(encodeFittingReply(names.length, this.options.maxFrameBytes, count =>
-        ({ type: 'joined', re: message.req, room: message.room, members: names.slice(0, count), lastId, ...cut(cutShort || count < names.length) })))
-    })
+    // A registered user's marker is read first: a store that fails refuses the join before anything changed.
+    const marker = this.markers?.joining(session, message.room)
+    if (marker === undefined) return andThen(this.engine.join(message.room, session), joined => { this.joined(session, message, joined, undefined) })
+    return andThen(marker, ({ read }) => andThen(this.engine.join(message.room, session), joined => { this.joined(session, message, joined, read) }))
+  }
+
+  private joined (session: Session, message: JoinMessage, { size, names, lastId }: RoomJoin, read: number | undefined): void {
+    const cutShort = size > names.length
+    // The marker as read, under the newest id the join saw (a commit may have come between the two reads).
+    const marker = read === undefined ? undefined : { read: Math.min(read, lastId), unread: lastId - Math.min(read, lastId) }
+    session.send(encodeFittingReply(names.length, this.options.maxFrameBytes, count =>
+      ({ type: 'joined', re: message.req, room: message.room, members: names.slice(0, count), lastId, ...cut(cutShort || count < names.length), ...marker })))
   }
 
   leave (session: Session, message: LeaveMessage): void | Promise<void> {
@@ -39,6 +52,7 @@ export class RoomHandler {
       session.connection.refuse(message.req, ErrorCodes.NOT_MEMBER, `not a member of ${message.room}`)
       return
     }
+    this.typing?.left(session, message.room)
     // `left` once every server sees it (a shared engine: after the round trip).
     return andThen(this.engine.leave(message.room, session, 'left'), () => {
       session.connection.send({ type: 'left', re: message.req, room: message.room })

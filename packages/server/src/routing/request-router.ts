@@ -8,6 +8,8 @@ import type { DirectHandler } from '../direct/direct-handler.js'
 import type { HistoryHandler } from '../history/history-handler.js'
 import type { RoomHandler } from '../rooms/room-handler.js'
 import type { LoginHandler } from '../session/login-handler.js'
+import type { MarkerHandler } from '../markers/marker-handler.js'
+import type { TypingHandler } from '../typing/typing-handler.js'
 import type { FairScheduler } from './fair-scheduler.js'
 
 export interface RequestHandlers {
@@ -15,6 +17,10 @@ export interface RequestHandlers {
   rooms: RoomHandler
   direct: DirectHandler
   history: HistoryHandler
+  /** Unset while typing indicators are off: `typing` is then an unknown type, as on a server that predates it. */
+  typing: TypingHandler | undefined
+  /** Unset while read markers are off: `read` and `unread` likewise. */
+  markers: MarkerHandler | undefined
 }
 
 /** A run of a connection's requests yields to other connections after this long (ms). */
@@ -126,13 +132,20 @@ export class RequestRouter {
         connection.end({ type: 'bye' })
         return
       case 'hello': return this.handlers.login.login(connection, message)
+      // Turned off: answered as the decoder answers a type it does not know, before anything else (logged in or not).
+      case 'typing':
+        if (this.handlers.typing === undefined) return this.unknownType(connection, message)
+        break
+      case 'read': case 'unread':
+        if (this.handlers.markers === undefined) return this.unknownType(connection, message)
+        break
     }
     const session = connection.session
     if (session === undefined) {
       connection.refuse(message.req, ErrorCodes.NOT_LOGGED_IN, 'send "hello" first')
       return
     }
-    const { rooms, direct, history } = this.handlers
+    const { rooms, direct, history, typing, markers } = this.handlers
     const { rates } = connection
     switch (message.type) {
       case 'send': return this.allowed(connection, message.req, rates.message(connection.lastSeen), 'messages') ? rooms.send(session, message) : undefined
@@ -143,7 +156,16 @@ export class RequestRouter {
       case 'dm': return this.allowed(connection, message.req, rates.message(connection.lastSeen), 'messages') ? direct.send(session, message) : undefined
       case 'history': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? history.history(session, message) : undefined
       case 'replay': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? history.replay(session, message) : undefined
+      // Not rate-limited: answered cheaply, and fanned out at most once a second whatever comes.
+      case 'typing': return typing!.typing(session, message)
+      case 'read': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? markers!.read(session, message) : undefined
+      case 'unread': return this.allowed(connection, message.req, rates.request(connection.lastSeen), 'requests') ? markers!.unread(session, message) : undefined
     }
+  }
+
+  /** What the decoder says of a type it does not know (`validate.ts`), with the request's id. */
+  private unknownType (connection: Connection, message: ClientMessage & { req: number }): void {
+    connection.refuse(message.req, ErrorCodes.UNKNOWN_TYPE, `unknown message type "${message.type}"`)
   }
 
   /** True if the request may go on (`waitMs` 0); else false, once it is refused with `rate_limited`. */

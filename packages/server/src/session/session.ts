@@ -1,5 +1,6 @@
 import type { Connection } from '../connection/connection.js'
 import type { OnlineUser } from '../engine/engine.js'
+import type { TypingEntry } from '../typing/typing-board.js'
 import { RecentDirect } from './recent-direct.js'
 
 export interface SessionIdentity {
@@ -43,6 +44,11 @@ export class Session implements OnlineUser {
   drainingInbox = false
   /** Direct messages put in its inbox while it was delivered: a delivery whose empty read came later reads again if this moved. */
   inboxedWhileDraining = 0
+  /**
+   * Where this user is typing (the typing board's entries, by room or
+   * recipient); undefined while nowhere, so a send checks only this.
+   */
+  typing: Map<string, TypingEntry> | undefined = undefined
   /** Direct messages to send again right after the welcome, taken from the session this one replaced. */
   resentDirect: Uint8Array[] | undefined
   // Made on the first direct message: most sessions never get one.

@@ -1,6 +1,6 @@
 import { releaseCopyViews } from '../copy-ascii.js'
 import { MessageRows } from './message-rows.js'
-import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, InboxEntry, LocalStore, MarkerMove, MessageWrite, ReadMarker, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
 /** Where the message stored with an idempotency key is. */
 interface KeyedMessage {
@@ -21,6 +21,8 @@ export class MemoryStore implements LocalStore {
   private inboxSeq = 0
   private readonly accounts = new Map<string, Account>()
   private readonly byKey = new Map<string, KeyedMessage>()
+  /** Read markers: user key → stream → newest id read. */
+  private readonly markers = new Map<string, Map<StreamKey, number>>()
 
   lastId (stream: StreamKey): number {
     return this.streams.get(stream)?.lastId ?? 0
@@ -101,6 +103,22 @@ export class MemoryStore implements LocalStore {
     if (this.accounts.has(userKey)) return false
     this.accounts.set(userKey, account)
     return true
+  }
+
+  readMarker (userKey: string, stream: StreamKey): ReadMarker {
+    const lastId = this.lastId(stream)
+    return { read: Math.min(this.markers.get(userKey)?.get(stream) ?? 0, lastId), lastId }
+  }
+
+  moveReadMarker (userKey: string, stream: StreamKey, id: number): MarkerMove {
+    const lastId = this.lastId(stream)
+    let marks = this.markers.get(userKey)
+    const read = Math.min(marks?.get(stream) ?? 0, lastId)
+    const to = Math.min(id, lastId)
+    if (to <= read) return { read, lastId, moved: false }
+    if (marks === undefined) this.markers.set(userKey, marks = new Map())
+    marks.set(stream, to)
+    return { read: to, lastId, moved: true }
   }
 
   prune (policy: RetentionPolicy, now: number): number {

@@ -42,5 +42,12 @@ export const MIGRATIONS: readonly string[] = [
   // them, instead of at each sender's place (a page written per sender and commit). The same rows, the same uniqueness.
   `DROP INDEX messages_by_idempotency_key;
    CREATE UNIQUE INDEX messages_by_key ON messages (idempotency_key, sender_key)
-     WHERE idempotency_key IS NOT NULL;`
+     WHERE idempotency_key IS NOT NULL;`,
+  // 4: read markers: per registered user and stream (a room, a conversation), the newest id read (only ever raised).
+  `CREATE TABLE read_markers (
+     user_key TEXT NOT NULL,
+     stream TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     PRIMARY KEY (user_key, stream)
+   ) WITHOUT ROWID;`
 ]

@@ -6,7 +6,7 @@ import { checkBeforeOpen } from './sqlite-integrity.js'
 import { MIGRATIONS } from './sqlite-migrations.js'
 import { openDatabase } from './sqlite-open.js'
 import { isSqliteError, storageError, StoreError, StoreErrorCodes } from './store-error.js'
-import type { Account, IdempotencyKey, InboxEntry, LocalStore, MessageWrite, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
+import type { Account, IdempotencyKey, InboxEntry, LocalStore, MarkerMove, MessageWrite, ReadMarker, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 
 /**
  * `full`: every commit is synced to disk before acknowledgements go out
@@ -80,6 +80,8 @@ export class SqliteStore implements LocalStore {
     deleteUpTo: Statement
     deleteInboxUpTo: Statement
     raiseFloor: Statement
+    readMarker: Statement
+    raiseMarker: Statement
   }
 
   private readonly appendAll: (writes: readonly MessageWrite[]) => void
@@ -126,7 +128,10 @@ export class SqliteStore implements LocalStore {
       nthNewest: db.prepare('SELECT id FROM messages WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').pluck(),
       deleteUpTo: db.prepare('DELETE FROM messages WHERE stream = ? AND id <= ?'),
       deleteInboxUpTo: db.prepare('DELETE FROM inbox WHERE stream = ? AND id <= ?'),
-      raiseFloor: db.prepare('UPDATE streams SET floor = max(floor, ?) WHERE stream = ?')
+      raiseFloor: db.prepare('UPDATE streams SET floor = max(floor, ?) WHERE stream = ?'),
+      readMarker: db.prepare('SELECT id FROM read_markers WHERE user_key = ? AND stream = ?').pluck(),
+      raiseMarker: db.prepare('INSERT INTO read_markers (user_key, stream, id) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (user_key, stream) DO UPDATE SET id = excluded.id WHERE excluded.id > read_markers.id')
     }
     this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
       const lastIds = new Map<StreamKey, number>()
@@ -232,6 +237,24 @@ export class SqliteStore implements LocalStore {
     try {
       return this.statements.createAccount.run(userKey, account.name, account.passwordHash, account.createdAt).changes === 1
     } catch (err) { throw storageError('creating an account', err) }
+  }
+
+  readMarker (userKey: string, stream: StreamKey): ReadMarker {
+    try {
+      const lastId = this.lastId(stream)
+      return { read: Math.min((this.statements.readMarker.get(userKey, stream) as number | undefined) ?? 0, lastId), lastId }
+    } catch (err) { throw storageError('reading a read marker', err) }
+  }
+
+  /** Written only if it moves: a marker already there (most reads of a client that marks as it shows) costs no transaction, no sync. */
+  moveReadMarker (userKey: string, stream: StreamKey, id: number): MarkerMove {
+    const { read, lastId } = this.readMarker(userKey, stream)
+    const to = Math.min(id, lastId)
+    if (to <= read) return { read, lastId, moved: false }
+    try {
+      this.statements.raiseMarker.run(userKey, stream, to)
+    } catch (err) { throw storageError('moving a read marker', err) }
+    return { read: to, lastId, moved: true }
   }
 
   prune (policy: RetentionPolicy, now: number): number {

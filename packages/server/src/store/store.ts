@@ -75,6 +75,17 @@ export interface Account {
   createdAt: number
 }
 
+/** A user's read marker of a stream (`read`: the newest id they read, 0 if never marked) and the stream's newest id. */
+export interface ReadMarker {
+  read: number
+  lastId: number
+}
+
+/** A marker after a move: `moved` if it went up. */
+export interface MarkerMove extends ReadMarker {
+  moved: boolean
+}
+
 export interface RetentionPolicy {
   /** Messages older than this are removed. */
   maxAgeMs?: number
@@ -106,6 +117,18 @@ export interface Store {
   getAccount: (userKey: string) => MaybePromise<Account | undefined>
   /** False if the name is registered already. */
   createAccount: (userKey: string, account: Account) => MaybePromise<boolean>
+  /**
+   * A registered user's read marker of a stream (a room, or a conversation),
+   * never above the stream's newest id, and that id. Markers are kept per
+   * user key and stream: a guest has none.
+   */
+  readMarker: (userKey: string, stream: StreamKey) => MaybePromise<ReadMarker>
+  /**
+   * Moves the marker up to `id`, or to the stream's newest id if `id` is past
+   * it; never down (atomically, also between servers). Answers the marker as
+   * it now stands.
+   */
+  moveReadMarker: (userKey: string, stream: StreamKey, id: number) => MaybePromise<MarkerMove>
   /** Applies a retention policy; returns how many messages were removed. */
   prune: (policy: RetentionPolicy, now: number) => MaybePromise<number>
   close: () => MaybePromise<void>
@@ -143,6 +166,8 @@ export interface LocalStore extends Store {
   removeInbox: (userKey: string, seq: number) => void
   getAccount: (userKey: string) => Account | undefined
   createAccount: (userKey: string, account: Account) => boolean
+  readMarker: (userKey: string, stream: StreamKey) => ReadMarker
+  moveReadMarker: (userKey: string, stream: StreamKey, id: number) => MarkerMove
   prune: (policy: RetentionPolicy, now: number) => number
   close: () => void
 }
