@@ -60,9 +60,12 @@ let prompt = '> '
  * On a terminal, a line that arrives is printed above what the user is typing, which is drawn again below it;
  * the status line goes before the prompt. Off a terminal (a script's pipe) there is no status line.
  */
+let inputClosed = false
+input.once('close', () => { inputClosed = true })
 const printer: Printer = {
   print: line => {
-    if (!onTerminal) {
+    // No prompt once the input is closed: drawing one would read the terminal again, and keep the process alive.
+    if (!onTerminal || inputClosed) {
       process.stdout.write(`${line}\n`)
       return
     }
@@ -72,7 +75,7 @@ const printer: Printer = {
     input.prompt(true)
   },
   status: text => {
-    if (!onTerminal) return
+    if (!onTerminal || inputClosed) return
     prompt = text === '' ? '> ' : `${lineStyle.notice(text)} > `
     input.setPrompt(prompt)
     clearLine(process.stdout, 0)
