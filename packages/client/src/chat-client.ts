@@ -242,7 +242,6 @@ export class ChatClient implements AsyncDisposable {
    * `unknown_type` from a server without read markers.
    */
   async markRead (of: string | { with: string }, id: number, options: AbortOptions = {}): Promise<ReadMarker> {
-    if (!Number.isSafeInteger(id) || id < 0) throw new ChatError(ErrorCodes.INVALID_MESSAGE, `markRead() needs a message id, not ${String(id)}`)
     return await abortable(this.markReads.mark(markerTarget(of), id), options.signal, 'markRead()')
   }
 
@@ -395,10 +394,7 @@ export class ChatClient implements AsyncDisposable {
   /** A marker of ours learned after a reconnect: if it moved while we were away, the app hears it as a `read` event. */
   private markerLearned (target: MarkerTarget, read: number): void {
     if (!this.markers.learn(target, read)) return
-    const event: ReadEvent = 'room' in target
-      ? { type: 'read', room: target.room, user: this.username, id: read }
-      : { type: 'read', with: target.with, user: this.username, id: read }
-    this.router.deliverEvent(event)
+    this.router.deliverEvent({ type: 'read', ...target, user: this.username, id: read })
   }
 
   /** After a reconnect, the markers of the conversations we know are read again (rooms' come with their rejoin). */

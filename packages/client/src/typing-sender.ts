@@ -5,8 +5,6 @@ export type TypingTarget = { room: string } | { to: string }
 export const TYPING_REFRESH_MS = 3_000
 /** How long the server keeps a typing `active: true` that is not refreshed. */
 export const TYPING_EXPIRY_MS = 5_000
-/** Past this many targets, the expired ones are forgotten. */
-const PRUNE_AT = 64
 
 interface Sent<C> {
   /** When `active: true` was last sent. */
@@ -25,7 +23,9 @@ export function typingKey (target: TypingTarget): string {
  * most every `TYPING_REFRESH_MS` while keystrokes keep coming, `active: false`
  * only if a true is still standing. A message sent to the target ends the
  * typing on the server by itself (`forget`). State is per connection: a new
- * connection starts afresh (the server ended the old one's typing).
+ * connection starts afresh (the server ended the old one's typing). It holds
+ * an entry per room or person typed to and not sent to or stopped since: a
+ * person's handful.
  */
 export class TypingSender<C> {
   private readonly sent = new Map<string, Sent<C>>()
@@ -51,7 +51,6 @@ export class TypingSender<C> {
     const standing = last !== undefined && last.connection === connection && now - last.at < TYPING_EXPIRY_MS
     if (active) {
       if (standing && now - last.at < TYPING_REFRESH_MS) return
-      if (this.sent.size >= PRUNE_AT) this.prune(now)
       this.sent.set(key, { at: now, connection })
       this.send(connection, target, true)
     } else if (last !== undefined) {
@@ -69,9 +68,5 @@ export class TypingSender<C> {
   unsupported (connection: C): void {
     this.unsupportedOn = connection
     this.sent.clear()
-  }
-
-  private prune (now: number): void {
-    for (const [key, last] of this.sent) if (now - last.at >= TYPING_EXPIRY_MS) this.sent.delete(key)
   }
 }
