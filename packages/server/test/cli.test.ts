@@ -54,6 +54,25 @@ describe('chat-server CLI', () => {
     assert.equal(code, 0)
   })
 
+  it('--no-typing and --no-read-markers answer those requests unknown_type; --read-receipts names the rooms with receipts', async t => {
+    const h = new Harness(t)
+    const off = await h.serverProcess([BIN, '--memory', '--port', '0', '--no-http', '--no-typing', '--no-read-markers'])
+    const alice = await h.raw(off.port, 'alice')
+    await alice.login('alice')
+    for (const request of [{ type: 'typing', room: 'general', active: true }, { type: 'read', room: 'general', id: 1 }, { type: 'unread', with: 'bob' }]) {
+      const reply = await alice.request(request)
+      assert.equal(reply.type === 'error' && reply.code, 'unknown_type', request.type)
+    }
+    const on = await h.serverProcess([BIN, '--memory', '--port', '0', '--no-http', '--read-receipts', 'general, side'])
+    const bob = await h.raw(on.port, 'bob')
+    await bob.login('bob')
+    await bob.join('general')
+    assert.equal((await bob.request({ type: 'typing', room: 'general', active: true })).type, 'ok')
+    const bad = h.node([BIN, '--memory', '--port', '0', '--no-http', '--read-receipts', 'general,Not A Room'])
+    assert.equal((await bad.waitExit()).code, 2)
+    assert.match(bad.stderr, /--read-receipts needs room names/)
+  })
+
   it('passes its limits flags to the server', async t => {
     const h = new Harness(t)
     const proc = await h.serverProcess([BIN, '--memory', '--port', '0', '--no-http', '--login-timeout-ms', '1000', '--max-connections-per-ip', '2',

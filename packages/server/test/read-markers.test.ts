@@ -6,6 +6,7 @@ import { Harness, sleep } from '@chat/testing'
 import type { RawClient } from '@chat/testing'
 import { createServer } from '../src/index.js'
 import type { ServerOptions } from '../src/index.js'
+import { deferredServer } from './deferred-store.fixture.js'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -188,6 +189,31 @@ describe('read markers', () => {
     const receipts = (client: RawClient): ReadEvent[] => client.received.filter((m): m is ReadEvent => m.type === 'read')
     assert.deepEqual(receipts(bob).map(r => `${r.room ?? ''} ${r.id}`), ['receipts 1', 'receipts 4'], 'no receipts from a room without them')
     assert.deepEqual(receipts(alice), [], 'the reader is not told')
+  })
+
+  it('on a store that answers later (promises, as Redis does): the same replies, joined included', async t => {
+    const h = new Harness(t)
+    const { server, store } = deferredServer()
+    const { port } = await h.serve(server, { transport: 'tcp' })
+    const alice = await registered(h, port, 'alice')
+    const bob = await registered(h, port, 'bob')
+    await joined(bob, 'general')
+    const before = store.deferred
+    assert.deepEqual(await joined(alice, 'general'), { type: 'joined', re: alice.req() - 1, room: 'general', members: ['bob', 'alice'], lastId: 0, read: 0, unread: 0 })
+    await sendMany(bob, 'general', 4)
+    assert.deepEqual(await read(alice, { room: 'general' }, 3), { read: 3, unread: 1, lastId: 4 })
+    assert.deepEqual(await unread(alice, { room: 'general' }), { read: 3, unread: 1, lastId: 4 })
+    assert.equal((await bob.request({ type: 'dm', to: 'alice', text: 'hi' })).type, 'ack')
+    assert.deepEqual(await read(alice, { with: 'bob' }, 1), { read: 1, unread: 0, lastId: 1 })
+    const again = await joined(alice, 'general')
+    assert.deepEqual([again.read, again.unread, again.lastId], [3, 1, 4])
+    assert.ok(store.deferred > before, 'the answers came as promises')
+    // A failing read refuses the join (storage_error), and leaves no half-made join.
+    store.failing.add('readMarker')
+    const refused = await alice.request({ type: 'join', room: 'other' })
+    assert.equal(refused.type === 'error' && refused.code, 'storage_error')
+    store.failing.delete('readMarker')
+    assert.deepEqual(markerOf(await alice.request({ type: 'unread', room: 'other' })), 'not_member')
   })
 
   it('readMarkers: false: read and unread are unknown types and joined carries no marker', async t => {
