@@ -71,7 +71,7 @@ test('`await using` closes the client at the end of the block', async t => {
   const { url } = await h.serve(createServer())
   const bob = await h.client(url, 'bob')
   await bob.join('general')
-  const events = bob.events()
+  const events = bob.events({ types: ['join', 'leave'] })
   let escaped: Awaited<ReturnType<typeof connect>> | undefined
   {
     await using alice = await connect(url, { username: 'alice' })

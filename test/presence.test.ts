@@ -13,7 +13,7 @@ test('events() sees joins and leaves with reason left, and quit after close()', 
   const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('general')
-  const events = alice.events()
+  const events = alice.events({ types: ['join', 'leave'] })
 
   const bob = await h.client(url, 'bob')
   await bob.join('general')
@@ -37,8 +37,8 @@ test('a joiner does not get its own join; events({ room }) filters; only rooms y
   const alice = await h.client(url, 'alice')
   await alice.join('one')
   await alice.join('two')
-  const all = alice.events()
-  const onlyTwo = alice.events({ room: 'two' })
+  const all = alice.events({ types: ['join', 'leave'] })
+  const onlyTwo = alice.events({ room: 'two', types: ['join', 'leave'] })
   const bob = await h.client(url, 'bob')
   const bobEvents = bob.events()
   await bob.join('one')
@@ -59,7 +59,7 @@ test('a raw socket that joins and then vanishes is reported as disconnected', tc
   const { url, port, server } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('general')
-  const events = alice.events()
+  const events = alice.events({ types: ['join', 'leave'] })
 
   const raw = await h.raw(port)
   await raw.login('ghost')
@@ -78,7 +78,7 @@ test('an SDK client whose connection is cut is reported as disconnected, and its
   const { url } = await h.serve(createServer())
   const alice = await h.client(url, 'alice')
   await alice.join('general')
-  const events = alice.events()
+  const events = alice.events({ types: ['join', 'leave'] })
 
   let duplex: PullDuplex | undefined
   const capturing: Transport = async (address, options) => (duplex = await defaultTransport(address, options))

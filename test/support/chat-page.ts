@@ -1,4 +1,4 @@
-import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core'
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core'
 import { openPage } from './browser.js'
 
 /** A message as the page shows it. */
@@ -23,6 +23,17 @@ export class ChatPage {
   static async open (browser: Browser, origin: string, options: BrowserContextOptions = {}): Promise<ChatPage> {
     const { page, errors } = await openPage(browser, `${origin}/`, { locale: 'en-US', ...options })
     page.setDefaultTimeout(PAGE_MS)
+    return new ChatPage(page, errors)
+  }
+
+  /** A tab in `context` (tabs of one context share their storage, as a browser's do), at `origin`. */
+  static async inContext (context: BrowserContext, origin: string): Promise<ChatPage> {
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', err => { errors.push(`uncaught: ${err.message}`) })
+    page.on('console', message => { if (message.type() === 'error') errors.push(`console: ${message.text()}`) })
+    page.setDefaultTimeout(PAGE_MS)
+    await page.goto(`${origin}/`)
     return new ChatPage(page, errors)
   }
 

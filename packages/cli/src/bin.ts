@@ -53,10 +53,19 @@ const input = createInterface({ input: process.stdin, output: process.stdout, te
 // Take lines from now on: readline drops those that arrive before its iterator exists (typed while we join).
 const lines = input[Symbol.asyncIterator]()
 const onTerminal = process.stdout.isTTY === true && process.stdin.isTTY === true
-/** On a terminal, a line that arrives is printed above what the user is typing, which is drawn again below it. */
+const lineStyle = style(wantsColour(process.env, process.stdout.isTTY))
+/** The prompt, after the status line (who is typing) when there is one. */
+let prompt = '> '
+/**
+ * On a terminal, a line that arrives is printed above what the user is typing, which is drawn again below it;
+ * the status line goes before the prompt. Off a terminal (a script's pipe) there is no status line.
+ */
+let inputClosed = false
+input.once('close', () => { inputClosed = true })
 const printer: Printer = {
   print: line => {
-    if (!onTerminal) {
+    // No prompt once the input is closed: drawing one would read the terminal again, and keep the process alive.
+    if (!onTerminal || inputClosed) {
       process.stdout.write(`${line}\n`)
       return
     }
@@ -64,16 +73,28 @@ const printer: Printer = {
     cursorTo(process.stdout, 0)
     process.stdout.write(`${line}\n`)
     input.prompt(true)
+  },
+  status: text => {
+    if (!onTerminal || inputClosed) return
+    prompt = text === '' ? '> ' : `${lineStyle.notice(text)} > `
+    input.setPrompt(prompt)
+    clearLine(process.stdout, 0)
+    cursorTo(process.stdout, 0)
+    input.prompt(true)
   }
 }
-const format = new LineFormat(() => client.username, words, style(wantsColour(process.env, process.stdout.isTTY)))
+const format = new LineFormat(() => client.username, words, lineStyle)
 const chat = new TerminalChat(client, words, format, printer)
 const following = chat.follow()
 
 printer.print(format.notice(words.t(options.register ? 'login.registered' : 'login.done', { user: client.username })))
 await chat.handle(`/join ${options.room}`)
-input.setPrompt('> ')
-if (onTerminal) input.prompt()
+input.setPrompt(prompt)
+if (onTerminal) {
+  input.prompt()
+  // readline handles each key first (this listener comes after its own), so `line` is the line as it now stands.
+  process.stdin.on('keypress', () => { chat.typed(input.line) })
+}
 
 // The server or the network ended the session for good: say why (the status line did) and stop.
 void client.closed.then(reason => {
@@ -89,6 +110,7 @@ for await (const raw of { [Symbol.asyncIterator]: () => lines }) {
   if (onTerminal) input.prompt()
 }
 input.close()
+await chat.finish()
 await client.close()
 await following
 printer.print(format.notice(words.t('connection.bye')))

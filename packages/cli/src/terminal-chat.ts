@@ -1,13 +1,17 @@
-import { ChatError } from '@chat/client'
+import { ChatError, WhoIsTyping } from '@chat/client'
 import type { ChatClient, ChatMessage, PresenceEvent, StatusEvent } from '@chat/client'
+import { typingText } from '@chat/strings'
 import type { Translator } from '@chat/strings'
 import { parseLine } from './line-commands.js'
 import type { LineCommand, Target } from './line-commands.js'
 import type { LineFormat } from './line-format.js'
+import { ReadMarks } from './read-marks.js'
 
 /** Where lines are printed: without breaking what the user is typing, on a terminal. */
 export interface Printer {
   print: (line: string) => void
+  /** The status line (who is typing where lines go now; '' for nothing): on a terminal, before the prompt. */
+  status?: (text: string) => void
 }
 
 /** Messages shown when joining a room, and by a bare `/history`. */
@@ -25,13 +29,39 @@ export class TerminalChat {
   private readonly rooms = new Set<string>()
   /** Live messages of a room held while its recent history is being shown, so nothing prints out of order or twice. */
   private readonly catchingUp = new Map<string, ChatMessage[]>()
+  /** Who is typing where: the status line shows those typing where lines go now. */
+  private readonly typists = new WhoIsTyping(() => { this.showStatus() })
+  private status = ''
+  /** What was printed, marked read (registered users). */
+  private readonly readMarks: ReadMarks
 
-  constructor (private readonly client: ChatClient, private readonly words: Translator, private readonly format: LineFormat, private readonly out: Printer) {}
+  constructor (private readonly client: ChatClient, private readonly words: Translator, private readonly format: LineFormat, private readonly out: Printer) {
+    this.readMarks = new ReadMarks(client)
+  }
 
   /** Shows what arrives (messages, presence, connection changes) until the client closes. */
   async follow (): Promise<void> {
     // Each ends when the client closes (with the error that closed it: the status line has said it).
     await Promise.all([this.followMessages(), this.followEvents(), this.followStatus()].map(async loop => { await loop.catch(() => {}) }))
+    this.typists.close()
+  }
+
+  /** The user is leaving: what was printed is marked read before the client closes. */
+  async finish (): Promise<void> {
+    await this.readMarks.close()
+  }
+
+  /**
+   * The line being typed, as it is now (on a terminal, after each key):
+   * text says we are typing where lines go, an empty line that we stopped.
+   * A command is not typing.
+   */
+  typed (line: string): void {
+    const target = this.target
+    if (target === undefined) return
+    const text = line.trimStart()
+    const typing = text !== '' && !text.startsWith('/') && !text.startsWith('to:')
+    this.client.typing('room' in target ? target.room : { to: target.user }, typing)
   }
 
   /** Runs one typed line; false once the user wants to leave. */
@@ -61,6 +91,7 @@ export class TerminalChat {
       this.catchingUp.delete(room)
       for (const msg of held) if (msg.id > shown) this.show(msg)
       this.target = { room: joined.room }
+      this.showStatus()
     } finally {
       if (this.catchingUp.get(room) === held) {
         this.catchingUp.delete(room)
@@ -113,6 +144,7 @@ export class TerminalChat {
   private async direct (to: string, text: string): Promise<void> {
     const ack = await this.client.dm(to, text)
     this.out.print(this.format.message({ from: this.client.username, to, text, ts: ack.ts }))
+    this.readMarks.shown({ with: to }, ack.id)
     if (ack.stored === true) this.notice(this.words.t('dm.stored', { user: to }))
   }
 
@@ -124,6 +156,7 @@ export class TerminalChat {
     } else {
       this.target = target
       this.notice(this.describeTarget())
+      this.showStatus()
     }
   }
 
@@ -147,6 +180,7 @@ export class TerminalChat {
       const remaining = [...this.rooms].at(-1)
       this.target = remaining === undefined ? undefined : { room: remaining }
       this.notice(this.describeTarget())
+      this.showStatus()
     }
   }
 
@@ -167,15 +201,30 @@ export class TerminalChat {
     this.notice('room' in of ? this.words.t('history.room', { room: of.room }) : this.words.t('history.with', { user: of.user }))
     if (page.gone === true && page.next === undefined) this.notice(this.words.t('history.gone'))
     for (const msg of page.messages) this.out.print(this.format.message(msg))
-    return page.messages.at(-1)!.id
+    const newest = page.messages.at(-1)!.id
+    this.readMarks.shown('room' in of ? of.room : { with: of.user }, newest)
+    return newest
   }
 
   private show (msg: ChatMessage): void {
     this.out.print(this.format.message(msg))
+    const other = msg.from === this.client.username ? msg.to : msg.from
+    this.readMarks.shown(msg.room ?? { with: other ?? msg.from }, msg.id)
+  }
+
+  /** The status line: who is typing where lines go now. */
+  private showStatus (): void {
+    const target = this.target
+    const users = target === undefined ? [] : this.typists.in('room' in target ? target.room : { with: target.user })
+    const status = typingText(this.words, users)
+    if (status === this.status) return
+    this.status = status
+    this.out.status?.(status)
   }
 
   private async followMessages (): Promise<void> {
     for await (const msg of this.client.messages()) {
+      this.typists.message(msg)
       if (msg.to !== undefined && msg.from !== this.client.username) this.lastDirectFrom = msg.from
       const held = msg.room === undefined ? undefined : this.catchingUp.get(msg.room)
       if (held !== undefined) held.push(msg)
@@ -184,7 +233,10 @@ export class TerminalChat {
   }
 
   private async followEvents (): Promise<void> {
-    for await (const event of this.client.events()) this.notice(this.presence(event))
+    for await (const event of this.client.events({ types: ['join', 'leave', 'typing'] })) {
+      this.typists.event(event)
+      if (event.type !== 'typing') this.notice(this.presence(event))
+    }
   }
 
   private presence (event: PresenceEvent): string {
@@ -197,6 +249,8 @@ export class TerminalChat {
 
   private async followStatus (): Promise<void> {
     for await (const status of this.client.status()) {
+      // Whoever was typing is told again at their next refresh, once we are back.
+      if (status.type === 'disconnect') this.typists.clear()
       const line = this.connection(status)
       if (line !== undefined) this.notice(line)
     }

@@ -1,6 +1,6 @@
 import { ErrorCodes, idempotencyKeys } from '@chat/protocol'
 import type {
-  AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MemberListMessage, RoomInfo, RoomListMessage,
+  AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MarkerMessage, MemberListMessage, RoomInfo, RoomListMessage,
   ServerMessage, ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import type { AbortOptions } from '@chat/transport'
@@ -9,14 +9,18 @@ import { CallTable } from './call-table.js'
 import type { RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
 import type { ClientConnection } from './client-connection.js'
-import type { HistoryPage, JoinResult, PresenceEvent, SendAck, ServerInfo } from './client-types.js'
+import type { ChatEvent, ChatEventOf, HistoryPage, JoinResult, PresenceEvent, ReadEvent, ReadMarker, SendAck, ServerInfo } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
 import type { BatchMessageFilter, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
+import { CONVERSATIONS_CHECKED_ON_RESUME, MarkerBook, ReadCoalescer } from './read-markers.js'
+import type { MarkerTarget } from './read-markers.js'
 import { ResumeTracker } from './resume-tracker.js'
 import type { StatusEvent } from './status.js'
 import type { ServerAddress } from './server-addresses.js'
 import type { ChatSubscription } from './subscription.js'
 import { SubscriptionRouter } from './subscription-router.js'
+import { TypingSender, typingKey } from './typing-sender.js'
+import type { TypingTarget } from './typing-sender.js'
 import { checkWellFormed } from './well-formed.js'
 
 const DEFAULT_HIGH_WATER_MARK = 1024
@@ -27,6 +31,14 @@ const NO_OPTIONS: AbortOptions = Object.freeze({})
 /** What a send or dm resolves with: `stored` only for a direct message kept in an offline inbox. */
 function sendAck (ack: AckMessage): SendAck {
   return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
+}
+
+function readMarker (reply: MarkerMessage): ReadMarker {
+  return { read: reply.read, unread: reply.unread, lastId: reply.lastId }
+}
+
+function markerTarget (of: string | { with: string }): MarkerTarget {
+  return typeof of === 'string' ? { room: of } : { with: of.with }
 }
 
 /**
@@ -50,6 +62,12 @@ export class ChatClient implements AsyncDisposable {
   private readonly resumeTracker: ResumeTracker<ClientConnection>
   /** The idempotency key of each send and dm: this client's own, in order (cheap for the server to index). */
   private readonly nextKey = idempotencyKeys()
+  /** The app's typing, debounced, per connection. */
+  private readonly typist: TypingSender<ClientConnection>
+  /** The read markers learned, to tell those that moved while the client was away. */
+  private readonly markers = new MarkerBook()
+  /** `markRead` calls per stream, merged while one is on its way. */
+  private readonly markReads: ReadCoalescer
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
@@ -69,6 +87,7 @@ export class ChatClient implements AsyncDisposable {
       reconnected: connection => {
         // In this order (the server handles requests in order): rejoins and replays, then the app's calls.
         this.resumeTracker.resume(connection)
+        this.checkConversationMarkers(connection)
         this.calls.resendWaiting(connection)
       },
       connectionLost: (connection, error) => { this.calls.connectionLost(connection, error) },
@@ -82,6 +101,12 @@ export class ChatClient implements AsyncDisposable {
         this.router.endRoom(room, error)
         this.router.emit({ type: 'resume_failed', room, error })
       }
+    })
+    this.typist = new TypingSender((connection, target, active) => { this.sendTyping(connection, target, active) })
+    this.markReads = new ReadCoalescer(async (target, id) => {
+      const reply = await this.call<MarkerMessage>({ type: 'read', ...target, id }, NO_OPTIONS)
+      this.markers.learn(target, reply.read)
+      return readMarker(reply)
     })
   }
 
@@ -123,7 +148,12 @@ export class ChatClient implements AsyncDisposable {
   /** Joins a room (joining one you are in is fine); resolves with its members, you included. */
   async join (room: string, options: AbortOptions = {}): Promise<JoinResult> {
     const reply = await this.call<JoinedMessage>({ type: 'join', room }, options)
-    return reply.truncated === true ? { room: reply.room, members: reply.members, truncated: true } : { room: reply.room, members: reply.members }
+    const result: JoinResult = reply.truncated === true ? { room: reply.room, members: reply.members, truncated: true } : { room: reply.room, members: reply.members }
+    if (reply.read !== undefined) {
+      result.read = reply.read
+      result.unread = reply.unread ?? Math.max(0, reply.lastId - reply.read)
+    }
+    return result
   }
 
   async leave (room: string, options: AbortOptions = {}): Promise<void> {
@@ -145,6 +175,8 @@ export class ChatClient implements AsyncDisposable {
     } catch (err) {
       return Promise.reject(err)
     }
+    // The server ends our typing there with the message: the next keystroke starts it again.
+    if (this.typist.size !== 0) this.typist.forget(typingKey({ room }))
     return this.call<AckMessage>({ type: 'send', room, text, key: this.nextKey() }, options).then(sendAck)
   }
 
@@ -160,6 +192,7 @@ export class ChatClient implements AsyncDisposable {
     } catch (err) {
       return Promise.reject(err)
     }
+    if (this.typist.size !== 0) this.typist.forget(typingKey({ to }))
     return this.call<AckMessage>({ type: 'dm', to, text, key: this.nextKey() }, options).then(sendAck)
   }
 
@@ -184,6 +217,40 @@ export class ChatClient implements AsyncDisposable {
     }
     if (page.gone === true) result.gone = true
     return result
+  }
+
+  /**
+   * Says the user is typing in a room (`'general'`) or to someone
+   * (`{ to: 'bob' }`), or stopped (`active: false`). Call it on every
+   * keystroke: it sends `active: true` once, then again at most every 3 s
+   * while calls keep coming (the server lets it lapse 5 s after the last),
+   * and `active: false` only if a true is standing. Sending a message there
+   * ends it by itself. It never throws: typing is best effort, sent only
+   * while connected, and not at all to a server that does not know it.
+   */
+  typing (of: string | { to: string }, active = true): void {
+    this.typist.update(this.keeper.writableConnection, typeof of === 'string' ? { room: of } : { to: of.to }, active)
+  }
+
+  /**
+   * Moves your read marker (registered users) of a room you are in, or of
+   * your conversation with a user (`{ with: 'bob' }`), to `id`: the newest
+   * message you have shown. It never moves backwards, nor past the newest
+   * message. Resolves with the marker as it now stands. Calls for the same
+   * stream made while one is on its way go as one, with the highest id.
+   * Rejects with `registration_required` for a guest, `not_member`, or
+   * `unknown_type` from a server without read markers.
+   */
+  async markRead (of: string | { with: string }, id: number, options: AbortOptions = {}): Promise<ReadMarker> {
+    return await abortable(this.markReads.mark(markerTarget(of), id), options.signal, 'markRead()')
+  }
+
+  /** Your read marker of a room or conversation, and the messages after it, without moving it. Rejects as `markRead` does. */
+  async unread (of: string | { with: string }, options: AbortOptions = {}): Promise<ReadMarker> {
+    const target = markerTarget(of)
+    const reply = await this.call<MarkerMessage>({ type: 'unread', ...target }, options)
+    this.markers.learn(target, reply.read)
+    return readMarker(reply)
   }
 
   /** Rooms that have members, with how many. */
@@ -222,10 +289,16 @@ export class ChatClient implements AsyncDisposable {
     return subscription
   }
 
-  /** Presence events (joins and leaves) in the rooms you are in, from now on. */
-  events (filter: EventFilter = {}): ChatSubscription<PresenceEvent> {
-    const { room } = filter
-    return this.router.events(e => room === undefined || e.room === room, filter.signal)
+  /**
+   * Events from now on: presence (joins and leaves) in the rooms you are in,
+   * typing, and read markers that moved. `types` keeps some kinds only
+   * (`events({ types: ['join', 'leave'] })` yields `PresenceEvent`s), `room` one room's.
+   */
+  events<K extends ChatEvent['type']> (filter: EventFilter & { types: readonly K[] }): ChatSubscription<ChatEventOf<K>>
+  events (filter?: EventFilter): ChatSubscription<ChatEvent>
+  events (filter: EventFilter = {}): ChatSubscription<ChatEvent> {
+    const { room, types } = filter
+    return this.router.events(e => (room === undefined || e.room === room) && (types === undefined || types.includes(e.type)), filter.signal)
   }
 
   /** What happens to the connection: disconnects, reconnect attempts, reconnects, slow consumption, the close. */
@@ -305,6 +378,33 @@ export class ChatClient implements AsyncDisposable {
     this.resolveClosed(reason)
   }
 
+  /** One typing request, bound to its connection (never sent again): its answer matters only if it is `unknown_type`. */
+  private sendTyping (connection: ClientConnection, target: TypingTarget, active: boolean): void {
+    const body: RequestBody = { type: 'typing', ...target, active }
+    try {
+      checkWellFormed(body, 'typing')
+    } catch {
+      return
+    }
+    this.calls.request(connection, body, false).reply.catch((err: ChatError) => {
+      if (err.code === ErrorCodes.UNKNOWN_TYPE) this.typist.unsupported(connection)
+    })
+  }
+
+  /** A marker of ours learned after a reconnect: if it moved while we were away, the app hears it as a `read` event. */
+  private markerLearned (target: MarkerTarget, read: number): void {
+    if (!this.markers.learn(target, read)) return
+    this.router.deliverEvent({ type: 'read', ...target, user: this.username, id: read })
+  }
+
+  /** After a reconnect, the markers of the conversations we know are read again (rooms' come with their rejoin). */
+  private checkConversationMarkers (connection: ClientConnection): void {
+    for (const user of this.markers.conversations(CONVERSATIONS_CHECKED_ON_RESUME)) {
+      this.calls.request<MarkerMessage>(connection, { type: 'unread', with: user }, false).reply
+        .then(reply => { this.markerLearned({ with: user }, reply.read) }, () => {})
+    }
+  }
+
   /** Every message from the server, synchronously as it is read (replies before the messages behind them). */
   private dispatch (message: ServerMessage): void {
     switch (message.type) {
@@ -314,7 +414,21 @@ export class ChatClient implements AsyncDisposable {
       case 'presence': {
         const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }
         if (message.reason !== undefined) event.reason = message.reason
-        this.router.deliverPresence(event)
+        this.router.deliverEvent(event)
+        return
+      }
+      case 'typing': {
+        const event: ChatEvent = message.room !== undefined
+          ? { type: 'typing', room: message.room, user: message.user, active: message.active }
+          : { type: 'typing', to: message.to, user: message.user, active: message.active }
+        this.router.deliverEvent(event)
+        return
+      }
+      case 'read': {
+        const target: MarkerTarget = message.room !== undefined ? { room: message.room } : { with: message.with ?? '' }
+        // Our own marker, moved by another connection of ours: known from now on.
+        if (message.user === this.username) this.markers.learn(target, message.id)
+        this.router.deliverEvent({ type: 'read', ...target, user: message.user, id: message.id })
         return
       }
       case 'error': {
@@ -328,8 +442,14 @@ export class ChatClient implements AsyncDisposable {
       case 'joined': {
         // An app's join starts tracking the room at its newest id; a rejoin after a reconnect starts the catch-up.
         const call = this.calls.get(message.re)
-        if (call?.resend === true) this.resumeTracker.joined(message.room, message.lastId)
-        else if (call?.connection !== undefined) this.resumeTracker.rejoined(call.connection, message.room, message.lastId)
+        if (call?.resend === true) {
+          this.resumeTracker.joined(message.room, message.lastId)
+          if (message.read !== undefined) this.markers.learn({ room: message.room }, message.read)
+        } else if (call?.connection !== undefined) {
+          this.resumeTracker.rejoined(call.connection, message.room, message.lastId)
+          // Resuming brings markers up to date: one moved meanwhile (another device of ours) is told.
+          if (message.read !== undefined) this.markerLearned({ room: message.room }, message.read)
+        }
         break
       }
       case 'replay_done':

@@ -43,4 +43,45 @@ export interface JoinResult {
    * a big room announces no joins or leaves; ask `members(room)`).
    */
   truncated?: boolean
+  /** A registered user's read marker of the room: the newest id read (0: never marked). Absent for a guest, or a server without markers. */
+  read?: number
+  /** The room's messages after `read` (`lastId - read`). Present with `read`. */
+  unread?: number
+}
+
+/** Someone typing (`active: true`) or stopped, in a room you are in (`room`) or to you (`to`: your name). */
+export interface TypingEvent {
+  type: 'typing'
+  room?: string
+  to?: string
+  user: string
+  active: boolean
+}
+
+/**
+ * A read marker moved: `user` read up to `id` in a room (`room`) or in the
+ * conversation with `with`. Your own (`user` is you): from your other
+ * connections, or found moved when the client reconnected; someone else's:
+ * a receipt, in a room where the server sends them.
+ */
+export interface ReadEvent {
+  type: 'read'
+  room?: string
+  with?: string
+  user: string
+  id: number
+}
+
+/** What `events()` yields. */
+export type ChatEvent = PresenceEvent | TypingEvent | ReadEvent
+
+/** The events of the kinds `K` (`events({ types })`): `'join'` and `'leave'` are `PresenceEvent`s. */
+export type ChatEventOf<K extends ChatEvent['type']> =
+  K extends PresenceEvent['type'] ? PresenceEvent : K extends 'typing' ? TypingEvent : K extends 'read' ? ReadEvent : never
+
+/** A read marker as the server keeps it: the newest id read, the stream's newest id, and the messages between. */
+export interface ReadMarker {
+  read: number
+  unread: number
+  lastId: number
 }

@@ -1,4 +1,5 @@
 import type { AbortOptions } from '@chat/transport'
+import type { ChatEvent } from './client-types.js'
 import type { ReconnectOptions } from './reconnect-policy.js'
 import type { ServerAddresses } from './server-addresses.js'
 import type { Transport } from './transports.js'
@@ -103,8 +104,10 @@ export interface BatchMessageFilter extends MessageFilter {
 }
 
 export interface EventFilter extends AbortOptions {
-  /** Only events of this room. */
+  /** Only events of this room (a direct conversation's typing and read events have none). */
   room?: string
+  /** Only events of these types (`'join'`, `'leave'`, `'typing'`, `'read'`). Default: all of them. */
+  types?: ReadonlyArray<ChatEvent['type']>
   /** Ends the iterator with an `aborted` ChatError. */
   signal?: AbortSignal
 }

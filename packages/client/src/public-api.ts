@@ -1,6 +1,7 @@
 // What the SDK exports in every environment; index.ts (Node) and browser.ts add their connect and transports.
 export { ChatClient } from './chat-client.js'
-export type { PresenceEvent, ServerInfo, SendAck, JoinResult, HistoryPage } from './client-types.js'
+export type { PresenceEvent, TypingEvent, ReadEvent, ChatEvent, ChatEventOf, ReadMarker, ServerInfo, SendAck, JoinResult, HistoryPage } from './client-types.js'
+export { WhoIsTyping, TYPING_SHOWN_MS } from './who-is-typing.js'
 export { ChatError } from './chat-error.js'
 export type { ConnectOptions, CallOptions, MessageFilter, BatchMessageFilter, EventFilter, HistoryOptions, TlsOptions } from './options.js'
 export type { ChatSubscription } from './subscription.js'

@@ -6,7 +6,7 @@ type Lane = 'messages' | 'requests'
 function laneOf (message: ClientMessage): Lane | undefined {
   switch (message.type) {
     case 'send': case 'dm': return 'messages'
-    case 'history': case 'replay': case 'rooms': case 'members': return 'requests'
+    case 'history': case 'replay': case 'rooms': case 'members': case 'read': case 'unread': return 'requests'
   }
 }
 

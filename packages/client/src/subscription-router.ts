@@ -2,14 +2,14 @@ import { ErrorCodes } from '@chat/protocol'
 import type { ChatMessage } from '@chat/protocol'
 import { ChatError } from './chat-error.js'
 import type { BatchMessageFilter, MessageFilter } from './options.js'
-import type { PresenceEvent } from './client-types.js'
+import type { ChatEvent } from './client-types.js'
 import type { StatusEvent } from './status.js'
 import { Subscription } from './subscription.js'
 import type { Inbox } from './subscription.js'
 
 /**
- * The app's iterators, and which items go to which: messages, presence
- * events and status events. It also tells the read loop when to stop
+ * The app's iterators, and which items go to which: messages, events
+ * (presence, typing, read markers) and status events. It also tells the read loop when to stop
  * (an iterator holds `highWaterMark` items), so an app that stops reading
  * slows the server down instead of growing memory.
  */
@@ -18,7 +18,7 @@ export class SubscriptionRouter {
   private readonly messageSubscriptions = new Set<Inbox<ChatMessage>>()
   /** Each message iterator's filter: which rooms it depends on, if a room's catch-up fails. */
   private readonly messageScopes = new WeakMap<Inbox<ChatMessage>, MessageFilter>()
-  private readonly eventSubscriptions = new Set<Inbox<PresenceEvent>>()
+  private readonly eventSubscriptions = new Set<Inbox<ChatEvent>>()
   private readonly statusSubscriptions = new Set<Inbox<StatusEvent>>()
   /**
    * Direct messages no iterator wanted yet (those kept offline arrive right
@@ -49,8 +49,8 @@ export class SubscriptionRouter {
     return subscription
   }
 
-  events (accepts: (e: PresenceEvent) => boolean, signal?: AbortSignal): Subscription<PresenceEvent> {
-    return this.subscribe(this.eventSubscriptions, this.highWaterMark, accepts, signal)
+  events<E extends ChatEvent = ChatEvent> (accepts: (e: ChatEvent) => boolean, signal?: AbortSignal): Subscription<ChatEvent, E> {
+    return this.subscribe<ChatEvent, E>(this.eventSubscriptions, this.highWaterMark, accepts, signal)
   }
 
   status (signal?: AbortSignal): Subscription<StatusEvent> {
@@ -89,7 +89,8 @@ export class SubscriptionRouter {
     this.onSpace()
   }
 
-  deliverPresence (event: PresenceEvent): void {
+  /** A presence, typing or read event: to every event iterator that accepts it (none: it goes nowhere). */
+  deliverEvent (event: ChatEvent): void {
     for (const s of this.eventSubscriptions) if (s.accepts(event)) s.offer(event)
   }
 

@@ -43,6 +43,11 @@ export const en = {
   'presence.quit': '{user} quit',
   'presence.disconnected': '{user} lost their connection',
 
+  // Typing (the terminal's prompt, the web page's line under the messages)
+  'typing.one': '{user} is typing…',
+  'typing.two': '{user} and {other} are typing…',
+  'typing.many': 'Several people are typing…',
+
   // Connection
   'connection.lost': 'Connection lost ({reason}). Reconnecting…',
   'connection.reconnecting': 'Reconnecting (attempt {attempt})…',
@@ -183,5 +188,6 @@ export const enErrors: Record<ErrorCode, string> = {
   aborted: 'Cancelled.',
   outbound_full: 'Too much is waiting to be sent.',
   reconnect_failed: 'Could not reconnect to the server.',
-  timeout: 'The server did not answer in time.'
+  timeout: 'The server did not answer in time.',
+  registration_required: 'Register first.'
 }

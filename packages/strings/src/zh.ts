@@ -35,6 +35,10 @@ export const zh: Record<StringKey, string> = {
   'presence.quit': '{user} 已退出',
   'presence.disconnected': '{user} 断开了连接',
 
+  'typing.one': '{user} 正在输入…',
+  'typing.two': '{user} 和 {other} 正在输入…',
+  'typing.many': '多人正在输入…',
+
   'connection.lost': '连接已断开（{reason}），正在重新连接…',
   'connection.reconnecting': '正在重新连接（第 {attempt} 次）…',
   'connection.back': '已重新连接。',
@@ -168,5 +172,6 @@ export const zhErrors: Record<ErrorCode, string> = {
   aborted: '已取消。',
   outbound_full: '待发送的内容太多。',
   reconnect_failed: '无法重新连接到服务器。',
-  timeout: '服务器没有及时响应。'
+  timeout: '服务器没有及时响应。',
+  registration_required: '请先注册。'
 }

@@ -7,6 +7,7 @@ import { MessageList } from './message-list.js'
 import type { ChatSession } from './session.js'
 import { Sidebar } from './sidebar.js'
 import { StatusBar } from './status-bar.js'
+import { TypingLine } from './typing-line.js'
 import { useSession } from './use-session.js'
 import { useTitle } from './use-title.js'
 import { useWords } from './words.js'
@@ -71,6 +72,20 @@ export function ChatView ({ session, onLogout, onLanguage }: ChatProps) {
     return () => { document.removeEventListener('keydown', onKey) }
   }, [])
 
+  // What the open conversation shows is read while the page is in front and focused.
+  useEffect(() => {
+    const update = (): void => { session.setFocused(document.visibilityState === 'visible' && document.hasFocus()) }
+    update()
+    window.addEventListener('focus', update)
+    window.addEventListener('blur', update)
+    document.addEventListener('visibilitychange', update)
+    return () => {
+      window.removeEventListener('focus', update)
+      window.removeEventListener('blur', update)
+      document.removeEventListener('visibilitychange', update)
+    }
+  }, [session])
+
   const toggle = (which: 'nav' | 'members'): void => { setDrawer(drawer === which ? undefined : which) }
   const members = current?.kind === 'room' ? session.members.get(current.name) : undefined
 
@@ -94,6 +109,7 @@ export function ChatView ({ session, onLogout, onLanguage }: ChatProps) {
         {current === undefined
           ? <p class="nothing">{words.t('web.nothingOpen')}</p>
           : <MessageList key={current.key} session={session} conversation={current} />}
+        <TypingLine users={session.typingIn(session.current)} />
         <Composer session={session} input={input} onOpen={open} onOpenDirect={openDirect} onReply={reply} />
       </main>
       {current !== undefined && members !== undefined && <MemberList session={session} room={current.name} members={members} onOpen={openDirect} />}

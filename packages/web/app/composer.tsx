@@ -90,7 +90,10 @@ export function Composer ({ session, input, onOpen, onOpenDirect, onReply }: Com
           placeholder={current === undefined ? '' : words.t(current.kind === 'room' ? 'web.placeholderRoom' : 'web.placeholderUser', { room: current.name, user: current.name })}
           disabled={current === undefined}
           value={draft}
-          onInput={event => { setDraft(event.currentTarget.value) }}
+          onInput={event => {
+            setDraft(event.currentTarget.value)
+            session.typed(event.currentTarget.value)
+          }}
           onKeyDown={event => {
             // Enter sends; Shift+Enter is a new line; Enter that ends an input method's composition (Chinese, Japanese…) only ends it.
             if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return

@@ -29,8 +29,14 @@ export class Conversation {
   gone = false
   /** A page of history is being read. */
   loading = false
-  /** Messages from others that came while another conversation was open (since the page loaded). */
+  /**
+   * Unread messages: a registered user's from the server's read marker, then
+   * counted as they come; a guest's, those from others that came while
+   * another conversation was open (since the page loaded).
+   */
   unread = 0
+  /** The newest id marked read from this page (or known read), so each is marked once. */
+  markedRead = 0
   /** A message's identity within a conversation: its id and time (a later guest of the same name starts a new conversation at id 1). */
   private readonly seen = new Set<string>()
 

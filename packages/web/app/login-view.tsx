@@ -3,6 +3,7 @@ import { ChatError, connect } from '@chat/client'
 import type { Language } from '@chat/strings'
 import { LanguageSwitch } from './language-switch.js'
 import { browserStorage } from './language.js'
+import { rememberedRooms, rememberRooms } from './remembered-rooms.js'
 import { webSocketUrl } from './server-url.js'
 import { ChatSession } from './session.js'
 import { useTitle } from './use-title.js'
@@ -61,9 +62,14 @@ export function LoginView ({ initialName, onLogin, onLanguage }: LoginProps) {
       } catch {
         // Not remembered: typed again next time.
       }
-      const session = new ChatSession(client)
+      // A registered user's rooms are joined again (their unread counts are the server's); a guest starts afresh.
+      const storage = browserStorage()
+      const session = new ChatSession(client, client.registered ? { rememberRooms: rooms => { rememberRooms(storage, client.username, rooms) } } : {})
       session.start()
-      void session.join(FIRST_ROOM)
+      const rooms = client.registered ? rememberedRooms(storage, client.username).filter(room => room !== FIRST_ROOM) : []
+      void session.join(FIRST_ROOM).then(async () => {
+        for (const room of rooms) await session.join(room, { open: false })
+      })
       onLogin(session)
     } catch (err) {
       setFailure(err instanceof ChatError ? err.code : 'connect_failed')

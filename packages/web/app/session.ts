@@ -1,5 +1,5 @@
-import { ChatError } from '@chat/client'
-import type { ChatClient, ChatMessage, PresenceEvent, RoomInfo, StatusEvent } from '@chat/client'
+import { ChatError, ErrorCodes, WhoIsTyping } from '@chat/client'
+import type { ChatClient, ChatEvent, ChatMessage, PresenceEvent, ReadMarker, RoomInfo, StatusEvent } from '@chat/client'
 import type { Params, StringKey } from '@chat/strings'
 import { Conversation, directKey, roomKey } from './conversation.js'
 import type { ConversationKey } from './conversation.js'
@@ -23,6 +23,8 @@ export interface SessionOptions {
   backOnlineMs?: number
   /** How long a notice stays unless dismissed (ms). Default 10 000. */
   noticeMs?: number
+  /** Told the rooms we are in after each join and leave (a registered user's page joins them again at the next login). */
+  rememberRooms?: (rooms: readonly string[]) => void
 }
 
 /**
@@ -49,8 +51,14 @@ export class ChatSession {
   lastDirectFrom: string | undefined
   connection: ConnectionState = { type: 'online' }
   notice: Notice | undefined
+  /** Who is typing where. */
+  readonly typists = new WhoIsTyping(() => { this.changed() })
 
-  private readonly options: Required<SessionOptions>
+  private readonly options: Required<Omit<SessionOptions, 'rememberRooms'>> & Pick<SessionOptions, 'rememberRooms'>
+  /** The page is in front and focused: what the open conversation shows is read. */
+  private focused = false
+  /** Unread counts come from the server's read markers (a registered user on a server that keeps them); else they are counted here. */
+  private markers: boolean
   private readonly listeners = new Set<() => void>()
   /** Rooms whose join is under way: their messages are kept already. */
   private readonly joining = new Set<string>()
@@ -64,6 +72,7 @@ export class ChatSession {
 
   constructor (readonly client: ChatClient, options: SessionOptions = {}) {
     this.options = { historyPage: 50, roomsEveryMs: 30_000, backOnlineMs: 4_000, noticeMs: 10_000, ...options }
+    this.markers = client.registered
   }
 
   get me (): string {
@@ -94,8 +103,12 @@ export class ChatSession {
     return [...this.conversations.values()].filter(c => c.kind === 'direct')
   }
 
-  /** Joins a room (creating it if nobody is in it), opens it, and shows its last messages. */
-  async join (name: string): Promise<boolean> {
+  /**
+   * Joins a room (creating it if nobody is in it), opens it, and shows its
+   * last messages; with `open: false` (rooms joined again at login) it is
+   * listed with its unread count, and read when opened.
+   */
+  async join (name: string, { open = true }: { open?: boolean } = {}): Promise<boolean> {
     const wanted = name.trim().replace(/^#/, '').toLowerCase()
     if (wanted === '') return false
     this.joining.add(wanted)
@@ -105,9 +118,11 @@ export class ChatSession {
       const key = roomKey(room)
       if (!this.joined.includes(room)) this.joined.push(room)
       if (!this.conversations.has(key)) this.conversations.set(key, new Conversation(key, room))
+      if (this.markers && joined.unread !== undefined) this.conversations.get(key)!.unread = joined.unread
       this.members.set(room, sorted(joined.truncated === true ? await this.client.members(room) : joined.members))
-      this.open(key) // reads its last messages
+      if (open) this.open(key) // reads its last messages
       this.roomsChanged()
+      this.options.rememberRooms?.(this.joined)
       return true
     } catch (err) {
       this.problem(err)
@@ -129,6 +144,7 @@ export class ChatSession {
     if (at >= 0) this.joined.splice(at, 1)
     this.members.delete(room)
     this.conversations.delete(roomKey(room))
+    this.options.rememberRooms?.(this.joined)
     if (this.current === roomKey(room)) {
       // Talk in the room joined last of those left, as the terminal client does.
       const remaining = this.joined.at(-1)
@@ -150,6 +166,27 @@ export class ChatSession {
     conversation.unread = 0
     this.changed()
     if (conversation.older === 'unknown' && !conversation.loading) void this.loadNewest(key)
+    else this.markSeen()
+  }
+
+  /** Who is typing in a conversation (to us, for a direct one). */
+  typingIn (key: ConversationKey | undefined): string[] {
+    const conversation = this.conversation(key)
+    if (conversation === undefined) return []
+    return this.typists.in(conversation.kind === 'room' ? conversation.name : { with: conversation.name })
+  }
+
+  /** The line being typed in the open conversation changed: we type (some text) or stopped (none). */
+  typed (draft: string): void {
+    const conversation = this.conversation(this.current)
+    if (conversation === undefined || this.client.isClosed) return
+    this.client.typing(conversation.kind === 'room' ? conversation.name : { to: conversation.name }, draft.trim() !== '')
+  }
+
+  /** The page came to the front and has the focus (true), or lost it: while it has, what the open conversation shows is read. */
+  setFocused (focused: boolean): void {
+    this.focused = focused
+    this.markSeen()
   }
 
   /** Opens the conversation with someone. */
@@ -247,6 +284,45 @@ export class ChatSession {
       conversation.loading = false
       this.changed()
     }
+    if (before === undefined) this.markSeen()
+  }
+
+  /** Marks read the newest message of the open conversation, while the page is focused (a registered user's markers). */
+  private markSeen (): void {
+    const conversation = this.conversation(this.current)
+    const newest = conversation?.messages.at(-1)?.id
+    if (!this.markers || !this.focused || conversation === undefined || newest === undefined) return
+    if (conversation.unread !== 0) {
+      conversation.unread = 0
+      this.changed()
+    }
+    if (newest <= conversation.markedRead) return
+    conversation.markedRead = newest
+    const of = conversation.kind === 'room' ? conversation.name : { with: conversation.name }
+    this.client.markRead(of, newest).then(marker => { this.unreadIs(conversation, marker) }, err => { this.markerRefused(err) })
+  }
+
+  /** Reads a conversation's unread count from the server (it may have moved on another tab, or be older than this page). */
+  private refreshUnread (conversation: Conversation): void {
+    if (!this.markers) return
+    const of = conversation.kind === 'room' ? conversation.name : { with: conversation.name }
+    this.client.unread(of).then(marker => { this.unreadIs(conversation, marker) }, err => { this.markerRefused(err) })
+  }
+
+  private unreadIs (conversation: Conversation, marker: ReadMarker): void {
+    // The open conversation of a focused page is read as it shows: its count stays at 0.
+    if (this.focused && this.current === conversation.key) {
+      if (marker.lastId > marker.read) this.markSeen()
+      return
+    }
+    conversation.markedRead = Math.max(conversation.markedRead, marker.read)
+    conversation.unread = marker.unread
+    this.changed()
+  }
+
+  /** A server without markers (or a login that turned out to be a guest's): counts are kept here from now on. */
+  private markerRefused (err: unknown): void {
+    if (err instanceof ChatError && (err.code === ErrorCodes.UNKNOWN_TYPE || err.code === ErrorCodes.REGISTRATION_REQUIRED)) this.markers = false
   }
 
   private receive (msg: ChatMessage): void {
@@ -260,6 +336,8 @@ export class ChatSession {
       if (conversation === undefined) {
         conversation = new Conversation(key, other)
         this.conversations.set(key, conversation)
+        // New to this page, maybe not to us: the server knows what of it we read.
+        this.refreshUnread(conversation)
       }
       if (!mine) this.lastDirectFrom = msg.from
     } else {
@@ -272,7 +350,10 @@ export class ChatSession {
         this.conversations.set(key, conversation)
       }
     }
-    if (conversation.add(msg) && !mine && conversation.key !== this.current) conversation.unread++
+    this.typists.message(msg)
+    const shown = conversation.key === this.current && (this.focused || !this.markers)
+    if (conversation.add(msg) && !mine && !shown) conversation.unread++
+    if (shown) this.markSeen()
     this.changed()
   }
 
@@ -295,9 +376,20 @@ export class ChatSession {
 
   private async followEvents (): Promise<void> {
     try {
-      for await (const event of this.client.events()) this.presence(event)
+      for await (const event of this.client.events()) this.onEvent(event)
     } catch {
       // The client closed: followStatus says so.
+    }
+  }
+
+  private onEvent (event: ChatEvent): void {
+    this.typists.event(event)
+    if (event.type === 'join' || event.type === 'leave') {
+      this.presence(event)
+    } else if (event.type === 'read' && sameName(event.user, this.me)) {
+      // Our marker moved elsewhere (another connection, or while we were away): the count follows.
+      const conversation = this.conversation(event.room !== undefined ? roomKey(event.room) : directKey(event.with ?? ''))
+      if (conversation !== undefined) this.refreshUnread(conversation)
     }
   }
 
@@ -326,6 +418,7 @@ export class ChatSession {
   private onStatus (status: StatusEvent): void {
     switch (status.type) {
       case 'disconnect':
+        this.typists.clear()
         this.setConnection({ type: 'reconnecting', code: status.error.code, attempt: 0 })
         break
       case 'reconnecting':
@@ -388,6 +481,7 @@ export class ChatSession {
 
   private stop (): void {
     this.ended = true
+    this.typists.close()
     clearInterval(this.roomsTimer)
     clearTimeout(this.roomsSoon)
     clearTimeout(this.noticeTimer)
