@@ -207,6 +207,19 @@ describe('typing indicators', () => {
     assert.equal((await stranger.login('carol')).type, 'welcome')
   })
 
+  it('a room above the presence limit is quiet: no typing events there (each would go to every member)', async t => {
+    const h = new Harness(t)
+    const port = await serve(h, { presenceLimit: 2 })
+    const [alice, bob] = await h.usersIn(port, 'small', 'alice', 'bob')
+    await typing(alice, { room: 'small' }, true)
+    await bob.nextOfType('typing', isTyping(true))
+    const [carol, dave, erin] = await h.usersIn(port, 'big', 'carol', 'dave', 'erin')
+    assert.equal((await typing(carol, { room: 'big' }, true)).type, 'ok')
+    await sleep(300)
+    for (const client of [dave, erin]) await client.sync()
+    assert.deepEqual([...typingSeen(dave), ...typingSeen(erin)], [], 'three members, limit two: nobody told')
+  })
+
   it('the server closes with typists and receipts pending: their timers are cleared, nothing fires after the close', async t => {
     const h = new Harness(t)
     const server = createServer({ typingTimeoutMs: 300 })

@@ -111,7 +111,8 @@ export class FanOut implements NodeDelivery {
   /** Encoded once, the same bytes to each member here but the one it is about. */
   signal (name: string, event: RoomSignal, aboutKey: string): void {
     const room = this.rooms.get(name)
-    if (room === undefined) return
+    // A big room is quiet, as for presence: each signal goes to every member, so N typists would cost N² frames.
+    if (room === undefined || room.members.size > this.options.presenceLimit) return
     let frame: Uint8Array | undefined
     let told = 0
     for (const member of room.members.values()) {
