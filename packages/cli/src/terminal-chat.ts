@@ -87,6 +87,8 @@ export class TerminalChat {
       this.notice(joined.truncated === true
         ? this.words.t('room.joinedBig', { room: joined.room })
         : others.length === 0 ? this.words.t('room.joinedAlone', { room: joined.room }) : this.words.t('room.joined', { room: joined.room, members: others.join(', ') }))
+      // A registered user's read marker (absent for guests and on servers without markers).
+      if (joined.unread !== undefined && joined.unread > 0) this.notice(this.words.t('room.unread', { room: joined.room, count: joined.unread }))
       const shown = await this.showHistory({ room: joined.room }, HISTORY_ON_JOIN, false)
       this.catchingUp.delete(room)
       for (const msg of held) if (msg.id > shown) this.show(msg)

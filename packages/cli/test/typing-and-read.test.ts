@@ -84,6 +84,7 @@ describe('the chat command, typing and read markers', () => {
     for (let i = 1; i <= 3; i++) await carl.send('general', `before ${i}`)
     const dora = expecting(h.node([BIN, '--password', 'dora', url], { env: { ...ENV, CHAT_PASSWORD: PASSWORD } }), 'dora')
     await dora.expect('* You are in #general with carl.')
+    await dora.expect('* 3 unread in #general since you last read it')
     await dora.expect(/<carl> before 3\n/)
     for (let i = 1; i <= 4; i++) await carl.send('general', `live ${i}`)
     await carl.dm('dora', 'psst')

@@ -22,6 +22,7 @@ export const en = {
   // Rooms
   'room.joined': 'You are in #{room} with {members}.',
   'room.joinedAlone': 'You are in #{room}, alone for now.',
+  'room.unread': '{count} unread in #{room} since you last read it.',
   'room.joinedBig': 'You are in #{room} (a big room: /members lists who is in it).',
   'room.left': 'You left #{room}.',
   'room.list': 'Rooms:',

@@ -14,6 +14,7 @@ export const zh: Record<StringKey, string> = {
   'reply.nobody': '还没有人给你发过私信。',
   'you': '你',
 
+  'room.unread': '#{room} 有 {count} 条未读消息。',
   'room.joined': '你已进入 #{room}，同在的有：{members}。',
   'room.joinedAlone': '你已进入 #{room}，目前只有你一个人。',
   'room.joinedBig': '你已进入 #{room}（人数较多，用 /members 查看成员）。',
