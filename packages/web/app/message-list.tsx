@@ -47,6 +47,7 @@ export function MessageList ({ session, conversation }: ListProps) {
     if (view === null) return // a scroll that was on its way when the conversation closed
     fromBottom.current = view.scrollHeight - view.scrollTop
     atBottom.current = view.scrollHeight - view.scrollTop - view.clientHeight < EDGE
+    session.setAtNewest(atBottom.current)
     if (view.scrollTop < EDGE) readOlder()
   }
 

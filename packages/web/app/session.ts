@@ -57,6 +57,8 @@ export class ChatSession {
   private readonly options: Required<Omit<SessionOptions, 'rememberRooms'>> & Pick<SessionOptions, 'rememberRooms'>
   /** The page is in front and focused: what the open conversation shows is read. */
   private focused = false
+  /** The open conversation is scrolled to its newest messages (not up in older ones): only then are new ones read. */
+  private atNewest = true
   /** Unread counts come from the server's read markers (a registered user on a server that keeps them); else they are counted here. */
   private markers: boolean
   private readonly listeners = new Set<() => void>()
@@ -163,6 +165,7 @@ export class ChatSession {
       this.conversations.set(key, conversation)
     }
     this.current = key
+    this.atNewest = true // a conversation opens at its newest messages
     conversation.unread = 0
     this.changed()
     if (conversation.older === 'unknown' && !conversation.loading) void this.loadNewest(key)
@@ -187,6 +190,18 @@ export class ChatSession {
   setFocused (focused: boolean): void {
     this.focused = focused
     this.markSeen()
+  }
+
+  /** The open conversation's list is at its newest messages (true), or scrolled up into older ones: what arrives meanwhile stays unread. */
+  setAtNewest (atNewest: boolean): void {
+    if (atNewest === this.atNewest) return
+    this.atNewest = atNewest
+    this.markSeen()
+  }
+
+  /** What the open conversation shows is being read: the page is focused and its list at the newest messages. */
+  private get reading (): boolean {
+    return this.focused && this.atNewest
   }
 
   /** Opens the conversation with someone. */
@@ -287,11 +302,11 @@ export class ChatSession {
     if (before === undefined) this.markSeen()
   }
 
-  /** Marks read the newest message of the open conversation, while the page is focused (a registered user's markers). */
+  /** Marks read the newest message of the open conversation, while the page is focused and the list at its newest (a registered user's markers). */
   private markSeen (): void {
     const conversation = this.conversation(this.current)
     const newest = conversation?.messages.at(-1)?.id
-    if (!this.markers || !this.focused || conversation === undefined || newest === undefined) return
+    if (!this.markers || !this.reading || conversation === undefined || newest === undefined) return
     if (conversation.unread !== 0) {
       conversation.unread = 0
       this.changed()
@@ -310,8 +325,8 @@ export class ChatSession {
   }
 
   private unreadIs (conversation: Conversation, marker: ReadMarker): void {
-    // The open conversation of a focused page is read as it shows: its count stays at 0.
-    if (this.focused && this.current === conversation.key) {
+    // The open conversation of a focused page, at its newest, is read as it shows: its count stays at 0.
+    if (this.reading && this.current === conversation.key) {
       if (marker.lastId > marker.read) this.markSeen()
       return
     }
@@ -351,7 +366,7 @@ export class ChatSession {
       }
     }
     this.typists.message(msg)
-    const shown = conversation.key === this.current && (this.focused || !this.markers)
+    const shown = conversation.key === this.current && (this.reading || !this.markers)
     if (conversation.add(msg) && !mine && !shown) conversation.unread++
     if (shown) this.markSeen()
     this.changed()
