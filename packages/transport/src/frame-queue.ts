@@ -13,9 +13,10 @@ export interface FrameQueueOptions {
    * end of the event-loop turn, so frames pushed by every promise settled in it go
    * out together (clients: many independent calls); `microtask`, right after the
    * current synchronous run (servers, which push a whole batch in one run: a turn
-   * later would only add latency).
+   * later would only add latency); or a scheduler of one's own, called with the writer to run
+   * (the server's runs every connection's writer of a synchronous run in one microtask).
    */
-  wake?: 'turn' | 'microtask'
+  wake?: 'turn' | 'microtask' | ((run: () => void) => void)
   /**
    * Push mode: instead of iterating the queue, the owner is called (when
    * `wake` says) after frames arrive into an empty queue, and calls `take()`
@@ -37,8 +38,14 @@ export interface FrameQueueOptions {
  * routing goes out together.
  */
 export class FrameQueue implements AsyncIterable<Uint8Array> {
-  private frames: Uint8Array[] = []
+  /**
+   * Queued frames are `frames[head, tail)`; taken ones are cleared to undefined. The array is
+   * kept from write to write: a new one per write (or `length = 0`, which frees its store) was a
+   * third of a server's allocations in a fan-out (BENCHMARKS.md).
+   */
+  private frames: Array<Uint8Array | undefined> = []
   private head = 0
+  private tail = 0
   private queuedBytes = 0
   private ended = false
   private wake: (() => void) | undefined
@@ -52,13 +59,13 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   constructor (options: FrameQueueOptions) {
     this.maxQueuedBytes = options.maxQueuedBytes
     this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES
-    this.schedule = options.wake === 'microtask' ? queueMicrotask : afterThisTurn
+    this.schedule = typeof options.wake === 'function' ? options.wake : options.wake === 'microtask' ? queueMicrotask : afterThisTurn
     this.writer = options.writer
   }
 
   /** Frames are waiting to be taken. */
   get hasFrames (): boolean {
-    return this.head < this.frames.length
+    return this.head < this.tail
   }
 
   /** Bytes waiting to be handed to the transport. */
@@ -73,7 +80,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   /** Queues a frame. False if the queue has ended or the frame would pass the bound (nothing is queued then). */
   push (frame: Uint8Array): boolean {
     if (this.ended || this.queuedBytes + frame.byteLength > this.maxQueuedBytes) return false
-    this.frames.push(frame)
+    this.frames[this.tail++] = frame
     this.queuedBytes += frame.byteLength
     this.notify()
     return true
@@ -87,7 +94,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   end (last?: Uint8Array): void {
     if (this.ended) return
     if (last !== undefined) {
-      this.frames.push(last)
+      this.frames[this.tail++] = last
       this.queuedBytes += last.byteLength
     }
     this.ended = true
@@ -100,6 +107,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
   clear (): void {
     this.frames = []
     this.head = 0
+    this.tail = 0
     this.queuedBytes = 0
     this.releaseDrainWaiters()
   }
@@ -112,7 +120,7 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
 
   async * [Symbol.asyncIterator] (): AsyncGenerator<Uint8Array> {
     while (true) {
-      if (this.head < this.frames.length) {
+      if (this.head < this.tail) {
         yield this.take()
       } else if (this.ended) {
         this.releaseDrainWaiters()
@@ -152,36 +160,41 @@ export class FrameQueue implements AsyncIterable<Uint8Array> {
 
   /** Takes queued frames (there must be some: `hasFrames`), up to `maxWriteBytes`, as one buffer. The iterator uses it; push-mode owners call it. */
   take (): Uint8Array {
+    const frames = this.frames
     const start = this.head
-    let size = this.frames[start].byteLength
+    const tail = this.tail
+    let size = frames[start]!.byteLength
     let end = start + 1
-    while (end < this.frames.length && size + this.frames[end].byteLength <= this.maxWriteBytes) {
-      size += this.frames[end].byteLength
+    while (end < tail && size + frames[end]!.byteLength <= this.maxWriteBytes) {
+      size += frames[end]!.byteLength
       end++
     }
     let write: Uint8Array
     if (end === start + 1) {
-      write = this.frames[start]
+      write = frames[start]!
     } else {
       write = new Uint8Array(size)
       let offset = 0
       for (let i = start; i < end; i++) {
-        write.set(this.frames[i], offset)
-        offset += this.frames[i].byteLength
+        write.set(frames[i]!, offset)
+        offset += frames[i]!.byteLength
       }
     }
+    // Taken frames are let go (a commit's buffer is shared by every member: an idle one must not keep it).
+    for (let i = start; i < end; i++) frames[i] = undefined
     this.queuedBytes -= size
     if (this.queuedBytes === 0) this.releaseDrainWaiters()
-    if (end === this.frames.length) {
-      this.frames = []
-      this.head = 0
+    if (end === tail) {
+      this.head = this.tail = 0
     } else if (end > 1024) {
-      // Drop the written prefix so written frames can be collected.
-      this.frames = this.frames.slice(end)
+      // A long backlog: drop the written prefix rather than keep its slots.
+      this.frames = frames.slice(end, tail)
       this.head = 0
+      this.tail = tail - end
     } else {
       this.head = end
     }
     return write
   }
+
 }

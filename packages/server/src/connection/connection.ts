@@ -3,6 +3,7 @@ import type { ClientMessage, DecodedBatch, ErrorCode, ServerMessage } from '@cha
 import { decodeClientChunkInPlace } from '@chat/protocol/fast'
 import { FrameQueue } from '@chat/transport'
 import type { Duplex, DuplexEvents } from '@chat/transport'
+import { afterThisRun } from './after-this-run.js'
 import { addressKey } from '../limits/address-key.js'
 import { ConnectionRates } from '../limits/connection-rates.js'
 import type { ResolvedServerOptions } from '../options.js'
@@ -104,7 +105,7 @@ export class Connection implements DuplexEvents {
     // Before login a frame is a hello, which is small: a client that has not said who it is gets little memory.
     this.frames = new FrameDecoder(Math.min(options.maxLoginFrameBytes, options.maxFrameBytes))
     // Routing pushes a whole batch in one synchronous run: the writer can go right after it.
-    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: 'microtask', writer: () => { this.write() } })
+    this.queue = new FrameQueue({ maxQueuedBytes: options.maxQueuedBytes, wake: afterThisRun, writer: () => { this.write() } })
     duplex.attach(this)
   }
 
