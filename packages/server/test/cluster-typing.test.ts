@@ -34,6 +34,18 @@ async function registered (h: Harness, port: number, username: string, register 
   return client
 }
 
+/** Logs in as soon as the name is free: the node a user left releases it in Redis a moment after the connection closed. */
+async function registeredOnceFree (h: Harness, port: number, username: string): Promise<RawClient> {
+  const client = await h.raw(port, username)
+  const deadline = Date.now() + 10_000
+  while (true) {
+    const welcome = await client.request({ type: 'hello', v: PROTOCOL_VERSION, username, password: PASSWORD })
+    if (welcome.type === 'welcome') return client
+    assert.ok(welcome.type === 'error' && welcome.code === 'name_taken' && Date.now() < deadline, JSON.stringify(welcome))
+    await sleep(50)
+  }
+}
+
 function typingSeen (client: RawClient): string[] {
   return client.received.filter((m): m is TypingEvent => m.type === 'typing').map(m => `${m.room ?? `to ${m.to ?? '?'}`} ${m.user} ${String(m.active)}`)
 }
@@ -96,7 +108,7 @@ test('read markers are shared by the nodes (Redis), and receipts cross them', as
   assert.deepEqual(marker(await bob.request({ type: 'read', room: 'general', id: 99 })), [5, 0, 5], 'clamped to the newest id')
   await alice.close()
 
-  const again = await registered(h, two.port, 'alice')
+  const again = await registeredOnceFree(h, two.port, 'alice')
   const joined = await again.request({ type: 'join', room: 'general' }) as JoinedMessage
   assert.deepEqual([joined.read, joined.unread, joined.lastId], [3, 2, 5], 'the marker set on node 1, read on node 2')
   assert.deepEqual(marker(await again.request({ type: 'unread', room: 'general' })), [3, 2, 5])
