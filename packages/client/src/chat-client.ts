@@ -1,7 +1,7 @@
 import { ErrorCodes, idempotencyKeys } from '@chat/protocol'
 import type {
   AckMessage, ChatMessage, HistoryPageMessage, JoinedMessage, MarkerMessage, MemberListMessage, RoomInfo, RoomListMessage,
-  ServerMessage, ServerReply, WelcomeMessage
+  ServerReply, WelcomeMessage
 } from '@chat/protocol'
 import type { AbortOptions } from '@chat/transport'
 import { abortable } from './abortable.js'
@@ -9,12 +9,12 @@ import { CallTable } from './call-table.js'
 import type { RequestBody } from './call-table.js'
 import { ChatError } from './chat-error.js'
 import type { ClientConnection } from './client-connection.js'
-import type { ChatEvent, ChatEventOf, HistoryPage, JoinResult, PresenceEvent, ReadEvent, ReadMarker, SendAck, ServerInfo } from './client-types.js'
+import { ClientMarkers, markerTarget } from './client-markers.js'
+import type { ChatEvent, ChatEventOf, HistoryPage, JoinResult, ReadMarker, SendAck, ServerInfo } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
 import type { BatchMessageFilter, ConnectOptions, EventFilter, HistoryOptions, MessageFilter } from './options.js'
-import { CONVERSATIONS_CHECKED_ON_RESUME, MarkerBook, ReadCoalescer } from './read-markers.js'
-import type { MarkerTarget } from './read-markers.js'
 import { ResumeTracker } from './resume-tracker.js'
+import { ServerMessages } from './server-messages.js'
 import type { StatusEvent } from './status.js'
 import type { ServerAddress } from './server-addresses.js'
 import type { ChatSubscription } from './subscription.js'
@@ -31,14 +31,6 @@ const NO_OPTIONS: AbortOptions = Object.freeze({})
 /** What a send or dm resolves with: `stored` only for a direct message kept in an offline inbox. */
 function sendAck (ack: AckMessage): SendAck {
   return ack.stored === true ? { id: ack.id, ts: ack.ts, stored: true } : { id: ack.id, ts: ack.ts }
-}
-
-function readMarker (reply: MarkerMessage): ReadMarker {
-  return { read: reply.read, unread: reply.unread, lastId: reply.lastId }
-}
-
-function markerTarget (of: string | { with: string }): MarkerTarget {
-  return typeof of === 'string' ? { room: of } : { with: of.with }
 }
 
 /**
@@ -64,10 +56,10 @@ export class ChatClient implements AsyncDisposable {
   private readonly nextKey = idempotencyKeys()
   /** The app's typing, debounced, per connection. */
   private readonly typist: TypingSender<ClientConnection>
-  /** The read markers learned, to tell those that moved while the client was away. */
-  private readonly markers = new MarkerBook()
-  /** `markRead` calls per stream, merged while one is on its way. */
-  private readonly markReads: ReadCoalescer
+  /** Read markers: `markRead` calls merged, those learned, those that moved while we were away told. */
+  private readonly markers: ClientMarkers
+  /** Where each message from the server goes. */
+  private readonly fromServer: ServerMessages
   private resolveClosed!: (reason: ChatError | undefined) => void
 
   /** @internal Use `connect()`. */
@@ -78,7 +70,7 @@ export class ChatClient implements AsyncDisposable {
       maxPendingCalls: options.maxPendingCalls ?? 10_000
     })
     this.keeper = new ConnectionKeeper(addresses, options, {
-      onMessage: message => { this.dispatch(message) },
+      onMessage: message => { this.fromServer.dispatch(message) },
       mustPause: () => this.mustPause(),
       login: async (connection, hello, signal) => {
         this.resumeTracker.startResuming()
@@ -87,7 +79,7 @@ export class ChatClient implements AsyncDisposable {
       reconnected: connection => {
         // In this order (the server handles requests in order): rejoins and replays, then the app's calls.
         this.resumeTracker.resume(connection)
-        this.checkConversationMarkers(connection)
+        this.markers.reconnected(connection)
         this.calls.resendWaiting(connection)
       },
       connectionLost: (connection, error) => { this.calls.connectionLost(connection, error) },
@@ -103,11 +95,13 @@ export class ChatClient implements AsyncDisposable {
       }
     })
     this.typist = new TypingSender((connection, target, active) => { this.sendTyping(connection, target, active) })
-    this.markReads = new ReadCoalescer(async (target, id) => {
-      const reply = await this.call<MarkerMessage>({ type: 'read', ...target, id }, NO_OPTIONS)
-      this.markers.learn(target, reply.read)
-      return readMarker(reply)
+    this.markers = new ClientMarkers({
+      call: async (body, options) => await this.call<MarkerMessage>(body, options),
+      request: async (connection, body) => await this.calls.request<MarkerMessage>(connection, body, false).reply,
+      deliver: event => { this.router.deliverEvent(event) },
+      username: () => this.username
     })
+    this.fromServer = new ServerMessages(this.calls, this.resumeTracker, this.router, this.markers)
   }
 
   /** The name the server logged us in with ('' before the first login). */
@@ -242,15 +236,12 @@ export class ChatClient implements AsyncDisposable {
    * `unknown_type` from a server without read markers.
    */
   async markRead (of: string | { with: string }, id: number, options: AbortOptions = {}): Promise<ReadMarker> {
-    return await abortable(this.markReads.mark(markerTarget(of), id), options.signal, 'markRead()')
+    return await abortable(this.markers.markRead(markerTarget(of), id), options.signal, 'markRead()')
   }
 
   /** Your read marker of a room or conversation, and the messages after it, without moving it. Rejects as `markRead` does. */
   async unread (of: string | { with: string }, options: AbortOptions = {}): Promise<ReadMarker> {
-    const target = markerTarget(of)
-    const reply = await this.call<MarkerMessage>({ type: 'unread', ...target }, options)
-    this.markers.learn(target, reply.read)
-    return readMarker(reply)
+    return await this.markers.unread(markerTarget(of), options)
   }
 
   /** Rooms that have members, with how many. */
@@ -389,76 +380,5 @@ export class ChatClient implements AsyncDisposable {
     this.calls.request(connection, body, false).reply.catch((err: ChatError) => {
       if (err.code === ErrorCodes.UNKNOWN_TYPE) this.typist.unsupported(connection)
     })
-  }
-
-  /** A marker of ours learned after a reconnect: if it moved while we were away, the app hears it as a `read` event. */
-  private markerLearned (target: MarkerTarget, read: number): void {
-    if (!this.markers.learn(target, read)) return
-    this.router.deliverEvent({ type: 'read', ...target, user: this.username, id: read })
-  }
-
-  /** After a reconnect, the markers of the conversations we know are read again (rooms' come with their rejoin). */
-  private checkConversationMarkers (connection: ClientConnection): void {
-    for (const user of this.markers.conversations(CONVERSATIONS_CHECKED_ON_RESUME)) {
-      this.calls.request<MarkerMessage>(connection, { type: 'unread', with: user }, false).reply
-        .then(reply => { this.markerLearned({ with: user }, reply.read) }, () => {})
-    }
-  }
-
-  /** Every message from the server, synchronously as it is read (replies before the messages behind them). */
-  private dispatch (message: ServerMessage): void {
-    switch (message.type) {
-      case 'msg':
-        this.resumeTracker.route(message)
-        return
-      case 'presence': {
-        const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }
-        if (message.reason !== undefined) event.reason = message.reason
-        this.router.deliverEvent(event)
-        return
-      }
-      case 'typing': {
-        const event: ChatEvent = message.room !== undefined
-          ? { type: 'typing', room: message.room, user: message.user, active: message.active }
-          : { type: 'typing', to: message.to, user: message.user, active: message.active }
-        this.router.deliverEvent(event)
-        return
-      }
-      case 'read': {
-        const target: MarkerTarget = message.room !== undefined ? { room: message.room } : { with: message.with ?? '' }
-        // Our own marker, moved by another connection of ours: known from now on.
-        if (message.user === this.username) this.markers.learn(target, message.id)
-        this.router.deliverEvent({ type: 'read', ...target, user: message.user, id: message.id })
-        return
-      }
-      case 'error': {
-        const call = message.re === undefined ? undefined : this.calls.get(message.re)
-        if (call === undefined) return
-        // Over a rate of the server's: the same request goes again once the server said it may (bounded).
-        if (message.code === ErrorCodes.RATE_LIMITED && this.calls.retryLater(call, message.retryAfterMs)) return
-        this.calls.settle(call, new ChatError(message.code, message.message, message.retryAfterMs === undefined ? undefined : { retryAfterMs: message.retryAfterMs }))
-        return
-      }
-      case 'joined': {
-        // An app's join starts tracking the room at its newest id; a rejoin after a reconnect starts the catch-up.
-        const call = this.calls.get(message.re)
-        if (call?.resend === true) {
-          this.resumeTracker.joined(message.room, message.lastId)
-          if (message.read !== undefined) this.markers.learn({ room: message.room }, message.read)
-        } else if (call?.connection !== undefined) {
-          this.resumeTracker.rejoined(call.connection, message.room, message.lastId)
-          // Resuming brings markers up to date: one moved meanwhile (another device of ours) is told.
-          if (message.read !== undefined) this.markerLearned({ room: message.room }, message.read)
-        }
-        break
-      }
-      case 'replay_done':
-        this.resumeTracker.replayDone(message.re, message.lastId)
-        break
-      case 'ping': case 'pong': case 'bye':
-        return
-    }
-    const call = this.calls.get(message.re)
-    if (call !== undefined) this.calls.settle(call, message)
   }
 }

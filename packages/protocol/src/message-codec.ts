@@ -57,7 +57,8 @@ interface FastPath<T> {
 }
 
 const CLIENT_PATH: FastPath<ClientMessage> = { type: 'send', ascii: readSendAscii, plain: readDecodedSend, validate: validateClientMessage }
-const CLIENT_PATH_IN_PLACE: FastPath<ClientMessage> = { ...CLIENT_PATH, ascii: readSendAsciiInPlace }
+// Written out, not spread from CLIENT_PATH: a bundler keeps a spread (it may run getters), and with it the client side's tables in a browser SDK.
+const CLIENT_PATH_IN_PLACE: FastPath<ClientMessage> = { type: 'send', ascii: readSendAsciiInPlace, plain: readDecodedSend, validate: validateClientMessage }
 const SERVER_PATH: FastPath<ServerMessage> = { type: 'msg', ascii: readMsgAsciiBytes, plain: readDecodedMsg, validate: validateServerMessage }
 
 function decodeWith<T> (path: FastPath<T>, body: Uint8Array | Uint8ArrayList, start: number, end: number | undefined): T {

@@ -41,7 +41,8 @@ function frozen<S extends object> (schema: S): S {
 }
 
 /** The messages a client sends, as `decodeClientMessage` checks them. Unknown extra fields are allowed. */
-export const CLIENT_FIELDS: MessageSchema<ClientMessage> = frozen<MessageSchema<ClientMessage>>({
+// Pure: a bundle that never checks client messages (the SDK in a browser) leaves this table out.
+export const CLIENT_FIELDS: MessageSchema<ClientMessage> = /* @__PURE__ */ frozen<MessageSchema<ClientMessage>>({
   hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?', resume: 'string?' },
   join: { req: 'uint', room: 'string' },
   leave: { req: 'uint', room: 'string' },
@@ -60,7 +61,7 @@ export const CLIENT_FIELDS: MessageSchema<ClientMessage> = frozen<MessageSchema<
 })
 
 /** The messages a server sends, as `decodeServerMessage` checks them. Unknown extra fields are allowed. */
-export const SERVER_FIELDS: MessageSchema<ServerMessage> = frozen<MessageSchema<ServerMessage>>({
+export const SERVER_FIELDS: MessageSchema<ServerMessage> = /* @__PURE__ */ frozen<MessageSchema<ServerMessage>>({
   welcome: {
     v: 'uint', re: 'uint', username: 'string', heartbeatIntervalMs: 'uint',
     heartbeatTimeoutMs: 'uint', maxFrameBytes: 'uint', maxTextBytes: 'uint', registered: 'bool', session: 'string',

@@ -20,7 +20,8 @@ import { JOIN_ROOM, LEAVE_ROOM, ROOM_LIST, ROOM_MEMBERS } from './room-scripts.j
 import { RoomFeeds } from './room-feeds.js'
 import { redisKeys } from './redis-keys.js'
 import type { RedisKeys } from './redis-keys.js'
-import { RemoteTypists } from './remote-typists.js'
+import { ClusterSignals } from './cluster-signals.js'
+import type { RoomSignalPayload, TypingToPayload } from './cluster-signals.js'
 
 const claimScript = new LuaScript('claim name', CLAIM_NAME)
 const releaseScript = new LuaScript('release name', RELEASE_NAME)
@@ -81,8 +82,8 @@ export class ClusterEngine implements Engine {
   private readonly commits: ClusterCommit
   private readonly lease: NodeLease
   private readonly keys: RedisKeys
-  /** Other nodes' typists shown to the members here: ended here if their node goes quiet. */
-  private readonly remoteTypists: RemoteTypists
+  /** Typing events and read receipts, across the nodes. */
+  private readonly signals: ClusterSignals
   /** Leaves and releases that failed while Redis was away: run again once it is back. */
   private retries: Array<() => Promise<unknown>> = []
   private nextSid = 0
@@ -98,7 +99,10 @@ export class ClusterEngine implements Engine {
     this.prefix = options.prefix
     this.nodeId = options.nodeId
     this.keys = redisKeys(options.prefix)
-    this.remoteTypists = new RemoteTypists(node)
+    this.signals = new ClusterSignals(redis, this.keys, this.nodeId, node, {
+      here: userKey => this.byKey.get(userKey),
+      find: async userKey => await this.findUser(userKey)
+    }, options.logger)
     this.commits = new ClusterCommit(store, node)
     this.feeds = new RoomFeeds({
       readAfter: async (room, after, limit) => await this.store.readAfter(roomStream(room), after, limit),
@@ -106,7 +110,7 @@ export class ClusterEngine implements Engine {
       presence: (room, event, sid) => {
         this.node.presence(room, event, sid === undefined ? undefined : this.sessions.get(sid))
         // A typist of another node who left (or whose node was retired) types there no more.
-        if (event.event === 'leave') this.remoteTypists.left(room, event.user)
+        if (event.event === 'leave') this.signals.left(room, event.user)
       },
       lost: (room, after, next, err) => { options.logger.error(`messages ${after + 1}-${next - 1} of ${room} could not be read to fill a gap in its channel: ${String(err)}`) }
     })
@@ -220,34 +224,12 @@ export class ClusterEngine implements Engine {
     return list
   }
 
-  /**
-   * On the room's channel, to every node with members there, this one too
-   * (its members get it as the others do: after the commit of a message
-   * that ended the typing, which the commit script published on the same
-   * channel before). Not through `RoomFeeds`: not ordered with messages.
-   */
   signalRoom (room: string, event: RoomSignal, aboutKey: string): void {
-    const payload: RoomPayload = { t: 's', n: this.nodeId, k: aboutKey, e: event }
-    this.tell(this.keys.roomChannel(room), payload)
+    this.signals.signalRoom(room, event, aboutKey)
   }
 
-  /** To the recipient here, or on their node's channel; nobody if they are offline. */
   typingTo (userKey: string, user: string, active: boolean): void {
-    const here = this.byKey.get(userKey)
-    if (here !== undefined) {
-      if (here.isActive) this.node.typingTo(here, user, active)
-      return
-    }
-    this.findUser(userKey).then(online => {
-      if (online === undefined || !isRemote(online)) return
-      const payload: NodePayload = { t: 'ty', k: userKey, u: user, f: user.toLowerCase(), a: active }
-      this.tell(this.keys.nodeChannel(online.node), payload)
-    }, err => { this.options.logger.debug(`typing to ${userKey} not sent: ${(err as Error).message}`) })
-  }
-
-  /** Fire-and-forget: typing and receipts are not worth a retry (a refresh or the next move follows). */
-  private tell (channel: string, payload: RoomPayload | NodePayload): void {
-    this.redis.publish(channel, JSON.stringify(payload)).catch(err => { this.options.logger.debug(`publish to ${channel} failed: ${(err as Error).message}`) })
+    this.signals.typingTo(userKey, user, active)
   }
 
   publish (delivery: Delivery): void {
@@ -260,7 +242,7 @@ export class ClusterEngine implements Engine {
 
   /** Leaves the cluster: commits settle, this node's users and places go (announced), connections to Redis close. */
   async close (): Promise<void> {
-    this.remoteTypists.close()
+    this.signals.close()
     await this.commits.settled()
     await this.lease.stop().catch(err => { this.options.logger.warn(`leaving the cluster cleanly failed (the lease will expire): ${(err as Error).message}`) })
   }
@@ -291,9 +273,7 @@ export class ClusterEngine implements Engine {
   private onRoomPayload (room: string, payload: string): void {
     const event = JSON.parse(payload) as RoomPayload
     if (event.t === 's') {
-      // Typing and receipts: to the members here at once. Another node's typist is watched (its node may die).
-      if (event.n !== this.nodeId && event.e.type === 'typing') this.remoteTypists.room(room, event.e, event.k)
-      else this.node.signal(room, event.e, event.k)
+      this.signals.fromRoom(room, event)
       return
     }
     if (event.t === 'm') {
@@ -309,8 +289,7 @@ export class ClusterEngine implements Engine {
   private onNodePayload (payload: string): void {
     const event = JSON.parse(payload) as NodePayload
     if (event.t === 'ty') {
-      const target = this.byKey.get(event.k)
-      if (target !== undefined) this.remoteTypists.direct(target, event.u, event.f, event.a)
+      this.signals.fromNode(event)
       return
     }
     if (event.t === 'dm') {
@@ -382,19 +361,12 @@ export class ClusterEngine implements Engine {
 type RoomPayload =
   | { t: 'm', m: Array<[number, number, string, string]> }
   | { t: 'p', e: 'join' | 'leave', u: string, r?: LeaveReason, sid?: string }
-  // A typing event or a read receipt from node `n`, about the user `k` (not told).
-  | { t: 's', n: string, k: string, e: RoomSignal }
+  | RoomSignalPayload
 
 type NodePayload =
   | { t: 'dm', m: Array<[number, number, string, string, string, string, string]> }
   | { t: 'replaced', k: string, sid: string }
-  // `u` (user key `f`) typing to the user `k` of this node, or stopped.
-  | { t: 'ty', k: string, u: string, f: string, a: boolean }
-
-/** Someone online on another node. */
-function isRemote (online: OnlineUser): online is RemoteUser {
-  return typeof (online as Partial<RemoteUser>).node === 'string'
-}
+  | TypingToPayload
 
 function remoteUser (userKey: string, entry: UserEntry): RemoteUser {
   return { username: entry.username, userKey, identity: entry.identity, token: entry.token, node: entry.node }
