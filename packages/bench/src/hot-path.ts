@@ -86,7 +86,7 @@ async function run (server: ServerModule, o: HotPathOptions): Promise<HotPathRes
     const duplex = new CountingDuplex(i)
     chat.accept(duplex, 'tcp')
     duplex.events!.onData(Buffer.concat([
-      encodeFrame({ type: 'hello', v: 1, req: 1, username: `u${i}` }),
+      encodeFrame({ type: 'hello', v: 1, req: 1, username: `u${i}`, accept: ['msgs'] }),
       encodeFrame({ type: 'join', req: 2, room: 'bench' })
     ]))
     connections.push(duplex)

@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@chat/protocol'
+import { ErrorCodes, messagesOfRun } from '@chat/protocol'
 import type { ServerMessage } from '@chat/protocol'
 import type { CallTable } from './call-table.js'
 import { ChatError } from './chat-error.js'
@@ -26,6 +26,9 @@ export class ServerMessages {
     switch (message.type) {
       case 'msg':
         this.resumeTracker.route(message)
+        return
+      case 'msgs':
+        for (const msg of messagesOfRun(message)) this.resumeTracker.route(msg)
         return
       case 'presence': {
         const event: PresenceEvent = { type: message.event, room: message.room, user: message.user }

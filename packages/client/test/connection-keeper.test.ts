@@ -9,7 +9,7 @@ test('start: opens a transport, logs in with the options, and takes the name, ac
   const { keeper, hellos } = setup({ password: 'correct horse', register: true })
   assert.deepEqual({ username: keeper.username, registered: keeper.registered, server: keeper.server }, { username: '', registered: false, server: undefined })
   await keeper.start()
-  assert.deepEqual(hellos, [{ type: 'hello', v: 1, username: 'alice', password: 'correct horse', register: true }])
+  assert.deepEqual(hellos, [{ type: 'hello', v: 1, username: 'alice', accept: ['msgs'], password: 'correct horse', register: true }])
   assert.equal(keeper.state, 'connected')
   assert.ok(keeper.connection !== undefined && keeper.writableConnection === keeper.connection)
   assert.deepEqual([keeper.username, keeper.registered], ['Alice', true])
@@ -53,7 +53,7 @@ test('a lost connection: disconnect, backoff, and a login that resumes the sessi
   const url = 'tcp://memory:1'
   assert.equal((events[0] as { url: string }).url, url)
   assert.deepEqual(events.slice(1), [{ type: 'reconnecting', attempt: 1, delayMs: 1, url }, { type: 'reconnect', attempt: 1, url }])
-  assert.deepEqual(hellos[1], { type: 'hello', v: 1, username: 'alice', password: 'pw', resume: 'session-1' })
+  assert.deepEqual(hellos[1], { type: 'hello', v: 1, username: 'alice', accept: ['msgs'], password: 'pw', resume: 'session-1' })
   assert.deepEqual(reconnected, [keeper.connection])
   assert.deepEqual(lost, [{ connection: first, code: 'connection_closed' }])
   keeper.cut()

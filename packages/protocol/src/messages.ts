@@ -21,6 +21,11 @@ export interface HelloMessage {
    * is closed with `session_replaced` and this one takes its place.
    */
   resume?: string
+  /**
+   * Server message types beyond the plain ones this client reads
+   * (PROTOCOL.md §4): `"msgs"` for runs of room messages. Unknown names are ignored.
+   */
+  accept?: string[]
 }
 export interface JoinMessage { type: 'join', req: number, room: string }
 export interface LeaveMessage { type: 'leave', req: number, room: string }
@@ -144,6 +149,16 @@ export interface ChatMessage {
   replay?: number
 }
 
+/** A room message in a `msgs` run: its sender, its text, and its timestamp unless it is the row before's. */
+export type MessageRow = [from: string, text: string, ts?: number]
+
+/**
+ * Consecutive live messages of one room in one frame (PROTOCOL.md §10): row
+ * `i` is the message with id `id + i`. Sent instead of their `msg` frames to
+ * a client whose hello accepted `"msgs"`.
+ */
+export interface MessageRunMessage { type: 'msgs', room: string, id: number, rows: MessageRow[] }
+
 /** A page of history. `more`: older (or, with `after`, newer) messages exist. `gone`: older ones were removed by retention. */
 export interface HistoryPageMessage { type: 'history_page', re: number, messages: ChatMessage[], more: boolean, gone?: boolean }
 
@@ -199,6 +214,6 @@ export type ServerReply =
   | HistoryPageMessage | ReplayDoneMessage | OkMessage | MarkerMessage
 
 export type ServerMessage =
-  | ServerReply | ChatMessage | PresenceMessage | TypingEvent | ReadEvent | ErrorMessage | PingMessage | PongMessage | ByeMessage
+  | ServerReply | ChatMessage | MessageRunMessage | PresenceMessage | TypingEvent | ReadEvent | ErrorMessage | PingMessage | PongMessage | ByeMessage
 
 export type Message = ClientMessage | ServerMessage

@@ -1,12 +1,13 @@
-import type { ChatMessage, ClientMessage, RoomInfo, ServerMessage } from './messages.js'
+import type { ChatMessage, ClientMessage, MessageRow, RoomInfo, ServerMessage } from './messages.js'
 
 /**
  * What a field must hold (PROTOCOL.md §3): `uint` a non-negative safe integer,
  * `string`, `bool`, `strings` an array of strings, `rooms` an array of
  * `{ room: string, members: uint }`, `messages` an array of chat messages
- * (checked for `id`, `from`, `text` and `ts`).
+ * (checked for `id`, `from`, `text` and `ts`), `rows` the rows of a `msgs`
+ * run (`[from, text, ts?]`, at least one, the first with its `ts`).
  */
-export type FieldKind = 'uint' | 'string' | 'bool' | 'strings' | 'rooms' | 'messages'
+export type FieldKind = 'uint' | 'string' | 'bool' | 'strings' | 'rooms' | 'messages' | 'rows'
 
 /** A field's kind; a trailing `?` makes it optional: absent is fine, `null` is not. */
 export type FieldSpec = FieldKind | `${FieldKind}?`
@@ -19,7 +20,8 @@ type KindOf<V> =
         : V extends string[] ? 'strings'
           : V extends RoomInfo[] ? 'rooms'
             : V extends ChatMessage[] ? 'messages'
-              : never
+              : V extends MessageRow[] ? 'rows'
+                : never
 
 /** Every field of one message interface but `type`, with its spec. */
 type FieldsOf<M> = {
@@ -43,7 +45,7 @@ function frozen<S extends object> (schema: S): S {
 /** The messages a client sends, as `decodeClientMessage` checks them. Unknown extra fields are allowed. */
 // Pure: a bundle that never checks client messages (the SDK in a browser) leaves this table out.
 export const CLIENT_FIELDS: MessageSchema<ClientMessage> = /* @__PURE__ */ frozen<MessageSchema<ClientMessage>>({
-  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?', resume: 'string?' },
+  hello: { v: 'uint', req: 'uint', username: 'string', password: 'string?', register: 'bool?', resume: 'string?', accept: 'strings?' },
   join: { req: 'uint', room: 'string' },
   leave: { req: 'uint', room: 'string' },
   send: { req: 'uint', room: 'string', text: 'string', key: 'string?' },
@@ -73,6 +75,7 @@ export const SERVER_FIELDS: MessageSchema<ServerMessage> = /* @__PURE__ */ froze
   room_list: { re: 'uint', rooms: 'rooms', truncated: 'bool?' },
   member_list: { re: 'uint', room: 'string', members: 'strings', truncated: 'bool?' },
   msg: { id: 'uint', room: 'string?', to: 'string?', from: 'string', text: 'string', ts: 'uint', replay: 'uint?' },
+  msgs: { room: 'string', id: 'uint', rows: 'rows' },
   history_page: { re: 'uint', messages: 'messages', more: 'bool', gone: 'bool?' },
   replay_done: { re: 'uint', room: 'string', lastId: 'uint' },
   ok: { re: 'uint' },

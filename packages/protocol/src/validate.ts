@@ -19,6 +19,9 @@ function matches (kind: FieldKind, value: unknown): boolean {
     case 'messages': return Array.isArray(value) && value.every(m =>
       m !== null && typeof m === 'object' && isUint(m.id) && typeof m.from === 'string' &&
       typeof m.text === 'string' && isUint(m.ts))
+    case 'rows': return Array.isArray(value) && value.length > 0 && value.every((row, i) =>
+      Array.isArray(row) && typeof row[0] === 'string' && typeof row[1] === 'string' &&
+      (row.length === 3 ? isUint(row[2]) : row.length === 2 && i > 0))
   }
 }
 
@@ -34,6 +37,7 @@ function wellFormed (kind: FieldKind, value: any): boolean {
     case 'rooms': return (value as Array<{ room: string }>).every(r => r.room.isWellFormed())
     case 'messages': return (value as Array<Record<string, unknown>>).every(m =>
       Object.values(m).every(field => typeof field !== 'string' || field.isWellFormed()))
+    case 'rows': return (value as string[][]).every(row => wellFormed('strings', row.slice(0, 2)))
     default: return true
   }
 }
@@ -88,6 +92,10 @@ function validate (value: unknown, schema: CompiledSchema, versioned?: string): 
     if (!wellFormed(kind, field)) {
       throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, `"${obj.type}" has a lone surrogate in "${name}": strings must be well-formed Unicode`, req)
     }
+  }
+  // A run's last id is a uint too.
+  if (obj.type === 'msgs' && (obj.id as number) > Number.MAX_SAFE_INTEGER - ((obj.rows as unknown[]).length - 1)) {
+    throw new ProtocolError(ErrorCodes.INVALID_MESSAGE, '"msgs" has ids past 2^53 - 1', req)
   }
   return obj
 }

@@ -32,6 +32,7 @@ const VALID_CLIENT: ClientMessage[] = [
   { type: 'hello', v: 1, req: 1, username: 'alice', password: 'correct horse', register: true },
   { type: 'hello', v: 1, req: 1, username: 'alice', resume: 'c2Vzc2lvbg' },
   { type: 'hello', v: 1, req: 1, username: 'alice' },
+  { type: 'hello', v: 1, req: 1, username: 'alice', accept: ['msgs', 'something-later'] },
   { type: 'join', req: 2, room: 'general' },
   { type: 'leave', req: 3, room: 'general' },
   { type: 'send', req: 4, room: 'general', text: 'hi' },
@@ -72,6 +73,7 @@ const VALID_SERVER: ServerMessage[] = [
   { type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000, replay: 9 },
   { type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000 },
   { type: 'msg', id: 1, to: 'bob', from: 'alice', text: 'psst', ts: 1700000000000 },
+  { type: 'msgs', room: 'general', id: 41, rows: [['alice', 'hi', 1700000000000], ['bob', 'yo'], ['alice', '', 1700000000002]] },
   {
     type: 'history_page',
     re: 8,
@@ -107,7 +109,8 @@ const GOOD_VALUE: Record<FieldKind, unknown> = {
   bool: false,
   strings: ['alice', 'bob'],
   rooms: [{ room: 'general', members: 2 }],
-  messages: [{ type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000 }]
+  messages: [{ type: 'msg', id: 1, room: 'general', from: 'alice', text: 'hi', ts: 1700000000000 }],
+  rows: [['alice', 'hi', 1700000000000], ['bob', 'yo']]
 }
 
 /** Values that a field of each kind must refuse. `null` is never "absent". */
@@ -124,6 +127,14 @@ const WRONG_VALUES: Record<FieldKind, unknown[]> = {
     [{ id: 1, from: 1, text: 'b', ts: 1 }],
     [{ id: 1, from: 'a', text: null, ts: 1 }],
     [{ id: 1, from: 'a', text: 'b', ts: 1.5 }]
+  ],
+  rows: [
+    'a', null, {}, [], [null], [{}],
+    [['a', 'b']], // the first row without its ts
+    [['a', 'b', 1], ['c']],
+    [['a', 'b', 1], ['c', 'd', 2, 3]],
+    [['a', 'b', -1]], [['a', 'b', 1.5]], [['a', 'b', '1']], [['a', 'b', null]],
+    [[1, 'b', 1]], [['a', null, 1]], [['a', 'b', 1], null]
   ]
 }
 
@@ -142,7 +153,8 @@ const LONE_SURROGATES: Record<FieldKind, unknown[]> = {
     [{ type: 'msg', id: 1, room: 'general', from: 'alice', text: 'lone\ud800x', ts: 1 }],
     [{ type: 'msg', id: 1, room: 'general\ud800', from: 'alice', text: 'hi', ts: 1 }],
     [{ type: 'msg', id: 1, to: 'bob', from: '\udbff', text: 'hi', ts: 1 }]
-  ]
+  ],
+  rows: [[['alice', 'lone\ud800x', 1]], [['alice', 'hi', 1], ['\udbff', 'hi']]]
 }
 
 function parseSpec (spec: FieldSpec): { kind: FieldKind, optional: boolean } {

@@ -20,7 +20,7 @@ function section (number: number): string {
 
 /** How the tables write each kind (PROTOCOL.md §3). */
 const DOC_KINDS: Record<string, FieldKind> = {
-  uint: 'uint', string: 'string', bool: 'bool', 'string[]': 'strings', 'RoomInfo[]': 'rooms', 'msg[]': 'messages'
+  uint: 'uint', string: 'string', bool: 'bool', 'string[]': 'strings', 'RoomInfo[]': 'rooms', 'msg[]': 'messages', 'MessageRow[]': 'rows'
 }
 
 /** The message table of a section: rows `| \`type\` | \`name: kind\`, \`name?: kind\` ... |`. */

@@ -7,6 +7,7 @@ import type { ConnectionSpec, Endpoint, LoadTarget, Receiver, TargetKind } from 
 import type { TextFields } from '../load/message-text.js'
 import { parseTextBytes, TEXT_BYTES } from '../load/message-text.js'
 import { FrameScanner } from './frame-scanner.js'
+import { readRunTexts } from './run-reader.js'
 import type { FrameHandler } from './frame-scanner.js'
 import { SocketConnection } from './socket-connection.js'
 
@@ -63,6 +64,7 @@ const JOIN_REQ = 2
 export class ChatConnection extends SocketConnection implements FrameHandler {
   private readonly scanner = new FrameScanner()
   private readonly fields: TextFields = { publisher: 0, seq: 0, sentMicros: 0 }
+  private readonly deliver = (fields: TextFields): void => { this.receiver.message(fields) }
   private nextReq = JOIN_REQ + 1
   private readonly roomJson: string
   /** Sends carry a `key` each, made as `@chat/client` makes them (`idempotencyKeys()`: a random prefix per connection, then a counter). */
@@ -79,7 +81,8 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   protected greet (): void {
     // Pipelined: the server handles a connection's messages in order.
     this.socket.write(Buffer.concat([
-      encodeFrame({ type: 'hello', v: 1, req: 1, username: this.spec.name }),
+      // As @chat/client does: a room's messages in runs (PROTOCOL.md §10).
+      encodeFrame({ type: 'hello', v: 1, req: 1, username: this.spec.name, accept: ['msgs'] }),
       encodeFrame({ type: 'join', req: JOIN_REQ, room: this.spec.room })
     ]))
   }
@@ -96,7 +99,9 @@ export class ChatConnection extends SocketConnection implements FrameHandler {
   frame (bytes: Uint8Array, start: number, end: number): void {
     const t = bytes[start + TYPE_AT]
     const t2 = bytes[start + TYPE_AT + 1]
-    if (t === M && t2 === S) {
+    if (t === M && t2 === S && bytes[start + TYPE_AT + 3] === S) {
+      if (readRunTexts(bytes, start + TYPE_AT, end, this.fields, this.deliver)) return
+    } else if (t === M && t2 === S) {
       const text = textStart(bytes, start + TYPE_AT, end)
       if (text !== -1 && parseTextBytes(bytes, text, end, this.fields)) {
         this.receiver.message(this.fields)

@@ -9,6 +9,7 @@ import { AckBatch } from './ack-batch.js'
 import type { Delivery, Outgoing } from './delivery.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
 import { FrameHeads, messageFrames } from './message-frame.js'
+import { messageRunFrames } from './message-runs.js'
 import { ServerCounters } from '../ops/server-counters.js'
 import type { TypingBoard } from '../typing/typing-board.js'
 
@@ -58,9 +59,13 @@ export class FanOut implements NodeDelivery {
       // Its members now, including those who joined while it was being written (they were told a lower lastId).
       const room = this.rooms.get(name)
       if (room === undefined) continue
-      const bytes = messageFrames(messages, max, this.heads)
-      if (room.held === undefined) for (const member of room.members.values()) member.send(bytes)
-      else sendOrHold(room, room.held, bytes, batch)
+      // Each framing made once if some member reads it: runs for those that accept them, msg frames for the rest.
+      const frames: RoomFrames = { runs: undefined, plain: undefined }
+      const framed = (runs: boolean): Uint8Array => runs
+        ? frames.runs ??= messageRunFrames(name, messages, max)
+        : frames.plain ??= messageFrames(messages, max, this.heads)
+      if (room.held === undefined) for (const member of room.members.values()) member.send(framed(member.acceptsRuns))
+      else sendOrHold(room, room.held, framed, batch)
       counters.deliveries += room.members.size * messages.length
     }
   }
@@ -130,13 +135,16 @@ export class FanOut implements NodeDelivery {
   }
 }
 
+/** A room's messages of a commit, framed each way a member reads them, once. */
+interface RoomFrames { runs: Uint8Array | undefined, plain: Uint8Array | undefined }
+
 /** The bytes to each member, but the room's messages of the batch kept, in order, for the members whose replay holds them. */
-function sendOrHold (room: Room, held: Map<Session, HeldMessages>, bytes: Uint8Array, batch: readonly Outgoing[]): void {
+function sendOrHold (room: Room, held: Map<Session, HeldMessages>, framed: (runs: boolean) => Uint8Array, batch: readonly Outgoing[]): void {
   let messages: StoredMessage[] | undefined
   for (const member of room.members.values()) {
     const hold = held.get(member)
     if (hold === undefined) {
-      member.send(bytes)
+      member.send(framed(member.acceptsRuns))
       continue
     }
     messages ??= batch.filter(d => d.room === room.name).map(d => d.message)
