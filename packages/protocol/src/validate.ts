@@ -37,7 +37,7 @@ function wellFormed (kind: FieldKind, value: any): boolean {
     case 'rooms': return (value as Array<{ room: string }>).every(r => r.room.isWellFormed())
     case 'messages': return (value as Array<Record<string, unknown>>).every(m =>
       Object.values(m).every(field => typeof field !== 'string' || field.isWellFormed()))
-    case 'rows': return (value as string[][]).every(row => wellFormed('strings', row.slice(0, 2)))
+    case 'rows': return (value as string[][]).every(row => row[0].isWellFormed() && row[1].isWellFormed())
     default: return true
   }
 }

@@ -129,6 +129,7 @@ export class ChatServer {
     const context: EngineContext = { store: this.store, rooms, delivery: fanOut, presenceLimit: opts.presenceLimit, maxListedMembers: MAX_LISTED_MEMBERS }
     this.engine = this.cluster?.makeEngine(context) ?? opts.engine?.(context) ?? new LocalEngine(localStoreOf(this.store), rooms, fanOut, context)
     keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
+    keys.tracksPending = !(keys.checkedAtCommit && this.engine.commitsWithinTurn === true)
     // Typing and read markers, unless turned off (then their requests are unknown types).
     this.typing = opts.typing ? new TypingBoard(this.engine, { timeoutMs: opts.typingTimeoutMs, intervalMs: TYPING_INTERVAL_MS }) : undefined
     fanOut.typing = this.typing

@@ -105,6 +105,27 @@ describe('IdempotencyKeys', () => {
     assert.deepEqual(bob.peer.ofType('msg').map(m => [m.id, m.text]), [[1, 'once'], [2, 'next'], [3, 'after']], 'the retry was not delivered')
   })
 
+  it('as the server wires its built-in engine (a commit per turn, within it): no table of pending keys; a retry in the same commit and one after it get the original id and ts, and it is stored and delivered once', async t => {
+    const w = world(t, { tracksPending: false })
+    const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
+    const findByKey = w.store.findByKey.bind(w.store)
+    w.store.findByKey = () => { throw new Error('the store was asked') }
+    t.after(() => { w.store.findByKey = findByKey })
+    send(w, alice, 1, 'once', 'key-1')
+    send(w, alice, 2, 'once', 'key-1')
+    send(w, alice, 3, 'next', 'key-2')
+    const first = await ackOf(alice, 1)
+    assert.deepEqual(await ackOf(alice, 2), { type: 'ack', re: 2, id: first.id, ts: first.ts })
+    assert.equal((await ackOf(alice, 3)).id, first.id + 1, 'the retry used no id')
+    assert.deepEqual(w.store.appends[0].map(x => x.duplicateOf), [undefined, { id: first.id, ts: first.ts }, undefined], 'the commit found the retry among its own writes')
+    send(w, alice, 4, 'once', 'key-1')
+    assert.deepEqual(await ackOf(alice, 4), { type: 'ack', re: 4, id: first.id, ts: first.ts })
+    await barrier(bob)
+    assert.deepEqual(bob.peer.ofType('msg').map(m => [m.id, m.text]), [[1, 'once'], [2, 'next']], 'each message delivered once')
+    const acks = alice.peer.messages.filter(m => m.type === 'ack').map(a => (a as AckMessage).re)
+    assert.deepEqual(acks, [1, 2, 3, 4], 'acks in order')
+  })
+
   it('keys are per user: another user\'s send with the same key is a send of its own', async t => {
     const w = world(t)
     const [alice, bob] = await w.roomOf('general', 'alice', 'bob')

@@ -411,6 +411,29 @@ describe('SqliteStore: the file', () => {
     assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1])
   })
 
+  it('keys stored under schema version 4 (key and scope in two columns) are found after the migration to 5 (one column): retries are duplicates, keys of other scopes are not', t => {
+    const { dir, keep } = tempDir(t)
+    const raw = new Database(join(dir, DATABASE_FILE))
+    raw.pragma('journal_mode = WAL')
+    for (const migration of MIGRATIONS.slice(0, 4)) raw.exec(migration)
+    raw.pragma('user_version = 4')
+    const insert = raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    insert.run(ROOM, 1, 'general', null, 'alice', 'keyed', 1_000, 'alice', 'k 1') // a key may hold a space; a scope never does
+    insert.run(ROOM, 2, 'general', null, 'bob', 'unkeyed', 2_000, null, null)
+    raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 2, 0)
+    raw.close()
+    const store = keep(new SqliteStore(dir))
+    assert.equal(store.schemaVersion, MIGRATIONS.length)
+    assert.equal(store.findByKey({ scope: 'alice', key: 'k 1' })?.text, 'keyed')
+    assert.equal(store.findByKey({ scope: 'alice', key: 'k' }), undefined)
+    const retry: MessageWrite = { message: roomMessage(ROOM, 3), idempotency: { scope: 'alice', key: 'k 1' } }
+    const other: MessageWrite = { message: roomMessage(ROOM, 4), idempotency: { scope: 'bob', key: 'k 1' } }
+    store.append([retry, other])
+    assert.deepEqual(retry.duplicateOf, { id: 1, ts: 1_000 })
+    assert.equal(other.duplicateOf, undefined)
+    assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1, 2, 3])
+  })
+
   it('a database of schema version 3 (before read markers) gains their table; markers then survive a reopen', t => {
     const { dir, keep } = tempDir(t)
     const raw = new Database(join(dir, DATABASE_FILE))
@@ -422,7 +445,7 @@ describe('SqliteStore: the file', () => {
     raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 2, 0)
     raw.close()
     const store = keep(new SqliteStore(dir))
-    assert.equal(store.schemaVersion, 4)
+    assert.equal(store.schemaVersion, MIGRATIONS.length)
     assert.deepEqual(store.readMarker('alice', ROOM), { read: 0, lastId: 2 })
     assert.deepEqual(store.moveReadMarker('alice', ROOM, 1), { read: 1, lastId: 2, moved: true })
     store.close()

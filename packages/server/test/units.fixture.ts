@@ -268,6 +268,8 @@ export interface WorldOptions extends ServerOptions {
   maxListedMembers?: number
   /** False: the store does not check keys as it appends, so the engine does not at its commit, and keyed sends are looked up first. Default true. */
   storeChecksKeys?: boolean
+  /** `IdempotencyKeys.tracksPending` (the server sets it false for its built-in engine). */
+  tracksPending?: boolean
 }
 
 /**
@@ -288,13 +290,15 @@ export class World {
   private readonly links: Link[] = []
 
   constructor (options: WorldOptions = {}) {
-    const { maxListedMembers = 1_000, storeChecksKeys = true, ...server } = options
+    const { maxListedMembers = 1_000, storeChecksKeys = true, tracksPending = true, ...server } = options
     this.options = serverOptions(server)
     this.store = new RecordingStore(storeChecksKeys)
     this.keys = new IdempotencyKeys(this.store)
     this.fanOut = new FanOut(this.options, this.rooms, this.keys)
     this.engine = new LocalEngine(this.store, this.rooms, this.fanOut, { presenceLimit: this.options.presenceLimit, maxListedMembers })
     this.keys.checkedAtCommit = this.engine.checksKeysAtCommit === true
+    // As ChatServer wires it when told (`tracksPending: false`); by default the table of pending keys is kept, to test it.
+    this.keys.tracksPending = tracksPending
     this.intake = new MessageIntake(this.options, this.engine, this.keys)
     this.events = {
       onBatch: () => {},

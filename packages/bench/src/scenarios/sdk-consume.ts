@@ -1,7 +1,7 @@
 import { connect } from '@chat/client'
 import type { PullDuplex } from '@chat/client'
 import { encodeFrame } from '@chat/protocol'
-import type { ChatMessage } from '@chat/protocol'
+import type { ChatMessage, MessageRow } from '@chat/protocol'
 import type { Cell, ScenarioReport } from '../report.js'
 
 export interface SdkConsumeOptions {
@@ -18,6 +18,26 @@ function recordedMessage (id: number): ChatMessage {
 function prerecorded (messages: number): Uint8Array[] {
   const frames: Uint8Array[] = []
   for (let id = 1; id <= messages; id++) frames.push(encodeFrame(recordedMessage(id)))
+  const all = Buffer.concat(frames)
+  const chunks: Uint8Array[] = []
+  for (let offset = 0; offset < all.length; offset += CHUNK_BYTES) chunks.push(all.subarray(offset, offset + CHUNK_BYTES))
+  return chunks
+}
+
+/** Rows per run: about the 32 KiB the server puts in one (`RUN_BYTES`) for these 64-byte texts. */
+const ROWS_PER_RUN = 400
+
+/** The same messages as `msgs` runs (PROTOCOL.md §10), as the server sends them to the SDK, cut into chunks the same way. */
+function prerecordedRuns (messages: number): Uint8Array[] {
+  const frames: Uint8Array[] = []
+  for (let first = 1; first <= messages; first += ROWS_PER_RUN) {
+    const rows: MessageRow[] = []
+    for (let id = first; id < first + ROWS_PER_RUN && id <= messages; id++) {
+      const { from, text, ts } = recordedMessage(id)
+      rows.push([from, text, ts])
+    }
+    frames.push(encodeFrame({ type: 'msgs', room: 'general', id: first, rows }))
+  }
   const all = Buffer.concat(frames)
   const chunks: Uint8Array[] = []
   for (let offset = 0; offset < all.length; offset += CHUNK_BYTES) chunks.push(all.subarray(offset, offset + CHUNK_BYTES))
@@ -148,9 +168,14 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
   }
   const batches: Consumed[] = []
   for (let round = 0; round < ROUNDS; round++) batches.push(await consume(chunks, options.messages, true))
+  const runChunks = prerecordedRuns(options.messages)
+  await consume(runChunks, warmUp, false)
+  const runs: Consumed[] = []
+  for (let round = 0; round < ROUNDS; round++) runs.push(await consume(runChunks, options.messages, false))
   const plain = median(rounds, r => perSecond(r.plain)).plain
   const bare = median(rounds, r => perSecond(r.bare)).bare
   const batched = median(batches, perSecond)
+  const overRuns = median(runs, perSecond)
   // In order only if every round was.
   const rowOf = (target: string, run: Consumed, vsBare: number, inOrder: boolean): Record<string, Cell> => ({
     target,
@@ -164,6 +189,7 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
   const row = rowOf('@chat/client messages()', plain, median(rounds, r => r.ratio).ratio, rounds.every(r => r.plain.inOrder))
   const bareRow = rowOf('bare UTF-8 decode + JSON.parse loop (floor)', bare, 1, true)
   const batchRow = rowOf('@chat/client messages({ batch: true })', batched, perSecond(batched) / perSecond(bare), batches.every(b => b.inOrder))
+  const runsRow = rowOf('@chat/client messages(), the stream as msgs runs', overRuns, perSecond(overRuns) / perSecond(bare), runs.every(r => r.inOrder))
   const each = rounds.map(r => `${thousands(perSecond(r.plain))} / ${thousands(perSecond(r.bare))} / ${Math.round(r.ratio * 100) / 100}×`).join('; ')
   return {
     scenario: 'sdk-consume',
@@ -177,12 +203,13 @@ export async function sdkConsumeScenario (options: SdkConsumeOptions): Promise<S
       { key: 'inOrder', header: 'in order' },
       { key: 'cpuSeconds', header: 'CPU (s)' }
     ],
-    rows: [row, bareRow, batchRow],
+    rows: [row, bareRow, batchRow, runsRow],
     notes: [
       'bare JSON.parse: the same message bodies decoded in a plain loop (no framing, validation or dispatch); what any JSON client pays at least.',
       `After a warm-up (${warmUp.toLocaleString('en-US')} messages each), messages() and the bare loop take turns ${ROUNDS} times; each row is the median round, and messages()'s × is the median of the rounds' ratios. Rounds (messages() / bare / ×): ${each}.`,
-      `batch: true: the same stream read as arrays (every message queued at each step), ${ROUNDS} rounds after the others; its × is against the median bare round.`
+      `batch: true: the same stream read as arrays (every message queued at each step), ${ROUNDS} rounds after the others; its × is against the median bare round.`,
+      `msgs runs: the same messages as the server sends them to @chat/client since PROTOCOL.md §10 (runs of ${ROWS_PER_RUN}, about 32 KiB each), read with the plain for await, ${ROUNDS} rounds; its × is against the median bare round (which parses one msg per body).`
     ],
-    results: [row, bareRow, batchRow]
+    results: [row, bareRow, batchRow, runsRow]
   }
 }

@@ -20,7 +20,8 @@ function scopeOf (session: Session, kind: KeyedRequest): string {
  * Exactly-once sends: a send whose key was seen already is acknowledged with
  * the original message's id and timestamp, and not stored or delivered
  * again. A key is found among the sends being written right now (the retry
- * is then answered with the same commit), or once committed (also after a
+ * is then answered with the same commit; not needed, and not kept, when the
+ * engine's commits end within their turn: `tracksPending`), or once committed (also after a
  * restart): by the commit itself when the engine checks keys there
  * (`Engine.checksKeysAtCommit`: the built-in engine on SQLite or memory, the
  * cluster's), else by a lookup in the store before the send goes on. Keys
@@ -32,6 +33,12 @@ export class IdempotencyKeys {
   private readonly pending = new Map<string, Map<string, Delivery>>()
   /** The engine finds stored keys in its commit (`Engine.checksKeysAtCommit`): only the pending ones are looked for here. Set at wiring. */
   checkedAtCommit = false
+  /**
+   * Keys being written are kept, for retries that arrive meanwhile. Not when
+   * the engine's commit of a turn ends within it and finds keys written
+   * twice (`Engine.commitsWithinTurn`): a retry can't come in between. Set at wiring.
+   */
+  tracksPending = true
 
   constructor (private readonly store: Store) {}
 
@@ -47,6 +54,7 @@ export class IdempotencyKeys {
       session.connection.refuse(req, ErrorCodes.INVALID_MESSAGE, `an idempotency key is 1-${MAX_KEY_LENGTH} characters`)
       return true
     }
+    if (!this.tracksPending) return false
     const scope = scopeOf(session, kind)
     const pending = this.pending.get(scope)?.get(key)
     if (pending !== undefined) {
@@ -65,6 +73,7 @@ export class IdempotencyKeys {
   track (delivery: Delivery, key: string): void {
     const scope = scopeOf(delivery.sender, delivery.room === undefined ? 'dm' : 'send')
     delivery.idempotency = { scope, key }
+    if (!this.tracksPending) return
     let keys = this.pending.get(scope)
     if (keys === undefined) this.pending.set(scope, keys = new Map())
     keys.set(key, delivery)
@@ -73,7 +82,7 @@ export class IdempotencyKeys {
   /** Its commit is over (stored or failed): later retries look in the store (or reach the next commit). */
   settle (delivery: Delivery): void {
     const idempotency = delivery.idempotency
-    if (idempotency === undefined) return
+    if (idempotency === undefined || !this.tracksPending) return
     const keys = this.pending.get(idempotency.scope)
     if (keys?.get(idempotency.key) !== delivery) return
     keys.delete(idempotency.key)

@@ -74,6 +74,15 @@ export interface Engine {
    * committed keys up in the store before publishing.
    */
   readonly checksKeysAtCommit?: boolean
+  /**
+   * True: with `checksKeysAtCommit`, a message accepted in one turn of the
+   * event loop is committed (stored or failed) in that turn, before anything
+   * read later is handled (`LocalEngine`: a synchronous store, a group commit
+   * per turn), and the commit finds a key written twice within it. A retry
+   * then either joins its original's commit, where the store finds it, or
+   * comes after it: the server keeps no table of the keys being written.
+   */
+  readonly commitsWithinTurn?: boolean
 
   /** The user logged in under this (lower-cased) name, if any. */
   findUser: (userKey: string) => MaybePromise<OnlineUser | undefined>

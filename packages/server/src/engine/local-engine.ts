@@ -35,6 +35,8 @@ export function localStoreOf (store: Store): LocalStore {
 export class LocalEngine implements Engine {
   /** A store that finds stored keys as it appends (SQLite, memory): no keyed send is looked up before its commit. */
   readonly checksKeysAtCommit: boolean
+  /** Its group commit runs at the end of each turn, synchronously. */
+  readonly commitsWithinTurn = true
   private readonly users = new OnlineUsers()
   private readonly ids: IdSequences
   private readonly log: GroupCommitLog<Delivery>

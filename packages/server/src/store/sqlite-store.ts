@@ -39,6 +39,11 @@ interface MessageRow {
   ts: number
 }
 
+/** A key as stored (schema 5): the key first, so keys made time first land at the end of its index; then its scope, which holds no space. */
+function scopedKey ({ scope, key }: IdempotencyKey): string {
+  return `${key} ${scope}`
+}
+
 function toMessage (row: MessageRow): StoredMessage {
   const message: StoredMessage = { stream: row.stream, id: row.id, from: row.sender, text: row.text, ts: row.ts }
   if (row.room !== null) message.room = row.room
@@ -109,9 +114,9 @@ export class SqliteStore implements LocalStore {
     const db = this.db
     this.statements = {
       // A key stored before is no error: the row is not written (changes 0), and append marks the write a duplicate.
-      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (idempotency_key, sender_key) WHERE idempotency_key IS NOT NULL DO NOTHING'),
-      findByKey: db.prepare('SELECT * FROM messages WHERE idempotency_key = ? AND sender_key = ?'),
+      insertMessage: db.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, scoped_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (scoped_key) WHERE scoped_key IS NOT NULL DO NOTHING'),
+      findByKey: db.prepare('SELECT * FROM messages WHERE scoped_key = ?'),
       bumpStream: db.prepare('INSERT INTO streams (stream, last_id) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_id = max(last_id, excluded.last_id)'),
       insertInbox: db.prepare('INSERT INTO inbox (user_key, stream, id) VALUES (?, ?, ?)'),
       lastId: db.prepare('SELECT last_id FROM streams WHERE stream = ?').pluck(),
@@ -140,7 +145,7 @@ export class SqliteStore implements LocalStore {
       for (const write of writes) {
         const { message: m, inboxFor, idempotency } = write
         if (unused !== undefined) m.id -= unused.get(m.stream) ?? 0
-        const { changes } = this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency?.scope ?? null, idempotency?.key ?? null)
+        const { changes } = this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency === undefined ? null : scopedKey(idempotency))
         if (changes === 0) {
           // Its key is stored: the checks of the unique index found it, so no lookup was needed before.
           write.duplicateOf = this.storedWith(idempotency!)
@@ -201,15 +206,14 @@ export class SqliteStore implements LocalStore {
 
   /** The id and ts of the message stored with a key that an insert just found (inside `append`'s transaction). */
   private storedWith ({ scope, key }: IdempotencyKey): { id: number, ts: number } {
-    const row = this.statements.findByKey.get(key, scope) as MessageRow | undefined
+    const row = this.statements.findByKey.get(scopedKey({ scope, key })) as MessageRow | undefined
     if (row === undefined) throw new Error(`a message was not written for its key, yet none is stored with it (${scope} ${key})`)
     return { id: row.id, ts: row.ts }
   }
 
   findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
     try {
-      // The column sender_key holds the scope (it was the sender's user key before scopes had kinds and sessions).
-      const row = this.statements.findByKey.get(key, scope) as MessageRow | undefined
+      const row = this.statements.findByKey.get(scopedKey({ scope, key })) as MessageRow | undefined
       return row === undefined ? undefined : toMessage(row)
     } catch (err) { throw storageError('reading an idempotency key', err) }
   }
