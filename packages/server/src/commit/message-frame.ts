@@ -140,9 +140,8 @@ export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes
   }
   const out = Buffer.allocUnsafe(most)
   const to = viewOf(out)
+  const literals = new LiteralWriter(out, to)
   let at = 0
-  let source: Uint8Array | undefined
-  let from: DataView | undefined
   for (let i = 0; i < messages.length; i++) {
     const { message, encoded } = messages[i]
     const head = known.of(message).bytes
@@ -152,20 +151,33 @@ export function messageFrames (messages: readonly FramedMessage[], maxFrameBytes
     }
     at = writeVarint(out, at, length)
     at = head.copyTo(message.id, out, to, at)
-    const { bytes } = encoded
-    // The literal, quotes included, as it came; or its string.
-    if (bytes !== undefined) {
-      if (bytes !== source) {
-        source = bytes
-        from = viewOf(bytes)
-      }
-      at = copyAsciiWith(bytes, from!, encoded.start - 1, encoded.end + 1, out, to, at)
-    } else {
-      at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
-    }
+    at = literals.write(encoded, at)
     at = tsAndClose.copyTo(message.ts, out, to, at)
   }
   return out.subarray(0, at)
+}
+
+/**
+ * Writes texts' literals, quotes included, into one buffer: one read in
+ * place as it came (a DataView of its chunk kept from text to text: a
+ * commit's texts come from a few chunks), any other from its string.
+ */
+export class LiteralWriter {
+  private source: Uint8Array | undefined
+  private view: DataView | undefined
+
+  constructor (private readonly out: Buffer, private readonly to: DataView) {}
+
+  /** Writes `encoded`'s literal at `at`; returns where it ends. */
+  write (encoded: EncodedText, at: number): number {
+    const { bytes } = encoded
+    if (bytes === undefined) return at + this.out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
+    if (bytes !== this.source) {
+      this.source = bytes
+      this.view = viewOf(bytes)
+    }
+    return copyAsciiWith(bytes, this.view!, encoded.start - 1, encoded.end + 1, this.out, this.to, at)
+  }
 }
 
 export function writeVarint (out: Uint8Array, at: number, n: number): number {

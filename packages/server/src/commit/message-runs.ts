@@ -1,8 +1,8 @@
 import type { StoredMessage } from '../store/store.js'
-import { copyAsciiWith, viewOf } from '../copy-ascii.js'
+import { viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 import type { FramedMessage } from './message-frame.js'
-import { writeVarint } from './message-frame.js'
+import { LiteralWriter, writeVarint } from './message-frame.js'
 
 /**
  * A run's body stops growing past this many bytes (or the frame limit, if
@@ -114,9 +114,8 @@ export function messageRunFrames (room: string, messages: readonly FramedMessage
   for (const body of bodies) total += varintBytes(body) + body
   const out = Buffer.allocUnsafe(total)
   const to = viewOf(out)
+  const literals = new LiteralWriter(out, to)
   let at = 0
-  let source: Uint8Array | undefined
-  let from: DataView | undefined
   for (let r = 0; r < starts.length; r++) {
     const end = r + 1 < starts.length ? starts[r + 1] : messages.length
     at = writeVarint(out, at, bodies[r])
@@ -131,16 +130,7 @@ export function messageRunFrames (room: string, messages: readonly FramedMessage
       const head = rowHeads.of(message.from)
       for (let k = 0; k < head.length; k++) out[at + k] = head[k]
       at += head.length
-      const { bytes } = encoded
-      if (bytes !== undefined) {
-        if (bytes !== source) {
-          source = bytes
-          from = viewOf(bytes)
-        }
-        at = copyAsciiWith(bytes, from!, encoded.start - 1, encoded.end + 1, out, to, at)
-      } else {
-        at += out.write(encoded.json!, at, encoded.ascii ? 'latin1' : 'utf8')
-      }
+      at = literals.write(encoded, at)
       if (message.ts !== lastTs) {
         at = ROW_TS.copyTo(message.ts, out, to, at)
         lastTs = message.ts
