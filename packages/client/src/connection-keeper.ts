@@ -1,4 +1,4 @@
-import { ErrorCodes, PROTOCOL_VERSION } from '@chat/protocol'
+import { DEFAULT_MAX_FRAME_BYTES, ErrorCodes, MAX_RUN_BYTES, PROTOCOL_VERSION } from '@chat/protocol'
 import type { ServerMessage, WelcomeMessage } from '@chat/protocol'
 import type { RequestBody } from './call-table.js'
 import { sleep } from './abortable.js'
@@ -192,14 +192,16 @@ export class ConnectionKeeper {
   private async openWithin (attempt: number, index: number, signal: AbortSignal): Promise<void> {
     const { url, transport } = this.addresses[index]
     const duplex = await transport(url, { signal, tls: this.options.tls, maxFrameBytes: this.options.maxFrameBytes })
+    const maxFrameBytes = this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     const connection = new ClientConnection(duplex, {
-      maxFrameBytes: this.options.maxFrameBytes ?? 64 * 1024,
+      maxFrameBytes,
       maxQueuedBytes: this.options.maxQueuedBytes ?? 8 * 1024 * 1024,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 2_000
     }, this.handler)
     const { username, password, register } = this.options
-    // Runs of room messages (PROTOCOL.md §10): the same messages in about half the bytes.
-    const hello: HelloRequest = { type: 'hello', v: PROTOCOL_VERSION, username, accept: ACCEPTED }
+    const hello: HelloRequest = { type: 'hello', v: PROTOCOL_VERSION, username }
+    // Runs of room messages (PROTOCOL.md §10): the same messages in about half the bytes, in frames up to MAX_RUN_BYTES.
+    if (maxFrameBytes >= MAX_RUN_BYTES) hello.accept = ACCEPTED
     if (password !== undefined) hello.password = password
     if (register === true && attempt === 0) hello.register = true
     if (this.session !== undefined) hello.resume = this.session

@@ -18,6 +18,15 @@ test('start: opens a transport, logs in with the options, and takes the name, ac
   keeper.cut()
 })
 
+test('start: a client whose frame limit is below MAX_RUN_BYTES does not accept runs of messages; at it, it does', async () => {
+  for (const [maxFrameBytes, accept] of [[16 * 1024, undefined], [32 * 1024, ['msgs']]] as const) {
+    const { keeper, hellos } = setup({ maxFrameBytes })
+    await keeper.start()
+    assert.deepEqual(hellos.map(h => h.accept), [accept], `maxFrameBytes ${maxFrameBytes}`)
+    keeper.cut()
+  }
+})
+
 test('start: a refused first login is final: closed with the refusal, no retry', async () => {
   const { keeper, closed, hellos } = setup({}, [new ChatError('name_taken', 'taken')])
   await assert.rejects(keeper.start(), { code: 'name_taken' })

@@ -1,8 +1,8 @@
-import * as varint from 'uint8-varint'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { ErrorCodes, ProtocolError } from './errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './limits.js'
 import type { Message } from './messages.js'
+import { varintLength, writeVarint } from './varint.js'
 
 const textEncoder = new TextEncoder()
 
@@ -11,9 +11,9 @@ export function frameBytes (body: Uint8Array | Uint8ArrayList, maxFrameBytes = D
   if (body.byteLength > maxFrameBytes) {
     throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body.byteLength} bytes exceeds the limit of ${maxFrameBytes}`)
   }
-  const prefixLength = varint.encodingLength(body.byteLength)
+  const prefixLength = varintLength(body.byteLength)
   const frame = new Uint8Array(prefixLength + body.byteLength)
-  varint.encode(body.byteLength, frame, 0)
+  writeVarint(frame, 0, body.byteLength)
   if (body instanceof Uint8Array) {
     frame.set(body, prefixLength)
   } else {
@@ -43,10 +43,10 @@ export function frameJson (json: string, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES
   if (bodyLength > maxFrameBytes) {
     throw new ProtocolError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${bodyLength} bytes exceeds the limit of ${maxFrameBytes}`)
   }
-  const prefixLength = varint.encodingLength(bodyLength)
+  const prefixLength = varintLength(bodyLength)
   // allocUnsafe: every byte is written just below; small frames come from Node's shared pool.
   const frame = NodeBuffer.allocUnsafe(prefixLength + bodyLength)
-  varint.encode(bodyLength, frame, 0)
+  writeVarint(frame, 0, bodyLength)
   frame.write(json, prefixLength, 'utf8')
   return frame
 }

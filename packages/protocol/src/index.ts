@@ -1,7 +1,7 @@
 export { ErrorCodes, FATAL_CODES, ProtocolError } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export {
-  PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, MAX_LENGTH_PREFIX_BYTES,
+  PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_TEXT_BYTES, MAX_LENGTH_PREFIX_BYTES, MAX_RUN_BYTES,
   WEBSOCKET_PATH, maxWebSocketMessageBytes,
   USERNAME_PATTERN, ROOM_PATTERN, isValidUsername, isValidRoomName
 } from './limits.js'

@@ -7,6 +7,13 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024
 /** Largest message text, in UTF-8 bytes, unless the server is configured otherwise. */
 export const DEFAULT_MAX_TEXT_BYTES = 16 * 1024
 
+/**
+ * Largest body of a `msgs` run that holds more than one message (PROTOCOL.md
+ * §10), or the server's `maxFrameBytes` if lower: a client whose frame limit
+ * is below it does not accept runs.
+ */
+export const MAX_RUN_BYTES = 32 * 1024
+
 /** A varint for a length up to 2^35 fits in 5 bytes; anything longer is not a length we accept. */
 export const MAX_LENGTH_PREFIX_BYTES = 5
 

@@ -2,13 +2,13 @@ import { describe, it } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { decodeServerMessage, encodeFrame, FrameDecoder, messagesOfRun, ROOM_PATTERN, USERNAME_PATTERN } from '@chat/protocol'
+import { decodeServerMessage, encodeFrame, FrameDecoder, MAX_RUN_BYTES, messagesOfRun, ROOM_PATTERN, USERNAME_PATTERN } from '@chat/protocol'
 import { decodeClientMessageInPlace } from '@chat/protocol/fast'
 import type { ChatMessage, MessageRunMessage, ServerMessage } from '@chat/protocol'
 import type { SendInPlace } from '@chat/protocol/fast'
 import { encodeText, textInPlace } from '../src/commit/message-frame.js'
 import type { FramedMessage } from '../src/commit/message-frame.js'
-import { messageRunFrames, RUN_BYTES } from '../src/commit/message-runs.js'
+import { messageRunFrames } from '../src/commit/message-runs.js'
 import type { Delivery } from '../src/commit/delivery.js'
 import { barrier, chatMessageOf, delivery, World } from './units.fixture.js'
 
@@ -70,14 +70,14 @@ describe('messageRunFrames', () => {
           assert.equal(run.rows[i].length === 3, unpacked[i].ts !== unpacked[i - 1].ts, 'a ts only where it changes')
         }
         // Within the limit, unless one row alone is over it (a msg frame of it would be longer).
-        if (run.rows.length > 1) assert.ok(body.length <= Math.min(RUN_BYTES, maxFrameBytes), `a run of ${body.length} bytes`)
+        if (run.rows.length > 1) assert.ok(body.length <= Math.min(MAX_RUN_BYTES, maxFrameBytes), `a run of ${body.length} bytes`)
         got.push(...messagesOfRun(run))
       }
       assert.deepEqual(got, messages.map(m => chatMessageOf(m.message)))
     }), { numRuns: 1500 })
   })
 
-  it('splits at a gap in the ids and at RUN_BYTES', () => {
+  it('splits at a gap in the ids and at MAX_RUN_BYTES', () => {
     const text = 'x'.repeat(1000)
     const messages = Array.from({ length: 100 }, (_, i) => framed(i < 50 ? i + 1 : i + 3, 'general', 'alice', text, 1_700_000_000_000, false))
     const runs = framesOf(messageRunFrames('general', messages, 1 << 20)).map(f => f.message as MessageRunMessage)

@@ -1,4 +1,5 @@
 import { ErrorCodes, MAX_LENGTH_PREFIX_BYTES, ProtocolError } from '@chat/protocol'
+import { writeVarint } from '@chat/protocol/fast'
 import type { StoredMessage, TextBytes } from '../store/store.js'
 import { copyAsciiWith, viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
@@ -178,13 +179,4 @@ export class LiteralWriter {
     }
     return copyAsciiWith(bytes, this.view!, encoded.start - 1, encoded.end + 1, this.out, this.to, at)
   }
-}
-
-export function writeVarint (out: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n & 0x7f) | 0x80
-    n = Math.floor(n / 0x80)
-  }
-  out[at] = n
-  return at + 1
 }

@@ -1,15 +1,16 @@
+import { MAX_RUN_BYTES } from '@chat/protocol'
+import { varintLength, writeVarint } from '@chat/protocol/fast'
 import type { StoredMessage } from '../store/store.js'
 import { viewOf } from '../copy-ascii.js'
 import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 import type { FramedMessage } from './message-frame.js'
-import { LiteralWriter, writeVarint } from './message-frame.js'
+import { LiteralWriter } from './message-frame.js'
 
 /**
- * A run's body stops growing past this many bytes (or the frame limit, if
- * lower): the reader decodes a run at once, so a commit of thousands of
- * messages goes as several runs, not one frame of megabytes.
+ * A run's body stops growing past `MAX_RUN_BYTES` (or the frame limit, if
+ * lower; PROTOCOL.md §10): the reader decodes a run at once, so a commit of
+ * thousands of messages goes as several runs, not one frame of megabytes.
  */
-export const RUN_BYTES = 32 * 1024
 
 const HEAD = latin1Bytes('{"type":"msgs","room":"')
 /** `","id":<id>,"rows":[`: the first id, between its fixed bytes. */
@@ -33,15 +34,6 @@ function digitsOf (n: number): number {
     digits++
   }
   return digits
-}
-
-function varintBytes (n: number): number {
-  let bytes = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80)
-    bytes++
-  }
-  return bytes
 }
 
 /** Where each run starts in the list and how long its body is. */
@@ -104,14 +96,14 @@ const rowHeads = new RowHeads()
 /**
  * One room's messages of a commit as `msgs` runs (PROTOCOL.md §10), in one
  * buffer: consecutive ids per run, a row's timestamp only where it changes,
- * each run at most `RUN_BYTES` (or `maxFrameBytes`). The texts' literals go
+ * each run at most `MAX_RUN_BYTES` (or `maxFrameBytes`). The texts' literals go
  * in as `messageFrames` copies them. A run of one message is smaller than its
  * `msg` frame, so whatever intake let through fits.
  */
 export function messageRunFrames (room: string, messages: readonly FramedMessage[], maxFrameBytes: number): Buffer {
-  const { starts, bodies } = plan(room, messages, Math.min(RUN_BYTES, maxFrameBytes))
+  const { starts, bodies } = plan(room, messages, Math.min(MAX_RUN_BYTES, maxFrameBytes))
   let total = 0
-  for (const body of bodies) total += varintBytes(body) + body
+  for (const body of bodies) total += varintLength(body) + body
   const out = Buffer.allocUnsafe(total)
   const to = viewOf(out)
   const literals = new LiteralWriter(out, to)
