@@ -6,12 +6,6 @@ import { DecimalScratch, latin1Bytes } from './decimal-scratch.js'
 import type { FramedMessage } from './message-frame.js'
 import { LiteralWriter } from './message-frame.js'
 
-/**
- * A run's body stops growing past `MAX_RUN_BYTES` (or the frame limit, if
- * lower; PROTOCOL.md §10): the reader decodes a run at once, so a commit of
- * thousands of messages goes as several runs, not one frame of megabytes.
- */
-
 const HEAD = latin1Bytes('{"type":"msgs","room":"')
 /** `","id":<id>,"rows":[`: the first id, between its fixed bytes. */
 const FIRST_ID = new DecimalScratch(latin1Bytes('","id":'), latin1Bytes(',"rows":['))
@@ -96,9 +90,11 @@ const rowHeads = new RowHeads()
 /**
  * One room's messages of a commit as `msgs` runs (PROTOCOL.md §10), in one
  * buffer: consecutive ids per run, a row's timestamp only where it changes,
- * each run at most `MAX_RUN_BYTES` (or `maxFrameBytes`). The texts' literals go
- * in as `messageFrames` copies them. A run of one message is smaller than its
- * `msg` frame, so whatever intake let through fits.
+ * each run at most `MAX_RUN_BYTES` (or `maxFrameBytes`): the reader decodes a
+ * run at once, so a commit of thousands of messages goes as several runs, not
+ * one frame of megabytes. The texts' literals go in as `messageFrames` copies
+ * them. A run of one message is smaller than its `msg` frame, so whatever
+ * intake let through fits.
  */
 export function messageRunFrames (room: string, messages: readonly FramedMessage[], maxFrameBytes: number): Buffer {
   const { starts, bodies } = plan(room, messages, Math.min(MAX_RUN_BYTES, maxFrameBytes))
