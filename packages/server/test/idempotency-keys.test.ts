@@ -19,6 +19,13 @@ function send (w: World, from: Client, req: number, text: string, key?: string):
   w.intake.accept(from.session, req, key, text, { stream: roomStream('general'), room: 'general' })
 }
 
+/** From here to the test's end, a lookup in the store fails the test: keys must be found by the commit. */
+function forbidLookups (t: TestContext, w: World): void {
+  const findByKey = w.store.findByKey.bind(w.store)
+  w.store.findByKey = () => { throw new Error('the store was asked') }
+  t.after(() => { w.store.findByKey = findByKey })
+}
+
 async function ackOf (client: Client, re: number): Promise<AckMessage> {
   const reply = await client.peer.reply(re)
   assert.equal(reply.type, 'ack', JSON.stringify(reply))
@@ -85,9 +92,7 @@ describe('IdempotencyKeys', () => {
     const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
     send(w, alice, 1, 'once', 'key-1')
     const original = await ackOf(alice, 1)
-    const findByKey = w.store.findByKey.bind(w.store)
-    w.store.findByKey = () => { throw new Error('the store was asked') }
-    t.after(() => { w.store.findByKey = findByKey })
+    forbidLookups(t, w)
     // The retry, a new send behind it in the same commit, and a retry of that one after it.
     send(w, alice, 2, 'once', 'key-1')
     send(w, alice, 3, 'next', 'key-2')
@@ -108,9 +113,7 @@ describe('IdempotencyKeys', () => {
   it('as the server wires its built-in engine (a commit per turn, within it): no table of pending keys; a retry in the same commit and one after it get the original id and ts, and it is stored and delivered once', async t => {
     const w = world(t, { tracksPending: false })
     const [alice, bob] = await w.roomOf('general', 'alice', 'bob')
-    const findByKey = w.store.findByKey.bind(w.store)
-    w.store.findByKey = () => { throw new Error('the store was asked') }
-    t.after(() => { w.store.findByKey = findByKey })
+    forbidLookups(t, w)
     send(w, alice, 1, 'once', 'key-1')
     send(w, alice, 2, 'once', 'key-1')
     send(w, alice, 3, 'next', 'key-2')
@@ -174,9 +177,7 @@ describe('IdempotencyKeys', () => {
     send(w, alice, 1, 'once', 'key-1')
     await ackOf(alice, 1)
     w.keys.checkedAtCommit = true
-    const findByKey = w.store.findByKey.bind(w.store)
-    w.store.findByKey = () => { throw new Error('the store was asked') }
-    t.after(() => { w.store.findByKey = findByKey })
+    forbidLookups(t, w)
     assert.equal(w.keys.answered(alice.session, 2, 'key-1', 'send'), false, 'stored, but left to the engine')
     const d = delivery(alice.session, 3, 'pending', { room: 'general' }, 2)
     w.keys.track(d, 'key-2')

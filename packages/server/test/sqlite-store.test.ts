@@ -22,6 +22,15 @@ function tempDir (t: TestContext): { dir: string, keep: <T extends Closable>(clo
   return { dir, keep: closable => { h.defer('closing a store', () => { closable.close() }); return closable } }
 }
 
+/** A database file in `dir` as a server of schema `version` left it (no rows yet); close it before opening a store. */
+function databaseAt (dir: string, version: number): InstanceType<typeof Database> {
+  const raw = new Database(join(dir, DATABASE_FILE))
+  raw.pragma('journal_mode = WAL')
+  for (const migration of MIGRATIONS.slice(0, version)) raw.exec(migration)
+  raw.pragma(`user_version = ${version}`)
+  return raw
+}
+
 const ROOM = roomStream('general')
 const OTHER_ROOM = roomStream('random')
 const ALICE_BOB = conversationStream('alice', 'bob')
@@ -369,10 +378,7 @@ describe('SqliteStore: the file', () => {
     // Each earlier version, built the way that version of the server left it.
     for (let version = 1; version < MIGRATIONS.length; version++) {
       const { dir, keep } = tempDir(t)
-      const raw = new Database(join(dir, DATABASE_FILE))
-      raw.pragma('journal_mode = WAL')
-      for (const migration of MIGRATIONS.slice(0, version)) raw.exec(migration)
-      raw.pragma(`user_version = ${version}`)
+      const raw = databaseAt(dir, version)
       // Version 1's columns exist in every later version.
       raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)').run(ROOM, 1, 'general', null, 'alice', 'from an old server', 1_000)
       raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 1, 0)
@@ -394,10 +400,7 @@ describe('SqliteStore: the file', () => {
 
   it('keys stored under schema version 2 are found after the migration to 3 (the index by key first): a retry of one is a duplicate', t => {
     const { dir, keep } = tempDir(t)
-    const raw = new Database(join(dir, DATABASE_FILE))
-    raw.pragma('journal_mode = WAL')
-    for (const migration of MIGRATIONS.slice(0, 2)) raw.exec(migration)
-    raw.pragma('user_version = 2')
+    const raw = databaseAt(dir, 2)
     raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(ROOM, 1, 'general', null, 'alice', 'keyed', 1_000, 'alice', 'k-1')
     raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 1, 0)
@@ -413,10 +416,7 @@ describe('SqliteStore: the file', () => {
 
   it('keys stored under schema version 4 (key and scope in two columns) are found after the migration to 5 (one column): retries are duplicates, keys of other scopes are not', t => {
     const { dir, keep } = tempDir(t)
-    const raw = new Database(join(dir, DATABASE_FILE))
-    raw.pragma('journal_mode = WAL')
-    for (const migration of MIGRATIONS.slice(0, 4)) raw.exec(migration)
-    raw.pragma('user_version = 4')
+    const raw = databaseAt(dir, 4)
     const insert = raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, sender_key, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     insert.run(ROOM, 1, 'general', null, 'alice', 'keyed', 1_000, 'alice', 'k 1') // a key may hold a space; a scope never does
     insert.run(ROOM, 2, 'general', null, 'bob', 'unkeyed', 2_000, null, null)
@@ -436,10 +436,7 @@ describe('SqliteStore: the file', () => {
 
   it('a database of schema version 3 (before read markers) gains their table; markers then survive a reopen', t => {
     const { dir, keep } = tempDir(t)
-    const raw = new Database(join(dir, DATABASE_FILE))
-    raw.pragma('journal_mode = WAL')
-    for (const migration of MIGRATIONS.slice(0, 3)) raw.exec(migration)
-    raw.pragma('user_version = 3')
+    const raw = databaseAt(dir, 3)
     raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)').run(ROOM, 1, 'general', null, 'bob', 'one', 1_000)
     raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)').run(ROOM, 2, 'general', null, 'bob', 'two', 2_000)
     raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 2, 0)

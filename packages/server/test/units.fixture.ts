@@ -217,7 +217,7 @@ export async function barrier (...links: Link[]): Promise<void> {
 }
 
 /** A session for a connection, as a login makes one (`identity` and `keyScope` default as for a guest). */
-export function makeSession (connection: Connection, username: string, options: ResolvedServerOptions, who: { registered?: boolean, identity?: string, token?: string, keyScope?: string } = {}): Session {
+export function makeSession (connection: Connection, username: string, options: ResolvedServerOptions, who: { registered?: boolean, identity?: string, token?: string, keyScope?: string, acceptsRuns?: boolean } = {}): Session {
   const userKey = username.toLowerCase()
   const registered = who.registered ?? false
   return new Session(connection, {
@@ -227,7 +227,7 @@ export function makeSession (connection: Connection, username: string, options: 
     identity: who.identity ?? (registered ? userKey : `${userKey}~guest${nextSession}`),
     keyScope: who.keyScope ?? (registered ? userKey : `${userKey}~lineage${nextSession}`),
     token: who.token ?? `token-${nextSession++}`
-  }, options.heartbeatTimeoutMs + options.heartbeatIntervalMs)
+  }, options.heartbeatTimeoutMs + options.heartbeatIntervalMs, who.acceptsRuns)
 }
 let nextSession = 1
 
@@ -316,11 +316,11 @@ export class World {
   }
 
   /** A connection with a session that claimed `name` (throws if the name is taken). */
-  login (name: string, who: { registered?: boolean, resume?: string } = {}): Client & { replaced?: Session } {
+  login (name: string, who: { registered?: boolean, resume?: string, acceptsRuns?: boolean } = {}): Client & { replaced?: Session } {
     const link = this.connect(name)
     const key = name.toLowerCase()
     const claim = this.engine.claimName(key, who.resume, replacing =>
-      makeSession(link.connection, name, this.options, { registered: who.registered, identity: replacing?.identity }))
+      makeSession(link.connection, name, this.options, { registered: who.registered, identity: replacing?.identity, acceptsRuns: who.acceptsRuns }))
     if (claim === undefined) throw new Error(`${name} is taken`)
     link.connection.session = claim.session
     link.session = claim.session

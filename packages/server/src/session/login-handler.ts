@@ -180,7 +180,7 @@ export class LoginHandler {
     const lineage = lineageOf(hello.resume) ?? newLineage()
     const token = newSessionToken(lineage)
     const accepts = hello.accept?.includes('msgs') === true
-    const create = (replacing: OnlineUser | undefined): Session => withRuns(new Session(connection, {
+    const create = (replacing: OnlineUser | undefined): Session => new Session(connection, {
       username: name,
       userKey: key,
       registered,
@@ -188,7 +188,7 @@ export class LoginHandler {
       identity: registered ? key : (replacing?.identity ?? `${key}~${randomBytes(6).toString('base64url')}`),
       token,
       keyScope: registered ? key : `${key}~${lineage}`
-    }, heartbeatTimeoutMs + heartbeatIntervalMs), accepts)
+    }, heartbeatTimeoutMs + heartbeatIntervalMs, accepts)
     // Someone may have taken the name while the password was being checked.
     return andThen(this.engine.claimName(key, hello.resume, create), claim => {
       if (claim === undefined) {
@@ -230,9 +230,4 @@ export class LoginHandler {
 /** Held by a session the hello can't replace (no matching `resume` token). */
 function inUse (holder: OnlineUser | undefined, hello: HelloMessage): boolean {
   return holder !== undefined && (hello.resume === undefined || holder.token !== hello.resume)
-}
-
-function withRuns (session: Session, accepts: boolean): Session {
-  session.acceptsRuns = accepts
-  return session
 }

@@ -49,14 +49,18 @@ export class Session implements OnlineUser {
    * recipient); undefined while nowhere, so a send checks only this.
    */
   typing: Map<string, TypingEntry> | undefined = undefined
-  /** Its hello accepted `msgs`: a room's live messages reach it as runs (PROTOCOL.md §10). */
-  acceptsRuns = false
   /** Direct messages to send again right after the welcome, taken from the session this one replaced. */
   resentDirect: Uint8Array[] | undefined
   // Made on the first direct message: most sessions never get one.
   private recent: RecentDirect | undefined
 
-  constructor (readonly connection: Connection, who: SessionIdentity, private readonly recentHorizonMs: number) {
+  constructor (
+    readonly connection: Connection,
+    who: SessionIdentity,
+    private readonly recentHorizonMs: number,
+    /** Its hello accepted `msgs`: a room's live messages reach it as runs (PROTOCOL.md §10). */
+    readonly acceptsRuns = false
+  ) {
     this.username = who.username
     this.userKey = who.userKey
     this.registered = who.registered

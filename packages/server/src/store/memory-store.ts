@@ -1,6 +1,7 @@
 import { releaseCopyViews } from '../copy-ascii.js'
 import { MessageRows } from './message-rows.js'
 import type { Account, IdempotencyKey, InboxEntry, LocalStore, MarkerMove, MessageWrite, ReadMarker, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
+import { scopedKey } from './store.js'
 
 /** Where the message stored with an idempotency key is. */
 interface KeyedMessage {
@@ -44,7 +45,7 @@ export class MemoryStore implements LocalStore {
       const { message, inboxFor, idempotency, textBytes } = write
       if (unused !== undefined) message.id -= unused.get(message.stream) ?? 0
       if (idempotency !== undefined) {
-        const key = `${idempotency.scope} ${idempotency.key}`
+        const key = scopedKey(idempotency)
         // As findByKey: a message removed by retention took its key with it.
         const keyed = this.byKey.get(key)
         const stored = keyed !== undefined && keyed.id > keyed.stream.floor ? keyed.stream.find(keyed.id) : undefined
@@ -76,9 +77,8 @@ export class MemoryStore implements LocalStore {
     return this.streams.get(stream)?.readBefore(before, limit) ?? []
   }
 
-  findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
-    // A scope has no space: the first one ends it.
-    const keyed = this.byKey.get(`${scope} ${key}`)
+  findByKey (idempotency: IdempotencyKey): StoredMessage | undefined {
+    const keyed = this.byKey.get(scopedKey(idempotency))
     // Like the SQLite store: a message removed by retention is not found.
     return keyed !== undefined && keyed.id > keyed.stream.floor ? keyed.stream.find(keyed.id) : undefined
   }

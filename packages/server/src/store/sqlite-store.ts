@@ -7,6 +7,7 @@ import { MIGRATIONS } from './sqlite-migrations.js'
 import { openDatabase } from './sqlite-open.js'
 import { isSqliteError, storageError, StoreError, StoreErrorCodes } from './store-error.js'
 import type { Account, IdempotencyKey, InboxEntry, LocalStore, MarkerMove, MessageWrite, ReadMarker, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
+import { scopedKey } from './store.js'
 
 /**
  * `full`: every commit is synced to disk before acknowledgements go out
@@ -37,11 +38,6 @@ interface MessageRow {
   sender: string
   text: string
   ts: number
-}
-
-/** A key as stored (schema 5): the key first, so keys made time first land at the end of its index; then its scope, which holds no space. */
-function scopedKey ({ scope, key }: IdempotencyKey): string {
-  return `${key} ${scope}`
 }
 
 function toMessage (row: MessageRow): StoredMessage {
@@ -205,15 +201,16 @@ export class SqliteStore implements LocalStore {
   }
 
   /** The id and ts of the message stored with a key that an insert just found (inside `append`'s transaction). */
-  private storedWith ({ scope, key }: IdempotencyKey): { id: number, ts: number } {
-    const row = this.statements.findByKey.get(scopedKey({ scope, key })) as MessageRow | undefined
-    if (row === undefined) throw new Error(`a message was not written for its key, yet none is stored with it (${scope} ${key})`)
+  private storedWith (idempotency: IdempotencyKey): { id: number, ts: number } {
+    const key = scopedKey(idempotency)
+    const row = this.statements.findByKey.get(key) as MessageRow | undefined
+    if (row === undefined) throw new Error(`a message was not written for its key, yet none is stored with it (${key})`)
     return { id: row.id, ts: row.ts }
   }
 
-  findByKey ({ scope, key }: IdempotencyKey): StoredMessage | undefined {
+  findByKey (idempotency: IdempotencyKey): StoredMessage | undefined {
     try {
-      const row = this.statements.findByKey.get(scopedKey({ scope, key })) as MessageRow | undefined
+      const row = this.statements.findByKey.get(scopedKey(idempotency)) as MessageRow | undefined
       return row === undefined ? undefined : toMessage(row)
     } catch (err) { throw storageError('reading an idempotency key', err) }
   }

@@ -43,6 +43,16 @@ export interface IdempotencyKey {
   key: string
 }
 
+/**
+ * A key and its scope as one string, `<key> <scope>`, as the stores keep
+ * them: a scope holds no space, so the last space splits them. The key
+ * first: keys made time first (as the SDK makes them) sort in the order
+ * they were made, whoever made them (SQLite's index of keys grows at its end).
+ */
+export function scopedKey ({ scope, key }: IdempotencyKey): string {
+  return `${key} ${scope}`
+}
+
 /** A message to write, and who should get it at their next login if they are offline now. */
 export interface MessageWrite {
   message: StoredMessage
