@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { Harness } from '@chat/testing'
 import type { ServerProcess } from '@chat/testing'
 import { cleanEnv, run, runOk } from './support/command.js'
+import type { RunResult } from './support/command.js'
 import { LocalRegistry } from './support/local-registry.js'
 import { codeBlocks, commands } from './support/readme.js'
 import { pack, publicPackages, ROOT } from './support/tarballs.js'
@@ -17,7 +18,9 @@ const README = join(ROOT, 'README.md')
 const INSTALL_MS = 600_000 // npm compiles better-sqlite3 when it can download no prebuilt module: a minute or more
 const COMPILED = /\.(?:d\.ts\.map|js\.map|d\.ts|js)$/
 
-describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () => {
+// One test at a time: installs running side by side asked Verdaccio for the same uncached tarball at once, and one
+// of them was once answered 404 (ws, in CI).
+describe('releasing the packages', { concurrency: false, timeout: 900_000 }, () => {
   const h = new Harness({ after }, { cleanupMs: 30_000 })
   const tarballs: Tarball[] = []
   let registry: LocalRegistry
@@ -97,7 +100,7 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
     const adds = commands(install, 'pnpm add ')
     assert.deepEqual(adds.map(words => words[2]), ['@chat/client', '@chat/server'])
     for (const [command, ...args] of adds) {
-      const { stdout, stderr } = await runOk(command, args, { cwd: app, env: cleanEnv(), timeoutMs: INSTALL_MS })
+      const { stdout, stderr } = await installIn(registry, command, args, app)
       assert.doesNotMatch(stdout + stderr, /WARN|Ignored build scripts/, `pnpm ${args.join(' ')} installs without a warning`)
     }
 
@@ -108,7 +111,7 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
     // The same snippet, type-checked as a TypeScript user's app is: strict, against the installed packages' types.
     const root = readManifest(ROOT)
     const devDependencies = root.devDependencies as Record<string, string>
-    await runOk('pnpm', ['add', '-D', `typescript@${devDependencies.typescript}`, `@types/node@${devDependencies['@types/node']}`], { cwd: app, env: cleanEnv(), timeoutMs: INSTALL_MS })
+    await installIn(registry, 'pnpm', ['add', '-D', `typescript@${devDependencies.typescript}`, `@types/node@${devDependencies['@types/node']}`], app)
     writeFileSync(join(app, 'app.ts'), snippet())
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, types: ['node'] },
@@ -122,14 +125,14 @@ describe('releasing the packages', { concurrency: true, timeout: 900_000 }, () =
     const line = /`(npm i [^`]+)`/.exec(readFileSync(README, 'utf8'))
     assert.ok(line !== null, 'the README says how to install with npm')
     const [command, ...args] = line[1].split(/\s+/)
-    await runOk(command, args, { cwd: app, env: cleanEnv(), timeoutMs: INSTALL_MS })
+    await installIn(registry, command, args, app)
     const server = await installedServer(h, app)
     await runSnippet(app, server)
   })
 
   it('without the allowed build, pnpm\'s chat-server stops at once and says how to build its SQLite module', async () => {
     const app = freshApp(h, registry.url)
-    await runOk('pnpm', ['add', '@chat/server'], { cwd: app, env: cleanEnv(), timeoutMs: INSTALL_MS })
+    await installIn(registry, 'pnpm', ['add', '@chat/server'], app)
     const { code, stderr } = await run(join(app, 'node_modules', '.bin', 'chat-server'), ['--port', '0', '--no-http'], { cwd: app, env: cleanEnv(), timeoutMs: 60_000 })
     assert.equal(code, 1)
     assert.match(stderr, /sqlite_binding_missing/)
@@ -158,6 +161,15 @@ function freshApp (h: Harness, registry: string): string {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'chat-app', version: '1.0.0', private: true, type: 'module' }, null, 2))
   writeFileSync(join(app, '.npmrc'), `registry=${registry}\ncache-dir=${join(app, '.pnpm-cache')}\ncache=${join(app, '.npm-cache')}\nfund=false\naudit=false\n`)
   return app
+}
+
+/** Runs an install in `app`; if it fails, the error also says what the registry logged meanwhile. */
+async function installIn (registry: LocalRegistry, command: string, args: string[], app: string): Promise<RunResult> {
+  try {
+    return await runOk(command, args, { cwd: app, env: cleanEnv(), timeoutMs: INSTALL_MS })
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nthe registry logged: ${registry.log}`, { cause: err })
+  }
 }
 
 /** The app's installed `chat-server` on a free port and its default store (./data), serving the installed @chat/web page. */

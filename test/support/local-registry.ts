@@ -29,7 +29,9 @@ export class LocalRegistry {
       'auth:',
       `  htpasswd: { file: ${join(dir, 'htpasswd')} }`,
       'uplinks:',
-      `  upstream: { url: ${upstream}, timeout: 60s }`,
+      // A few failed requests upstream (a timeout, a reset) must not mark it offline for minutes: Verdaccio then
+      // answers 404 for every third-party tarball it has not cached yet.
+      `  upstream: { url: ${upstream}, timeout: 60s, max_fails: 100, fail_timeout: 1s }`,
       'packages:',
       `  '${OWN_SCOPE}': { access: $all, publish: $all }`,
       "  '**': { access: $all, publish: $all, proxy: upstream }",
@@ -72,6 +74,11 @@ export class LocalRegistry {
 
   get pid (): number {
     return this.process.pid
+  }
+
+  /** What Verdaccio logged (warnings and errors): why it refused a request, for a failed install's message. */
+  get log (): string {
+    return (this.process.stdout + this.process.stderr).slice(-4000)
   }
 }
 
