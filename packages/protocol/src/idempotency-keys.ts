@@ -1,40 +1,62 @@
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-/** Random bytes of a source's prefix: 96 bits, 16 base64url characters. */
-const PREFIX_BYTES = 12
-/** Base-36 digits of the time (ms since 1970): enough until the year 5138. */
-const TIME_DIGITS = 9
-/** Base-36 digits of the counter: 2.2 × 10^9 keys before a key grows by a character. */
-const COUNTER_DIGITS = 6
+/**
+ * The 64 URL-safe characters in ASCII order, as digits 0-63: numbers written
+ * with them at a fixed width sort as strings (and as SQLite's BINARY
+ * collation compares them) in the order of their values.
+ */
+const SORTED_DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'
+/** Digits of the time (ms since 1970): 64^7 ms reach the year 2109. */
+const TIME_DIGITS = 7
+/** Random digits of a source's prefix: 48 bits, drawn once per source. */
+const PREFIX_DIGITS = 8
+/** Digits of the counter within one millisecond: 4,096 keys, then the time moves on by one. */
+const COUNTER_DIGITS = 2
+const COUNTER_LIMIT = 64 ** COUNTER_DIGITS
 
 /**
  * Idempotency keys as a client should make them (PROTOCOL.md, "Idempotency
  * keys"): unique, and in the order they are made, time first:
- * `<time><prefix><counter>`, 31 characters. The time is the clock's
- * milliseconds (9 base-36 digits), the prefix 96 random bits drawn once per
- * source (16 base64url characters, from `crypto.getRandomValues`), the
- * counter the source's own (6 base-36 digits). Keys of every client made
- * around the same time sort together, after the keys made before them: a
- * server's index of keys takes them at its end, one place for all its
- * clients, where random keys (UUIDs) take a new place each (on SQLite, a
- * page of the index written per message).
+ * `<time><prefix><counter>`, 17 characters, each a digit of 64 in ASCII order
+ * (`-0-9A-Z_a-z`). The time is the clock's milliseconds (7 digits), the
+ * prefix 48 random bits drawn once per source (8 digits, from
+ * `crypto.getRandomValues`), the counter the source's own within that
+ * millisecond (2 digits). Keys of every client made around the same time
+ * sort together, after the keys made before them: a server's index of keys
+ * takes them at its end, one place for all its clients, where random keys
+ * (UUIDs) take a new place each (on SQLite, a page of the index written per
+ * message). Short, because the server stores each one twice (in the message
+ * and in its index of keys) and writes it to disk with every commit.
+ *
+ * Keys are only ever compared within one sender's scope (PROTOCOL.md), so the
+ * prefix tells apart that sender's clients making keys in the same
+ * millisecond: 48 bits are far more than that needs.
  */
 export function idempotencyKeys (): () => string {
-  const bytes = crypto.getRandomValues(new Uint8Array(PREFIX_BYTES))
+  const random = crypto.getRandomValues(new Uint8Array(PREFIX_DIGITS))
   let prefix = ''
-  for (let i = 0; i < PREFIX_BYTES; i += 3) {
-    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2]
-    prefix += BASE64URL[n >> 18] + BASE64URL[(n >> 12) & 63] + BASE64URL[(n >> 6) & 63] + BASE64URL[n & 63]
-  }
-  let counter = 0
+  for (const byte of random) prefix += SORTED_DIGITS[byte & 63]
   let lastTime = -1
   let time = ''
+  let counter = 0
   return () => {
     // Never back in time: a clock set back leaves this source's keys in order.
-    const now = Math.max(Date.now(), lastTime)
+    let now = Math.max(Date.now(), lastTime)
+    // A millisecond's counter used up: its keys go on in the next one, still in order and of one width.
+    if (now === lastTime && counter === COUNTER_LIMIT) now++
     if (now !== lastTime) {
       lastTime = now
-      time = now.toString(36).padStart(TIME_DIGITS, '0')
+      time = digits(now, TIME_DIGITS)
+      counter = 0
     }
-    return time + prefix + (counter++).toString(36).padStart(COUNTER_DIGITS, '0')
+    return time + prefix + digits(counter++, COUNTER_DIGITS)
   }
+}
+
+/** `n` in `width` sorted digits (more if it needs them). */
+function digits (n: number, width: number): string {
+  let out = ''
+  do {
+    out = SORTED_DIGITS[n % 64] + out
+    n = Math.floor(n / 64)
+  } while (n > 0)
+  return out.padStart(width, SORTED_DIGITS[0])
 }
