@@ -344,7 +344,7 @@ describe('SqliteStore: the file', () => {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[])
       .filter(name => !name.startsWith('sqlite_'))
-    assert.deepEqual(tables, ['accounts', 'inbox', 'messages', 'read_markers', 'streams'])
+    assert.deepEqual(tables, ['accounts', 'inbox', 'key_scopes', 'messages', 'read_markers', 'streams'])
   })
 
   it('reopening keeps messages, last ids, floors, inboxes, idempotency keys and accounts, and runs no migration again', t => {
@@ -432,6 +432,85 @@ describe('SqliteStore: the file', () => {
     assert.deepEqual(retry.duplicateOf, { id: 1, ts: 1_000 })
     assert.equal(other.duplicateOf, undefined)
     assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1, 2, 3])
+  })
+
+  it('keys stored under schema version 5 (`<key> <scope>`) are found after the migration to 6 (scopes by number): retries are duplicates, keys of other scopes are not', t => {
+    const { dir, keep } = tempDir(t)
+    const raw = databaseAt(dir, 5)
+    const insert = raw.prepare('INSERT INTO messages (stream, id, room, recipient, sender, text, ts, scoped_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    insert.run(ROOM, 1, 'general', null, 'alice', 'alice keyed', 1_000, 'k é 1 alice') // a key may hold spaces; a scope never does
+    insert.run(ROOM, 2, 'general', null, 'bob', 'bob keyed', 2_000, 'k é 1 bob~Lineage-12ch')
+    insert.run(ROOM, 3, 'general', null, 'bob', 'bob dm keyed', 3_000, 'k é 1 bob~Lineage-12ch/dm')
+    insert.run(ROOM, 4, 'general', null, 'carol', 'unkeyed', 4_000, null)
+    raw.prepare('INSERT INTO streams (stream, last_id, floor) VALUES (?, ?, ?)').run(ROOM, 4, 0)
+    raw.close()
+    const store = keep(new SqliteStore(dir))
+    assert.equal(store.schemaVersion, MIGRATIONS.length)
+    assert.equal(store.findByKey({ scope: 'alice', key: 'k é 1' })?.text, 'alice keyed')
+    assert.equal(store.findByKey({ scope: 'bob~Lineage-12ch', key: 'k é 1' })?.text, 'bob keyed')
+    assert.equal(store.findByKey({ scope: 'bob~Lineage-12ch/dm', key: 'k é 1' })?.text, 'bob dm keyed')
+    assert.equal(store.findByKey({ scope: 'alice', key: 'k é' }), undefined)
+    assert.equal(store.findByKey({ scope: 'carol', key: 'k é 1' }), undefined)
+    const retries: MessageWrite[] = [
+      { message: roomMessage(ROOM, 5), idempotency: { scope: 'bob~Lineage-12ch', key: 'k é 1' } },
+      { message: roomMessage(ROOM, 6), idempotency: { scope: 'alice', key: 'k é 1' } }
+    ]
+    const fresh: MessageWrite = { message: roomMessage(ROOM, 7), idempotency: { scope: 'carol', key: 'k é 1' } }
+    store.append([...retries, fresh])
+    assert.deepEqual(retries.map(r => r.duplicateOf), [{ id: 2, ts: 2_000 }, { id: 1, ts: 1_000 }])
+    assert.equal(fresh.duplicateOf, undefined)
+    assert.deepEqual(ids(store.readAfter(ROOM, 0, 10)), [1, 2, 3, 4, 5])
+    store.close()
+    // What is stored: each key with its scope's number, a few characters where the scope was.
+    const after = keep(new Database(join(dir, DATABASE_FILE), { readonly: true }))
+    const stored = after.prepare('SELECT scoped_key FROM messages WHERE scoped_key IS NOT NULL ORDER BY id').pluck().all() as string[]
+    assert.equal(stored.length, 4)
+    for (const key of stored) assert.match(key, /^k é 1 \d+$/)
+    assert.equal(new Set(stored).size, 4, 'four scopes, four numbers')
+  })
+
+  it('keys are stored with their scope\'s number; a scope numbered in an append that failed is numbered again, and found after a reopen', t => {
+    const { dir, keep } = tempDir(t)
+    const store = keep(new SqliteStore(dir))
+    fill(store, ROOM, 1)
+    // Id 1 exists: the batch rolls back, the scope numbered in it with it.
+    assert.throws(() => { store.append([{ message: roomMessage(OTHER_ROOM, 1), idempotency: { scope: 'guest~abcdefghijkl', key: 'first' } }, { message: roomMessage(ROOM, 1) }]) })
+    store.append([{ message: roomMessage(OTHER_ROOM, 1), idempotency: { scope: 'guest~abcdefghijkl', key: 'first' } }])
+    store.close()
+    const reopened = keep(new SqliteStore(dir))
+    assert.equal(reopened.findByKey({ scope: 'guest~abcdefghijkl', key: 'first' })?.id, 1)
+    const retry: MessageWrite = { message: roomMessage(OTHER_ROOM, 2), idempotency: { scope: 'guest~abcdefghijkl', key: 'first' } }
+    reopened.append([retry])
+    assert.deepEqual(retry.duplicateOf, { id: 1, ts: 1_000 })
+    reopened.close()
+    const raw = keep(new Database(join(dir, DATABASE_FILE), { readonly: true }))
+    assert.deepEqual(raw.prepare('SELECT scoped_key FROM messages WHERE scoped_key IS NOT NULL').pluck().all(), ['first 2'], 'number 1 went with the failed append')
+    assert.deepEqual(raw.prepare('SELECT scope, n FROM key_scopes').all(), [{ scope: 'guest~abcdefghijkl', n: 2 }])
+  })
+
+  it('retention forgets the scopes that no stored message names (allowing for how far behind their last use may be recorded), and keeps the others', t => {
+    const { dir, keep } = tempDir(t)
+    const store = keep(new SqliteStore(dir))
+    const hour = 3_600_000
+    const at = (stream: string, id: number, ts: number, scope: string): MessageWrite => ({ message: roomMessage(stream, id, ts), idempotency: { scope, key: `k${id}` } })
+    store.append([at(ROOM, 1, 1 * hour, 'gone'), at(ROOM, 2, 2 * hour, 'recent'), at(OTHER_ROOM, 1, 2 * hour, 'kept')])
+    // A day later: 'gone' is used again, 'recent' and 'kept' are not; then the first day's messages are pruned but OTHER_ROOM's.
+    store.append([at(ROOM, 3, 25 * hour, 'gone')])
+    assert.equal(store.prune({ maxMessagesPerStream: 1 }, 26 * hour), 2)
+    // Left: ROOM #3 (25 h, 'gone') and OTHER_ROOM #1 (2 h, 'kept'): the oldest is at 2 h, so 'recent' (last used at 2 h) could be named.
+    store.close()
+    let raw = keep(new Database(join(dir, DATABASE_FILE), { readonly: true }))
+    assert.deepEqual(raw.prepare('SELECT scope FROM key_scopes ORDER BY scope').pluck().all(), ['gone', 'kept', 'recent'])
+    raw.close()
+    const again = keep(new SqliteStore(dir))
+    again.append([at(OTHER_ROOM, 2, 30 * hour, 'kept'), at(OTHER_ROOM, 3, 30 * hour, 'kept')])
+    assert.equal(again.prune({ maxMessagesPerStream: 1 }, 31 * hour), 2)
+    // Left: ROOM #3 (25 h) and OTHER_ROOM #3 (30 h): 'recent' is forgotten; 'kept', used at 30 h, and 'gone', at 25 h, are not.
+    assert.equal(again.findByKey({ scope: 'kept', key: 'k3' })?.id, 3)
+    assert.equal(again.findByKey({ scope: 'gone', key: 'k3' })?.id, 3)
+    again.close()
+    raw = keep(new Database(join(dir, DATABASE_FILE), { readonly: true }))
+    assert.deepEqual(raw.prepare('SELECT scope FROM key_scopes ORDER BY scope').pluck().all(), ['gone', 'kept'])
   })
 
   it('a database of schema version 3 (before read markers) gains their table; markers then survive a reopen', t => {

@@ -57,5 +57,23 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE messages SET scoped_key = idempotency_key || ' ' || sender_key, idempotency_key = NULL, sender_key = NULL
      WHERE idempotency_key IS NOT NULL;
    DROP INDEX messages_by_key;
+   CREATE UNIQUE INDEX messages_by_scoped_key ON messages (scoped_key) WHERE scoped_key IS NOT NULL;`,
+  // 6: scopes by number (SqliteKeyScopes): \`<key> <n>\`, a few digits where a scope was 5-50 characters, stored twice
+  // per keyed message and written with each commit. The scope is what follows the last space: rtrim() with every
+  // character of the string but the space strips it, leaving the key and its space.
+  `CREATE TABLE key_scopes (
+     scope TEXT PRIMARY KEY,
+     n INTEGER NOT NULL,
+     used_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX key_scopes_by_use ON key_scopes (used_at);
+   INSERT INTO key_scopes (scope, n, used_at)
+     SELECT scope, row_number() OVER (ORDER BY scope), used_at FROM (
+       SELECT substr(scoped_key, length(rtrim(scoped_key, replace(scoped_key, ' ', ''))) + 1) AS scope, max(ts) AS used_at
+       FROM messages WHERE scoped_key IS NOT NULL GROUP BY 1);
+   DROP INDEX messages_by_scoped_key;
+   UPDATE messages SET scoped_key = substr(scoped_key, 1, length(rtrim(scoped_key, replace(scoped_key, ' ', '')))) ||
+     (SELECT n FROM key_scopes WHERE scope = substr(messages.scoped_key, length(rtrim(messages.scoped_key, replace(messages.scoped_key, ' ', ''))) + 1))
+     WHERE scoped_key IS NOT NULL;
    CREATE UNIQUE INDEX messages_by_scoped_key ON messages (scoped_key) WHERE scoped_key IS NOT NULL;`
 ]

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3'
 import { prepareDataDir, writeMarker } from './data-dir.js'
 import { checkBeforeOpen } from './sqlite-integrity.js'
+import { SqliteKeyScopes } from './sqlite-key-scopes.js'
 import { MIGRATIONS } from './sqlite-migrations.js'
 import { openDatabase } from './sqlite-open.js'
 import { isSqliteError, storageError, StoreError, StoreErrorCodes } from './store-error.js'
@@ -83,7 +84,11 @@ export class SqliteStore implements LocalStore {
     raiseFloor: Statement
     readMarker: Statement
     raiseMarker: Statement
+    oldestTs: Statement
   }
+
+  /** Keys are stored as `<key> <n>`, the scope by its number. */
+  private readonly keyScopes: SqliteKeyScopes
 
   private readonly appendAll: (writes: readonly MessageWrite[]) => void
 
@@ -132,8 +137,10 @@ export class SqliteStore implements LocalStore {
       raiseFloor: db.prepare('UPDATE streams SET floor = max(floor, ?) WHERE stream = ?'),
       readMarker: db.prepare('SELECT id FROM read_markers WHERE user_key = ? AND stream = ?').pluck(),
       raiseMarker: db.prepare('INSERT INTO read_markers (user_key, stream, id) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (user_key, stream) DO UPDATE SET id = excluded.id WHERE excluded.id > read_markers.id')
+        'ON CONFLICT (user_key, stream) DO UPDATE SET id = excluded.id WHERE excluded.id > read_markers.id'),
+      oldestTs: db.prepare('SELECT min(ts) FROM messages').pluck()
     }
+    this.keyScopes = new SqliteKeyScopes(db)
     this.appendAll = this.db.transaction((writes: readonly MessageWrite[]) => {
       const lastIds = new Map<StreamKey, number>()
       // Per stream, the ids given back by duplicates so far (made only once there is one).
@@ -141,10 +148,11 @@ export class SqliteStore implements LocalStore {
       for (const write of writes) {
         const { message: m, inboxFor, idempotency } = write
         if (unused !== undefined) m.id -= unused.get(m.stream) ?? 0
-        const { changes } = this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, idempotency === undefined ? null : scopedKey(idempotency))
+        const key = idempotency === undefined ? null : scopedKey({ scope: String(this.keyScopes.numberFor(idempotency.scope, m.ts)), key: idempotency.key })
+        const { changes } = this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, key)
         if (changes === 0) {
           // Its key is stored: the checks of the unique index found it, so no lookup was needed before.
-          write.duplicateOf = this.storedWith(idempotency!)
+          write.duplicateOf = this.storedWith(key!)
           unused ??= new Map()
           unused.set(m.stream, (unused.get(m.stream) ?? 0) + 1)
           continue
@@ -182,7 +190,11 @@ export class SqliteStore implements LocalStore {
   append (writes: readonly MessageWrite[]): void {
     try {
       if (writes.length > 0) this.appendAll(writes)
-    } catch (err) { throw storageError(`storing ${writes.length} message(s)`, err) }
+      this.keyScopes.settle(true)
+    } catch (err) {
+      this.keyScopes.settle(false)
+      throw storageError(`storing ${writes.length} message(s)`, err)
+    }
   }
 
   readAfter (stream: StreamKey, after: number, limit: number): StoredMessage[] {
@@ -200,9 +212,8 @@ export class SqliteStore implements LocalStore {
     } catch (err) { throw storageError('reading messages', err) }
   }
 
-  /** The id and ts of the message stored with a key that an insert just found (inside `append`'s transaction). */
-  private storedWith (idempotency: IdempotencyKey): { id: number, ts: number } {
-    const key = scopedKey(idempotency)
+  /** The id and ts of the message stored with a key (as stored) that an insert just found (inside `append`'s transaction). */
+  private storedWith (key: string): { id: number, ts: number } {
     const row = this.statements.findByKey.get(key) as MessageRow | undefined
     if (row === undefined) throw new Error(`a message was not written for its key, yet none is stored with it (${key})`)
     return { id: row.id, ts: row.ts }
@@ -210,7 +221,9 @@ export class SqliteStore implements LocalStore {
 
   findByKey (idempotency: IdempotencyKey): StoredMessage | undefined {
     try {
-      const row = this.statements.findByKey.get(scopedKey(idempotency)) as MessageRow | undefined
+      const n = this.keyScopes.find(idempotency.scope)
+      if (n === undefined) return undefined
+      const row = this.statements.findByKey.get(scopedKey({ scope: String(n), key: idempotency.key })) as MessageRow | undefined
       return row === undefined ? undefined : toMessage(row)
     } catch (err) { throw storageError('reading an idempotency key', err) }
   }
@@ -284,6 +297,7 @@ export class SqliteStore implements LocalStore {
           if (upTo !== undefined) removeUpTo(stream, upTo)
         }
       }
+      if (removed > 0) this.keyScopes.forgetBefore(this.statements.oldestTs.get() as number | null ?? undefined)
       return removed
     })()
   }
