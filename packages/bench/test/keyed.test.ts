@@ -4,6 +4,8 @@ import { killAllStarted } from '../src/child-processes.js'
 import type { ScenarioReport } from '../src/report.js'
 import { INGEST_ROWS } from '../src/scenarios/durable-ingest.js'
 import { keyedGoalsReport } from '../src/scenarios/keyed-goals.js'
+import { medianRatio, medianRound } from '../src/scenarios/rounds.js'
+import type { TargetOutcome } from '../src/scenarios/run-targets.js'
 import { PAIR_ROWS } from '../src/scenarios/sdk-pair.js'
 import { sqliteTarget } from '../src/targets/cluster-target.js'
 import type { Driver } from '../src/targets/cluster-target.js'
@@ -26,6 +28,21 @@ describe('issue 15 goals', () => {
       report('sdk-pair', [{ target: PAIR_ROWS.sdk, deliveriesPerSecond: 31_000, xUnkeyed: 0.2, valid: true }])
     ])
     assert.deepEqual(low.rows.slice(0, 2).map(r => r.met), [false, false])
+  })
+
+  it('rows measured in rounds: the median round, and the median of the ratios of rounds measured side by side', () => {
+    const rounds = (...rates: Array<number | undefined>): Array<TargetOutcome<number>> =>
+      rates.map(rate => rate === undefined ? { target: 'row', error: 'failed' } : { target: 'row', result: rate })
+    const same = (x: number): number => x
+    assert.equal(medianRound(rounds(150, 100, 120), same).result, 120)
+    assert.equal(medianRound(rounds(150, undefined, 100), same).result, 150, 'a round that failed is left out')
+    assert.equal(medianRound(rounds(undefined), same).error, 'failed')
+    // Each round's ratio, not the ratio of the medians: 120/150, 80/100, 117/130 → 0.8, 0.8, 0.9.
+    assert.equal(medianRatio(rounds(120, 80, 117), rounds(150, 100, 130), same), 0.8)
+    // A slow window slows both rows of its round: 0.9, 0.9 and 0.6 (the unkeyed fast, the keyed slow).
+    assert.equal(medianRatio(rounds(90, 45, 60), rounds(100, 50, 100), same), 0.9)
+    assert.equal(medianRatio(rounds(90, undefined), rounds(100, 50), same), 0.9, 'rounds without both are left out')
+    assert.equal(medianRatio(rounds(undefined), rounds(100), same), undefined)
   })
 
   it('say what was not measured', () => {
