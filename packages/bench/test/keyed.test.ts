@@ -1,5 +1,8 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { killAllStarted } from '../src/child-processes.js'
 import type { ScenarioReport } from '../src/report.js'
 import { INGEST_ROWS } from '../src/scenarios/durable-ingest.js'
@@ -43,6 +46,16 @@ describe('issue 15 goals', () => {
     assert.equal(medianRatio(rounds(90, 45, 60), rounds(100, 50, 100), same), 0.9)
     assert.equal(medianRatio(rounds(90, undefined), rounds(100, 50), same), 0.9, 'rounds without both are left out')
     assert.equal(medianRatio(rounds(undefined), rounds(100), same), undefined)
+  })
+
+  it('store-append measures a fresh SQLite store\'s writes, unkeyed and keyed, per message', async () => {
+    const script = fileURLToPath(new URL('../src/store-append.js', import.meta.url))
+    const { stdout } = await promisify(execFile)(process.execPath, [script, '--messages', '2560', '--rounds', '1'])
+    const lines = stdout.trim().split('\n')
+    assert.equal(lines.length, 2, stdout)
+    assert.match(lines[0], /unkeyed: µs per message, median wall [\d.]+, CPU [\d.]+/)
+    assert.match(lines[1], / keyed: µs per message, median wall [\d.]+, CPU [\d.]+/)
+    for (const line of lines) assert.ok(Number(/wall ([\d.]+)/.exec(line)?.[1]) > 0, line)
   })
 
   it('say what was not measured', () => {
