@@ -8,7 +8,8 @@ const CACHED_SCOPES = 4096
  */
 export const SCOPE_USE_SLACK_MS = 3_600_000
 
-interface Known { n: number, usedAt: number }
+/** A scope's number (as written in stored keys) and its last use as recorded. */
+interface Known { n: string, usedAt: number }
 
 /**
  * Key scopes by number, as the SQLite store keeps keys: `<key> <n>`. A scope
@@ -39,19 +40,19 @@ export class SqliteKeyScopes {
   }
 
   /** The scope's number, or undefined if no key was ever stored in it. */
-  find (scope: string): number | undefined {
+  find (scope: string): string | undefined {
     return this.lookUp(scope)?.n
   }
 
   /** Inside an append's transaction, for a keyed message at `ts`: the scope's number, given now if it has none. */
-  numberFor (scope: string, ts: number): number {
+  numberFor (scope: string, ts: number): string {
     const known = this.lookUp(scope)
     if (known === undefined) {
       const n = this.next++
       this.statements.add.run(scope, n, ts)
-      this.remember(scope, { n, usedAt: ts })
+      this.remember(scope, { n: String(n), usedAt: ts })
       this.touched.push(scope)
-      return n
+      return String(n)
     }
     if (ts > known.usedAt + SCOPE_USE_SLACK_MS) {
       this.statements.use.run(ts, scope)
@@ -80,8 +81,10 @@ export class SqliteKeyScopes {
   private lookUp (scope: string): Known | undefined {
     const cached = this.known.get(scope)
     if (cached !== undefined) return cached
-    const stored = this.statements.find.get(scope) as Known | undefined
-    if (stored !== undefined) this.remember(scope, stored)
+    const row = this.statements.find.get(scope) as { n: number, usedAt: number } | undefined
+    if (row === undefined) return undefined
+    const stored = { n: String(row.n), usedAt: row.usedAt }
+    this.remember(scope, stored)
     return stored
   }
 

@@ -87,7 +87,7 @@ export class SqliteStore implements LocalStore {
     oldestTs: Statement
   }
 
-  /** Keys are stored as `<key> <n>`, the scope by its number. */
+  /** Keys are stored as `<key> <n>` (`scopedKey` with the scope's number for the scope). */
   private readonly keyScopes: SqliteKeyScopes
 
   private readonly appendAll: (writes: readonly MessageWrite[]) => void
@@ -148,7 +148,7 @@ export class SqliteStore implements LocalStore {
       for (const write of writes) {
         const { message: m, inboxFor, idempotency } = write
         if (unused !== undefined) m.id -= unused.get(m.stream) ?? 0
-        const key = idempotency === undefined ? null : scopedKey({ scope: String(this.keyScopes.numberFor(idempotency.scope, m.ts)), key: idempotency.key })
+        const key = idempotency === undefined ? null : scopedKey({ scope: this.keyScopes.numberFor(idempotency.scope, m.ts), key: idempotency.key })
         const { changes } = this.statements.insertMessage.run(m.stream, m.id, m.room ?? null, m.to ?? null, m.from, m.text, m.ts, key)
         if (changes === 0) {
           // Its key is stored: the checks of the unique index found it, so no lookup was needed before.
@@ -223,7 +223,7 @@ export class SqliteStore implements LocalStore {
     try {
       const n = this.keyScopes.find(idempotency.scope)
       if (n === undefined) return undefined
-      const row = this.statements.findByKey.get(scopedKey({ scope: String(n), key: idempotency.key })) as MessageRow | undefined
+      const row = this.statements.findByKey.get(scopedKey({ scope: n, key: idempotency.key })) as MessageRow | undefined
       return row === undefined ? undefined : toMessage(row)
     } catch (err) { throw storageError('reading an idempotency key', err) }
   }

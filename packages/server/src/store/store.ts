@@ -45,7 +45,8 @@ export interface IdempotencyKey {
 
 /**
  * A key and its scope as one string, `<key> <scope>`, as the stores keep
- * them: a scope holds no space, so the last space splits them. The key
+ * them (SQLite writes its number for the scope: `SqliteKeyScopes`): a scope
+ * holds no space, so the last space splits them. The key
  * first: keys made time first (as the SDK makes them) sort in the order
  * they were made, whoever made them (SQLite's index of keys grows at its end).
  */
