@@ -34,7 +34,7 @@ const MANY = 64
  * Rounds of the unkeyed and keyed rows on SQLite (durability full), taking
  * turns: issue 15's target is their ratio, and on this shared VM the same
  * server moves by ±20 % from one 5 s window to the next (2026-12-02: unkeyed
- * 114-145k acks/s in four windows of one build). Each row is its median
+ * 114-145k acks/s in five windows of one build). Each row is its median
  * round, and the keyed row's ratio the median of the rounds' ratios.
  */
 const PAIR_ROUNDS = 3
