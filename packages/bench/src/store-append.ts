@@ -10,7 +10,7 @@
  *   node packages/bench/dist/src/store-append.js                                   # this build
  *   node packages/bench/dist/src/store-append.js --build /tmp/before --build . --rounds 4
  *
- * Each run is a process of its own; `--build` is a checkout's root, built.
+ * Each run is a process of its own, with the server's Node flags; `--build` is a checkout's root, built.
  */
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
+import { SERVER_NODE_FLAGS } from './server-process.js'
 
 const execFileAsync = promisify(execFile)
 const COMMIT = 256
@@ -77,7 +78,8 @@ async function main (): Promise<void> {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const build of builds) {
       for (const keyed of [false, true]) {
-        const args = [fileURLToPath(import.meta.url), '--child', build, '--messages', String(messages), ...(keyed ? ['--keyed'] : [])]
+        // As the server runs (its Node flags: a 64 MiB young generation).
+        const args = [...SERVER_NODE_FLAGS, fileURLToPath(import.meta.url), '--child', build, '--messages', String(messages), ...(keyed ? ['--keyed'] : [])]
         const { stdout } = await execFileAsync(process.execPath, args)
         const name = `${build} ${keyed ? 'keyed' : 'unkeyed'}`
         results.set(name, [...results.get(name) ?? [], JSON.parse(stdout) as Measured])

@@ -513,6 +513,23 @@ describe('SqliteStore: the file', () => {
     assert.deepEqual(raw.prepare('SELECT scope FROM key_scopes ORDER BY scope').pluck().all(), ['gone', 'kept'])
   })
 
+  it('retention that removes every message forgets every scope; a scope keyed again is numbered anew, and its key found after a reopen', t => {
+    const { dir, keep } = tempDir(t)
+    const store = keep(new SqliteStore(dir))
+    store.append([{ message: roomMessage(ROOM, 1), idempotency: { scope: 'alice', key: 'k1' } }])
+    assert.equal(store.prune({ maxAgeMs: 1 }, 10_000), 1)
+    // Its number was forgotten in memory too: the next key of the scope is not written under a number the file no longer has.
+    store.append([{ message: roomMessage(ROOM, 2, 20_000), idempotency: { scope: 'alice', key: 'k2' } }])
+    store.close()
+    const raw = keep(new Database(join(dir, DATABASE_FILE), { readonly: true }))
+    assert.deepEqual(raw.prepare('SELECT scope, n FROM key_scopes').all(), [{ scope: 'alice', n: 2 }])
+    assert.deepEqual(raw.prepare('SELECT scoped_key FROM messages').pluck().all(), ['k2 2'])
+    raw.close()
+    const reopened = keep(new SqliteStore(dir))
+    assert.equal(reopened.findByKey({ scope: 'alice', key: 'k2' })?.id, 2)
+    assert.equal(reopened.findByKey({ scope: 'alice', key: 'k1' }), undefined)
+  })
+
   it('a database of schema version 3 (before read markers) gains their table; markers then survive a reopen', t => {
     const { dir, keep } = tempDir(t)
     const raw = databaseAt(dir, 3)

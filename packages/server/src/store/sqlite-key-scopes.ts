@@ -48,11 +48,11 @@ export class SqliteKeyScopes {
   numberFor (scope: string, ts: number): string {
     const known = this.lookUp(scope)
     if (known === undefined) {
-      const n = this.next++
-      this.statements.add.run(scope, n, ts)
-      this.remember(scope, { n: String(n), usedAt: ts })
+      const added = { n: String(this.next), usedAt: ts }
+      this.statements.add.run(scope, this.next++, ts)
+      this.remember(scope, added)
       this.touched.push(scope)
-      return String(n)
+      return added.n
     }
     if (ts > known.usedAt + SCOPE_USE_SLACK_MS) {
       this.statements.use.run(ts, scope)
@@ -73,7 +73,8 @@ export class SqliteKeyScopes {
    * scopes last used before the oldest message left (by more than the slack
    * of their record), which no stored message can name.
    */
-  forgetBefore (oldestTs: number | undefined): void {
+  forgetBefore (oldestTs: number | null): void {
+    // No message left: no scope is named.
     const before = (oldestTs ?? Number.MAX_SAFE_INTEGER) - SCOPE_USE_SLACK_MS
     if (this.statements.forget.run(before).changes > 0) this.known.clear()
   }

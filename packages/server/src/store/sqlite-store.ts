@@ -297,7 +297,7 @@ export class SqliteStore implements LocalStore {
           if (upTo !== undefined) removeUpTo(stream, upTo)
         }
       }
-      if (removed > 0) this.keyScopes.forgetBefore(this.statements.oldestTs.get() as number | null ?? undefined)
+      if (removed > 0) this.keyScopes.forgetBefore(this.statements.oldestTs.get() as number | null)
       return removed
     })()
   }
