@@ -19,6 +19,7 @@ import { clusterFanoutScenario, clusterGoalsReport, clusterIngestScenario } from
 import { connectionScaleScenario } from './scenarios/connection-scale.js'
 import { durableIngestScenario } from './scenarios/durable-ingest.js'
 import { fanoutScenario } from './scenarios/fanout.js'
+import { ROUNDS } from './scenarios/rounds.js'
 import { goalsReport } from './scenarios/goals.js'
 import { keyedGoalsReport } from './scenarios/keyed-goals.js'
 import { latencyScenario } from './scenarios/latency.js'
@@ -36,7 +37,7 @@ import { natsTarget } from './targets/nats-target.js'
 import { socketioTarget } from './targets/socketio-target.js'
 
 /** Whatever happens, the run ends by then, and takes its processes with it. */
-const FULL_BOUND_MS = 11 * 60_000
+const FULL_BOUND_MS = 16 * 60_000
 const QUICK_BOUND_MS = 2 * 60_000
 
 function log (line: string): void {
@@ -89,7 +90,8 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
         window: options.window,
         warmupMs: quick ? 300 : 2000,
         measureMs: fanoutMs,
-        drainMs: quick ? 1000 : 3000
+        drainMs: quick ? 1000 : 3000,
+        rounds: quick ? 1 : ROUNDS
       }, log))
     }
   }
@@ -121,7 +123,8 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       window: options.window,
       warmupMs: quick ? 200 : 1000,
       measureMs: quick ? 500 : 5000,
-      drainMs: quick ? 1000 : 3000
+      drainMs: quick ? 1000 : 3000,
+      rounds: quick ? 1 : ROUNDS
     }, log))
   }
   if (options.scenarios.includes('cluster')) {

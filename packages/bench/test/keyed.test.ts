@@ -7,7 +7,7 @@ import { killAllStarted } from '../src/child-processes.js'
 import type { ScenarioReport } from '../src/report.js'
 import { INGEST_ROWS } from '../src/scenarios/durable-ingest.js'
 import { keyedGoalsReport } from '../src/scenarios/keyed-goals.js'
-import { medianRatio, medianRound } from '../src/scenarios/rounds.js'
+import { medianRatio, medianRound, roundsByRow, takingTurns } from '../src/scenarios/rounds.js'
 import type { TargetOutcome } from '../src/scenarios/run-targets.js'
 import { PAIR_ROWS } from '../src/scenarios/sdk-pair.js'
 import { sqliteTarget } from '../src/targets/cluster-target.js'
@@ -46,6 +46,19 @@ describe('issue 15 goals', () => {
     assert.equal(medianRatio(rounds(90, 45, 60), rounds(100, 50, 100), same), 0.9)
     assert.equal(medianRatio(rounds(90, undefined), rounds(100, 50), same), 0.9, 'rounds without both are left out')
     assert.equal(medianRatio(rounds(undefined), rounds(100), same), undefined)
+  })
+
+  it('rows taking turns: the paired rows alternate round after round, the others run once after them, and each row gets its own runs back', () => {
+    // Fan-out: chat (0) and the baseline (1) take turns; chat-ws (2) and nats (3) once.
+    assert.deepEqual(takingTurns(4, [0, 1], 3), [0, 1, 0, 1, 0, 1, 2, 3])
+    // Ingest: the memory row (0) runs first by itself, the SQLite pair (1, 2) takes turns, then the rest.
+    assert.deepEqual([0, ...takingTurns(5, [1, 2], 2, 1)], [0, 1, 2, 1, 2, 3, 4])
+    // SDK to SDK: every row takes its turn in each round.
+    assert.deepEqual(takingTurns(3, [0, 1, 2], 2), [0, 1, 2, 0, 1, 2])
+    assert.deepEqual(takingTurns(2, [0, 1], 1), [0, 1], 'one round: each row once')
+    const order = takingTurns(3, [0, 1], 2)
+    const runs = order.map((row, r): TargetOutcome<number> => ({ target: `row ${row}`, result: r }))
+    assert.deepEqual(roundsByRow(3, order, runs).map(row => row.map(run => run.result)), [[0, 2], [1, 3], [4]])
   })
 
   it('store-append measures a fresh SQLite store\'s writes, unkeyed and keyed, per message', async () => {

@@ -7,7 +7,7 @@ import { chatTarget } from '../targets/chat-target.js'
 import { sqliteTarget } from '../targets/cluster-target.js'
 import { loadAndCheck } from '../targets/stored-check.js'
 import { missingRow, runTargets } from './run-targets.js'
-import { medianRatio, medianRound } from './rounds.js'
+import { medianRatio, medianRound, ROUNDS, roundsByRow, takingTurns, thousands } from './rounds.js'
 import type { Checked } from '../targets/stored-check.js'
 
 export interface IngestOptions {
@@ -30,14 +30,6 @@ interface IngestRow {
 /** Publishers of the many-clients rows (each its own key scope and room, as many apps' users are). */
 const MANY = 64
 
-/**
- * Rounds of the unkeyed and keyed rows on SQLite (durability full), taking
- * turns: issue 15's target is their ratio, and on this shared VM the same
- * server moves by ±20 % from one 5 s window to the next (2026-12-02: unkeyed
- * 114-145k acks/s in five windows of one build). Each row is its median
- * round, and the keyed row's ratio the median of the rounds' ratios.
- */
-const PAIR_ROUNDS = 3
 
 /** The rows' names, for the goals. */
 export const INGEST_ROWS = {
@@ -72,8 +64,8 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
   ]
   const rowOf = new Map(rows.map(r => [r.kind.name, r]))
   const paired = [INGEST_ROWS.fullUnkeyed, INGEST_ROWS.fullKeyed].map(name => rows.findIndex(r => r.kind.name === name))
-  // In the order they run: the pair's rows take turns, PAIR_ROUNDS times, then the others.
-  const order = [0, ...Array.from({ length: PAIR_ROUNDS }, () => paired).flat(), ...[...rows.keys()].filter(i => i > 0 && !paired.includes(i))]
+  // In the order they run: the pair's rows take turns, ROUNDS times, then the others.
+  const order = [0, ...takingTurns(rows.length, paired, ROUNDS, 1)]
   const runs = await runTargets(order.map(i => rows[i].kind), async target => {
     const publishers = rowOf.get(target.name)?.publishers ?? o.publishers
     const rooms = Array.from({ length: publishers }, (_, i) => `bench-${i}`)
@@ -87,7 +79,7 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
       drainMs: o.drainMs
     }, rooms, rooms.map((_, i) => [i]))
   }, log)
-  const roundsOf = rows.map((_, i) => runs.filter((_, r) => order[r] === i))
+  const roundsOf = roundsByRow(rows.length, order, runs)
   const outcomes = roundsOf.map(rounds => medianRound(rounds, rate))
   const [unkeyedRounds, keyedRounds] = paired.map(i => roundsOf[i])
   const roundsNote = unkeyedRounds.map((unkeyed, r) => `${thousands(unkeyed.result?.load.ackedPerSecond)} / ${thousands(keyedRounds[r]?.result?.load.ackedPerSecond)}`).join('; ')
@@ -137,7 +129,7 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
       'as many as it sent: a row is valid only then.',
       `${MANY} publishers: as many clients (each its own key scope and room), ${Math.max(1, Math.round(o.window * o.publishers / MANY))} sends in flight each, ` +
       'the same in all as the other rows; compared with the unkeyed row of as many publishers.',
-      `The unkeyed and keyed rows of durability full took turns ${PAIR_ROUNDS} times (a server of their own each time); each is its median round, ` +
+      `The unkeyed and keyed rows of durability full took turns ${ROUNDS} times (a server of their own each time); each is its median round, ` +
       `and the keyed row's × unkeyed the median of the rounds' ratios. Rounds (unkeyed / keyed acked/s): ${roundsNote}.`
     ],
     // Every run, the pair's rounds each.
@@ -146,4 +138,3 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
 }
 
 const rate = (checked: Checked): number => checked.load.ackedPerSecond
-const thousands = (n: number | undefined): string => n === undefined ? 'none' : `${(n / 1000).toFixed(1)}k`

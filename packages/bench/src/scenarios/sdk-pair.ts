@@ -5,6 +5,8 @@ import { chatSdkTarget } from '../targets/chat-sdk-target.js'
 import { sqliteTarget } from '../targets/cluster-target.js'
 import type { Driver } from '../targets/cluster-target.js'
 import { loadAndCheck } from '../targets/stored-check.js'
+import type { Checked } from '../targets/stored-check.js'
+import { medianRatio, medianRound, roundsByRow, takingTurns, thousands } from './rounds.js'
 import { missingRow, runTargets } from './run-targets.js'
 
 export interface SdkPairOptions {
@@ -12,6 +14,8 @@ export interface SdkPairOptions {
   warmupMs: number
   measureMs: number
   drainMs: number
+  /** Times the four rows take turns (issue 15's target is the SDK row's rate): each row is its median round. */
+  rounds: number
 }
 
 /** The rows' names, for the goals. */
@@ -38,7 +42,9 @@ export async function sdkPairScenario (o: SdkPairOptions, log: (line: string) =>
     { kind: sqliteTarget(PAIR_ROWS.sdk, 'chat-sdk'), driver: 'chat-sdk' },
     { kind: chatSdkTarget(PAIR_ROWS.sdkMemory), driver: 'chat-sdk' }
   ]
-  const outcomes = await runTargets(rows.map(r => r.kind), async target => await loadAndCheck(target, {
+  // The rows take turns, `rounds` times.
+  const order = takingTurns(rows.length, [...rows.keys()], o.rounds)
+  const runs = await runTargets(order.map(i => rows[i].kind), async target => await loadAndCheck(target, {
     subscribers: 1,
     publishers: 1,
     pacing: { window: o.window },
@@ -46,6 +52,9 @@ export async function sdkPairScenario (o: SdkPairOptions, log: (line: string) =>
     measureMs: o.measureMs,
     drainMs: o.drainMs
   }, ['bench'], [[0]]), log)
+  const roundsOf = roundsByRow(rows.length, order, runs)
+  const rate = (result: Checked): number => result.load.deliveriesPerSecond
+  const outcomes = roundsOf.map(rounds => medianRound(rounds, rate))
   const unkeyed = outcomes[0].result?.load
   return {
     scenario: 'sdk-pair',
@@ -68,18 +77,21 @@ export async function sdkPairScenario (o: SdkPairOptions, log: (line: string) =>
       { key: 'otherCores', header: 'other CPU' },
       { key: 'notes', header: 'notes' }
     ],
-    rows: outcomes.map(x => {
+    rows: outcomes.map((x, i) => {
       if (x.result === undefined) return missingRow(x)
+      const rounds = roundsOf[i]
       const { load, check } = x.result
       const perMessage = (cores: number): number => Math.round(cores * 1e7 / Math.max(1, load.deliveriesPerSecond)) / 10
       return {
         ...load,
-        xUnkeyed: ratio(load.deliveriesPerSecond, unkeyed?.deliveriesPerSecond),
+        // Side by side in each round: the median of the rounds' ratios.
+        xUnkeyed: i === 0 ? ratio(load.deliveriesPerSecond, unkeyed?.deliveriesPerSecond) : medianRatio(rounds, roundsOf[0], rate),
         stored: check?.stored,
-        valid: load.valid && (check === undefined || check.problems.length === 0),
+        // Every round's: a lost, reordered or unstored text in any of them.
+        valid: rounds.every(round => round.result !== undefined && round.result.load.valid && (round.result.check === undefined || round.result.check.problems.length === 0)),
         serverUsPerMessage: perMessage(load.serverCores),
         loadUsPerMessage: perMessage(load.loadCores),
-        notes: [...load.notes, ...check?.problems ?? []].join('; ')
+        notes: rounds.flatMap(round => [...round.result?.load.notes ?? [], ...round.result?.check?.problems ?? []]).join('; ')
       }
     }),
     notes: [
@@ -87,8 +99,14 @@ export async function sdkPairScenario (o: SdkPairOptions, log: (line: string) =>
       'SDK: @chat/client on both ends (the publisher in the load generator\'s worker thread, the subscriber in its main thread). ' +
       'Protocol adapter: our frames written and read directly; keyed: each send with an idempotency key made as @chat/client makes them. ' +
       '"load gen µs / msg": the load generator\'s CPU (both ends) per text delivered. ' +
-      '"stored": the SQLite rows\' messages read back once the server stopped (ids with no gap, every text once, in order): a row is valid only then.'
+      '"stored": the SQLite rows\' messages read back once the server stopped (ids with no gap, every text once, in order): a row is valid only then.',
+      ...o.rounds > 1
+        ? [`The rows took turns ${o.rounds} times (a server of their own each time); each is its median round, its "× unkeyed adapter" the median ` +
+           `of the rounds' ratios. Rounds (msgs/s, ${rows.map(r => r.kind.name).join(' / ')}): ` +
+           Array.from({ length: o.rounds }, (_, r) => roundsOf.map(rounds => thousands(rounds[r]?.result?.load.deliveriesPerSecond)).join(' / ')).join('; ') + '.']
+        : []
     ],
-    results: outcomes.map(x => ({ target: x.target, ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
+    // Every run, each row's rounds.
+    results: runs.map((x, r) => ({ target: x.target, round: Math.floor(r / rows.length) + 1, ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
   }
 }
