@@ -626,3 +626,35 @@ describe('SqliteStore: the file', () => {
     assert.equal(keep(new SqliteStore(dir)).lastId(ROOM), 3)
   })
 })
+
+describe('MemoryStore: retention takes keys with their messages', () => {
+  it('the key index holds one key per keyed message kept: what retention removes, by count or by age, leaves it; kept keys are still found, removed ones name new messages', t => {
+    const store = new MemoryStore()
+    t.after(() => { store.close() })
+    const keyed = (stream: string, from: number, count: number, ts: number): MessageWrite[] =>
+      Array.from({ length: count }, (_, i) => ({ message: roomMessage(stream, from + i, ts + i), idempotency: { scope: 'alice', key: `${stream}-${from + i}` } }))
+    // 3,000 keyed messages in one room (past the point where the key list compacts), 50 in another, and unkeyed ones between.
+    for (let from = 1; from <= 3_000; from += 500) store.append(keyed(ROOM, from, 500, 10_000))
+    store.append(keyed(OTHER_ROOM, 1, 50, 10_000))
+    store.append([{ message: roomMessage(ROOM, 3_001, 20_000) }, { message: roomMessage(ROOM, 3_002, 20_001) }])
+    assert.equal(store.keyCount, 3_050)
+    assert.equal(store.prune({ maxMessagesPerStream: 1_002 }, 30_000), 2_000)
+    assert.equal(store.keyCount, 1_050, 'the keys of the 2,000 removed messages are gone')
+    assert.equal(store.findByKey({ scope: 'alice', key: `${ROOM}-2000` }), undefined)
+    assert.equal(store.findByKey({ scope: 'alice', key: `${ROOM}-2001` })?.id, 2_001)
+    assert.equal(store.findByKey({ scope: 'alice', key: `${OTHER_ROOM}-1` })?.id, 1)
+    // By age: everything keyed is older than the cutoff, the two unkeyed messages are not.
+    assert.equal(store.prune({ maxAgeMs: 5_000 }, 20_000), 1_050)
+    assert.equal(store.keyCount, 0)
+    // A removed message's key names a new message, which retention then takes with it too.
+    const again: MessageWrite = { message: roomMessage(ROOM, 3_003, 40_000), idempotency: { scope: 'alice', key: `${ROOM}-1` } }
+    store.append([again])
+    assert.equal(again.duplicateOf, undefined)
+    assert.equal(store.keyCount, 1)
+    assert.equal(store.findByKey({ scope: 'alice', key: `${ROOM}-1` })?.id, 3_003)
+    assert.equal(store.prune({ maxMessagesPerStream: 1 }, 50_000), 2)
+    assert.equal(store.keyCount, 1, 'the newest message, keyed, is kept with its key')
+    assert.equal(store.prune({ maxAgeMs: 1 }, 50_000), 1)
+    assert.equal(store.keyCount, 0)
+  })
+})

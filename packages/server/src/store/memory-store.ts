@@ -1,13 +1,8 @@
 import { releaseCopyViews } from '../copy-ascii.js'
+import { MemoryKeys } from './memory-keys.js'
 import { MessageRows } from './message-rows.js'
 import type { Account, IdempotencyKey, InboxEntry, LocalStore, MarkerMove, MessageWrite, ReadMarker, RetentionPolicy, StoredMessage, StreamKey } from './store.js'
 import { scopedKey } from './store.js'
-
-/** Where the message stored with an idempotency key is. */
-interface KeyedMessage {
-  stream: MessageRows
-  id: number
-}
 
 /**
  * A store that keeps everything in memory and forgets it on exit. The
@@ -21,9 +16,14 @@ export class MemoryStore implements LocalStore {
   private readonly inboxes = new Map<string, InboxEntry[]>()
   private inboxSeq = 0
   private readonly accounts = new Map<string, Account>()
-  private readonly byKey = new Map<string, KeyedMessage>()
+  private readonly keys = new MemoryKeys()
   /** Read markers: user key → stream → newest id read. */
   private readonly markers = new Map<string, Map<StreamKey, number>>()
+
+  /** Idempotency keys held: one per keyed message kept (retention takes a message's key with it). */
+  get keyCount (): number {
+    return this.keys.size
+  }
 
   lastId (stream: StreamKey): number {
     return this.streams.get(stream)?.lastId ?? 0
@@ -47,8 +47,8 @@ export class MemoryStore implements LocalStore {
       if (idempotency !== undefined) {
         const key = scopedKey(idempotency)
         // As findByKey: a message removed by retention took its key with it.
-        const keyed = this.byKey.get(key)
-        const stored = keyed !== undefined && keyed.id > keyed.stream.floor ? keyed.stream.find(keyed.id) : undefined
+        const keyed = this.keys.find(key)
+        const stored = keyed?.stream.find(keyed.id)
         if (stored !== undefined) {
           write.duplicateOf = { id: stored.id, ts: stored.ts }
           unused ??= new Map()
@@ -56,7 +56,7 @@ export class MemoryStore implements LocalStore {
           continue
         }
         if (stream?.stream !== message.stream) stream = this.rowsOf(message.stream)
-        this.byKey.set(key, { stream, id: message.id })
+        this.keys.add(key, stream, message.id)
       }
       if (stream?.stream !== message.stream) stream = this.rowsOf(message.stream)
       stream.append(message, textBytes)
@@ -78,9 +78,9 @@ export class MemoryStore implements LocalStore {
   }
 
   findByKey (idempotency: IdempotencyKey): StoredMessage | undefined {
-    const keyed = this.byKey.get(scopedKey(idempotency))
+    const keyed = this.keys.find(scopedKey(idempotency))
     // Like the SQLite store: a message removed by retention is not found.
-    return keyed !== undefined && keyed.id > keyed.stream.floor ? keyed.stream.find(keyed.id) : undefined
+    return keyed?.stream.find(keyed.id)
   }
 
   readInbox (userKey: string, limit: number): InboxEntry[] {
@@ -129,6 +129,7 @@ export class MemoryStore implements LocalStore {
       if (policy.maxMessagesPerStream !== undefined) cut = Math.max(cut, stream.size - policy.maxMessagesPerStream)
       if (cut > 0) {
         stream.removeOldest(cut)
+        this.keys.forgetRemoved(stream)
         removed += cut
       }
     }
