@@ -44,6 +44,29 @@ describe('handshake limits', () => {
     await bystanderUnaffected(s)
   })
 
+  it('HTTP: an idle connection is counted once when its two timers fire in the same turn (the loop blocked past the bound)', async t => {
+    const s = await setup(t, 'ws')
+    // Idle sockets opened 7 ms apart, then the loop blocked from before the first one's bound to past the last one's:
+    // for some, the idle timer and Node's request-timeout check (every 50 ms here) come due in the same turn, in one
+    // order or the other. Four rounds, each blocking at another point of that check's period.
+    let opened = 0
+    for (let round = 0; round < 4; round++) {
+      const sockets = []
+      for (let i = 0; i < 8; i++) {
+        sockets.push(await socketTo(s.h, s.httpPort!))
+        await sleep(7)
+      }
+      opened += sockets.length
+      await sleep(HANDSHAKE_MS / 2 + round * 13)
+      const until = Date.now() + HANDSHAKE_MS
+      while (Date.now() < until) { /* blocked, as on a loaded machine */ }
+      await Promise.all(sockets.map(async socket => await readUntilClosed(socket, 'an idle socket to be closed')))
+    }
+    await sleep(HANDSHAKE_MS)
+    assert.equal(s.server.transportStats().handshakeTimeouts, opened)
+    await bystanderUnaffected(s)
+  })
+
   it('HTTP: an upgrade request whose headers stall gets 408 and is closed, and counted', async t => {
     const s = await setup(t, 'ws')
     const socket = await socketTo(s.h, s.httpPort!)

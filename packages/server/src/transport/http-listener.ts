@@ -63,10 +63,14 @@ export class HttpListener {
     })
     // A connection quiet before (or between) requests: nothing has used it for the whole bound.
     this.server.setTimeout(timeout, (socket: Socket) => {
-      counters.handshakeTimeouts++
+      // Counted once: Node's request-timeout check may have answered it (408) in the same turn.
+      if (!socket.destroyed && !socket.writableEnded) counters.handshakeTimeouts++
       socket.destroy()
     })
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: NodeDuplex) => {
+      // Closed already (by the idle timer, in the same turn as Node's check of request timeouts, which still listed it):
+      // counted, and nothing to answer.
+      if (socket.destroyed) return
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
         counters.handshakeTimeouts++
         refuseUpgrade(socket, 408, 'the request took too long')
