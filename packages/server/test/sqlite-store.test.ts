@@ -657,4 +657,27 @@ describe('MemoryStore: retention takes keys with their messages', () => {
     assert.equal(store.prune({ maxAgeMs: 1 }, 50_000), 1)
     assert.equal(store.keyCount, 0)
   })
+
+  it('the inbox entries of messages retention removes go with them, whether or not their user ever reads them', t => {
+    const store = new MemoryStore()
+    t.after(() => { store.close() })
+    // Bob is sent 3 direct messages while offline, Carol 2; bob's conversation also holds one he was there for.
+    store.append([
+      { message: directMessage(ALICE_BOB, 1, 'alice', 'bob', 1_000), inboxFor: 'bob' },
+      { message: directMessage(ALICE_BOB, 2, 'alice', 'bob', 2_000), inboxFor: 'bob' },
+      { message: directMessage(BOB_CAROL, 1, 'bob', 'carol', 2_500), inboxFor: 'carol' },
+      { message: directMessage(ALICE_BOB, 3, 'alice', 'bob', 3_000) },
+      { message: directMessage(BOB_CAROL, 2, 'bob', 'carol', 8_000), inboxFor: 'carol' },
+      { message: directMessage(ALICE_BOB, 4, 'alice', 'bob', 9_000), inboxFor: 'bob' }
+    ])
+    assert.equal(store.inboxEntryCount, 5)
+    assert.equal(store.prune({ maxAgeMs: 5_000 }, 10_000), 4)
+    assert.equal(store.inboxEntryCount, 2, 'the entries of the 3 removed messages held for someone are gone')
+    assert.deepEqual(store.readInbox('bob', 10).map(e => e.message.id), [4])
+    assert.deepEqual(store.readInbox('carol', 10).map(e => e.message.id), [2])
+    assert.equal(store.prune({ maxMessagesPerStream: 1 }, 10_000), 0)
+    assert.equal(store.prune({ maxAgeMs: 1 }, 20_000), 2)
+    assert.equal(store.inboxEntryCount, 0)
+    assert.deepEqual(store.readInbox('bob', 10), [])
+  })
 })

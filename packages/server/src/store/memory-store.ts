@@ -25,6 +25,13 @@ export class MemoryStore implements LocalStore {
     return this.keys.size
   }
 
+  /** Offline-inbox entries held, of every user: one per direct message kept for someone offline (retention takes them with their messages). */
+  get inboxEntryCount (): number {
+    let count = 0
+    for (const inbox of this.inboxes.values()) count += inbox.length
+    return count
+  }
+
   lastId (stream: StreamKey): number {
     return this.streams.get(stream)?.lastId ?? 0
   }
@@ -133,10 +140,20 @@ export class MemoryStore implements LocalStore {
         removed += cut
       }
     }
+    // The inbox entries of removed messages go too: each holds its message, and a user who never comes back never takes them.
+    if (removed > 0) this.dropRemovedInboxEntries()
     return removed
   }
 
   close (): void {}
+
+  private dropRemovedInboxEntries (): void {
+    for (const [userKey, inbox] of this.inboxes) {
+      const kept = inbox.filter(e => e.message.id > this.floor(e.message.stream))
+      if (kept.length === 0) this.inboxes.delete(userKey)
+      else if (kept.length < inbox.length) this.inboxes.set(userKey, kept)
+    }
+  }
 
   private rowsOf (key: StreamKey): MessageRows {
     let stream = this.streams.get(key)
