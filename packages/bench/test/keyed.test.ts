@@ -7,7 +7,7 @@ import { killAllStarted } from '../src/child-processes.js'
 import type { ScenarioReport } from '../src/report.js'
 import { INGEST_ROWS } from '../src/scenarios/durable-ingest.js'
 import { keyedGoalsReport } from '../src/scenarios/keyed-goals.js'
-import { medianRatio, medianRound, roundsByRow, takingTurns } from '../src/scenarios/rounds.js'
+import { medianRatio, medianRound, roundOf, roundsByRow, takingTurns } from '../src/scenarios/rounds.js'
 import type { TargetOutcome } from '../src/scenarios/run-targets.js'
 import { PAIR_ROWS } from '../src/scenarios/sdk-pair.js'
 import { sqliteTarget } from '../src/targets/cluster-target.js'
@@ -59,6 +59,7 @@ describe('issue 15 goals', () => {
     const order = takingTurns(3, [0, 1], 2)
     const runs = order.map((row, r): TargetOutcome<number> => ({ target: `row ${row}`, result: r }))
     assert.deepEqual(roundsByRow(3, order, runs).map(row => row.map(run => run.result)), [[0, 2], [1, 3], [4]])
+    assert.deepEqual(order.map((_, r) => roundOf(order, r)), [1, 1, 2, 2, 1], 'each run\'s round of its row')
   })
 
   it('store-append measures a fresh SQLite store\'s writes, unkeyed and keyed, per message', async () => {

@@ -7,7 +7,7 @@ import { chatTarget } from '../targets/chat-target.js'
 import { sqliteTarget } from '../targets/cluster-target.js'
 import { loadAndCheck } from '../targets/stored-check.js'
 import { missingRow, runTargets } from './run-targets.js'
-import { medianRatio, medianRound, ROUNDS, roundsByRow, takingTurns, thousands } from './rounds.js'
+import { medianRatio, medianRound, ROUNDS, roundOf, roundsByRow, takingTurns, thousands } from './rounds.js'
 import type { Checked } from '../targets/stored-check.js'
 
 export interface IngestOptions {
@@ -133,7 +133,7 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
       `and the keyed row's × unkeyed the median of the rounds' ratios. Rounds (unkeyed / keyed acked/s): ${roundsNote}.`
     ],
     // Every run, the pair's rounds each.
-    results: runs.map((x, r) => ({ target: x.target, round: order.slice(0, r + 1).filter(i => i === order[r]).length, ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
+    results: runs.map((x, r) => ({ target: x.target, round: roundOf(order, r), ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
   }
 }
 

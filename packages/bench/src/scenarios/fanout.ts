@@ -3,8 +3,7 @@ import type { LoadResult } from '../load/load-generator.js'
 import type { TargetKind } from '../load/target.js'
 import { ratio } from '../report.js'
 import type { ScenarioReport } from '../report.js'
-import type { TargetOutcome } from './run-targets.js'
-import { medianRatio, medianRound, roundsByRow, takingTurns, thousands } from './rounds.js'
+import { medianRatio, medianRound, roundOf, roundsByRow, takingTurns, thousands } from './rounds.js'
 import { missingRow, runTargets } from './run-targets.js'
 
 export interface FanoutOptions {
@@ -28,8 +27,8 @@ export interface FanoutOptions {
  */
 export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log: (line: string) => void): Promise<ScenarioReport> {
   // Our server over TCP and the baseline take turns, `rounds` times; then the other rows, once each.
-  const paired = ['chat', 'baseline'].map(name => kinds.findIndex(kind => kind.name === name)).filter(i => i >= 0)
-  const order = takingTurns(kinds.length, paired, o.rounds)
+  const [chatRow, baselineRow] = ['chat', 'baseline'].map(name => kinds.findIndex(kind => kind.name === name))
+  const order = takingTurns(kinds.length, [chatRow, baselineRow].filter(i => i >= 0), o.rounds)
   const runs = await runTargets(order.map(i => kinds[i]), async target => await runLoad(target, {
     subscribers: o.subscribers,
     publishers: o.publishers,
@@ -41,8 +40,7 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
   const roundsOf = roundsByRow(kinds.length, order, runs)
   const deliveries = (result: LoadResult): number => result.deliveriesPerSecond
   const outcomes = roundsOf.map(rounds => medianRound(rounds, deliveries))
-  const roundsNamed = (name: string): Array<TargetOutcome<LoadResult>> => roundsOf[kinds.findIndex(kind => kind.name === name)] ?? []
-  const [chatRounds, baselineRounds] = [roundsNamed('chat'), roundsNamed('baseline')]
+  const [chatRounds, baselineRounds] = [roundsOf[chatRow] ?? [], roundsOf[baselineRow] ?? []]
   const reference = (name: string): LoadResult | undefined => outcomes.find(x => x.target === name)?.result
   const baseline = reference('baseline')
   const socketio = reference('socket.io')
@@ -77,7 +75,7 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
     ],
     rows: outcomes.map((x, i) => {
       if (x.result === undefined) return missingRow(x)
-      const isChat = kinds[i].name === 'chat'
+      const isChat = i === chatRow
       const rounds = roundsOf[i]
       return {
         ...x.result,
@@ -110,7 +108,7 @@ export async function fanoutScenario (kinds: TargetKind[], o: FanoutOptions, log
         : []
     ],
     // Every run, chat's and the baseline's rounds each.
-    results: runs.map((x, r) => ({ target: x.target, round: order.slice(0, r + 1).filter(i => i === order[r]).length, ...x.result, skipped: x.skipped, error: x.error }))
+    results: runs.map((x, r) => ({ target: x.target, round: roundOf(order, r), ...x.result, skipped: x.skipped, error: x.error }))
   }
 }
 

@@ -22,6 +22,11 @@ export function takingTurns (rowCount: number, turns: readonly number[], rounds:
   return [...Array.from({ length: rounds }, () => turns).flat(), ...others]
 }
 
+/** Which round of its row the run at `r` of `order` was (1 for a row's first). */
+export function roundOf (order: readonly number[], r: number): number {
+  return order.slice(0, r + 1).filter(i => i === order[r]).length
+}
+
 /** Each row's runs, in order, from the runs made in `order` (see takingTurns). */
 export function roundsByRow<R> (rowCount: number, order: readonly number[], runs: ReadonlyArray<TargetOutcome<R>>): Array<Array<TargetOutcome<R>>> {
   return Array.from({ length: rowCount }, (_, i) => runs.filter((_, r) => order[r] === i))

@@ -6,7 +6,7 @@ import { sqliteTarget } from '../targets/cluster-target.js'
 import type { Driver } from '../targets/cluster-target.js'
 import { loadAndCheck } from '../targets/stored-check.js'
 import type { Checked } from '../targets/stored-check.js'
-import { medianRatio, medianRound, roundsByRow, takingTurns, thousands } from './rounds.js'
+import { medianRatio, medianRound, roundOf, roundsByRow, takingTurns, thousands } from './rounds.js'
 import { missingRow, runTargets } from './run-targets.js'
 
 export interface SdkPairOptions {
@@ -107,6 +107,6 @@ export async function sdkPairScenario (o: SdkPairOptions, log: (line: string) =>
         : []
     ],
     // Every run, each row's rounds.
-    results: runs.map((x, r) => ({ target: x.target, round: Math.floor(r / rows.length) + 1, ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
+    results: runs.map((x, r) => ({ target: x.target, round: roundOf(order, r), ...x.result?.load, stored: x.result?.check, skipped: x.skipped, error: x.error }))
   }
 }

@@ -1,9 +1,10 @@
 import type { MessageRows } from './message-rows.js'
 
-/** Where the message stored with an idempotency key is. */
+/** Where the message stored with an idempotency key is (and the key, for retention to let go of). */
 export interface KeyedMessage {
   stream: MessageRows
   id: number
+  key: string
 }
 
 /**
@@ -30,55 +31,49 @@ export class MemoryKeys {
 
   /** `key` names message `id` of `stream` (ids only grow within a stream). */
   add (key: string, stream: MessageRows, id: number): void {
-    const keyed: KeyedMessage = { stream, id }
+    const keyed: KeyedMessage = { stream, id, key }
     this.byKey.set(key, keyed)
     let log = this.logs.get(stream)
     if (log === undefined) this.logs.set(stream, log = new KeyLog())
-    log.push(key, keyed)
+    log.push(keyed)
   }
 
   /** Retention raised `stream`'s floor: the keys of the messages it removed go. */
   forgetRemoved (stream: MessageRows): void {
     const log = this.logs.get(stream)
     if (log === undefined) return
-    log.dropUpTo(stream.floor, (key, keyed) => {
+    log.dropUpTo(stream.floor, keyed => {
       // The key may name a newer message by now (sent again after its first one was removed).
-      if (this.byKey.get(key) === keyed) this.byKey.delete(key)
+      if (this.byKey.get(keyed.key) === keyed) this.byKey.delete(keyed.key)
     })
     if (log.isEmpty) this.logs.delete(stream)
   }
 }
 
-/** One stream's keys, oldest first: `keys[i]` names `messages[i]`; those before `head` are gone. */
+/** One stream's keyed messages, oldest first; those before `head` are gone. */
 class KeyLog {
-  private keys: string[] = []
   private messages: KeyedMessage[] = []
   private head = 0
 
   get isEmpty (): boolean {
-    return this.head === this.keys.length
+    return this.head === this.messages.length
   }
 
-  push (key: string, keyed: KeyedMessage): void {
-    this.keys.push(key)
+  push (keyed: KeyedMessage): void {
     this.messages.push(keyed)
   }
 
-  /** Hands each key of a message with an id up to `floor` to `drop`, and lets go of it. */
-  dropUpTo (floor: number, drop: (key: string, keyed: KeyedMessage) => void): void {
+  /** Hands each message with an id up to `floor` to `drop`, and lets go of it. */
+  dropUpTo (floor: number, drop: (keyed: KeyedMessage) => void): void {
+    const messages = this.messages
     let head = this.head
-    while (head < this.keys.length && this.messages[head].id <= floor) {
-      drop(this.keys[head], this.messages[head])
-      head++
-    }
-    if (head === this.keys.length) {
-      this.keys = []
+    while (head < messages.length && messages[head].id <= floor) drop(messages[head++])
+    if (head === messages.length) {
       this.messages = []
       this.head = 0
-    } else if (head > 1024 && head * 2 > this.keys.length) {
+    } else if (head > 1024 && head * 2 > messages.length) {
       // Mostly gone: the dropped slots are not kept.
-      this.keys = this.keys.slice(head)
-      this.messages = this.messages.slice(head)
+      this.messages = messages.slice(head)
       this.head = 0
     } else {
       this.head = head
