@@ -6,7 +6,7 @@ import { chatSdkTarget } from '../targets/chat-sdk-target.js'
 import { chatTarget } from '../targets/chat-target.js'
 import { clusterTarget, sqliteTarget } from '../targets/cluster-target.js'
 import type { ClusterProbe, Driver } from '../targets/cluster-target.js'
-import { loadAndCheck } from '../targets/stored-check.js'
+import { checkedNotes, checkedValid, loadAndCheck } from '../targets/stored-check.js'
 import type { Checked } from '../targets/stored-check.js'
 import { targetsTable } from './goals.js'
 import { disturbedNote, findRow, numberCell } from './report-cells.js'
@@ -92,14 +92,14 @@ function row (x: TargetOutcome<Checked>, perMessage: number, extra: (load: LoadR
   const cores = load.processCores ?? {}
   const redisCores = cores.redis
   const nodeCores = redisCores === undefined ? load.serverCores : round(load.serverCores - redisCores, 2)
-  const notes = [...load.notes, ...(check?.problems ?? [])]
+  const notes = checkedNotes(x.result)
   return {
     ...load,
     ...redisFigures(load),
     ...extra(load),
     stored: check === undefined ? undefined : check.stored,
     storedOk: check === undefined ? undefined : check.problems.length === 0,
-    valid: load.valid && (check === undefined || check.problems.length === 0),
+    valid: checkedValid(x.result),
     nodeCores,
     redisCores,
     nodeUsPerMessage: round(nodeCores * 1e6 / perMessage, 2),

@@ -5,7 +5,7 @@ import type { ScenarioReport } from '../report.js'
 import { baselineTarget } from '../targets/baseline-target.js'
 import { chatTarget } from '../targets/chat-target.js'
 import { sqliteTarget } from '../targets/cluster-target.js'
-import { loadAndCheck } from '../targets/stored-check.js'
+import { checkedNotes, checkedValid, loadAndCheck } from '../targets/stored-check.js'
 import { missingRow, runTargets } from './run-targets.js'
 import { medianRatio, medianRound, ROUNDS, roundOf, roundsByRow, takingTurns, thousands } from './rounds.js'
 import type { Checked } from '../targets/stored-check.js'
@@ -115,9 +115,9 @@ export async function durableIngestScenario (o: IngestOptions, log: (line: strin
         xBaseline: ratio(load.ackedPerSecond, baseline?.ackedPerSecond),
         stored: check?.stored,
         // Every round's, for the rows that ran several.
-        valid: rounds.every(round => round.result !== undefined && round.result.load.valid && (round.result.check === undefined || round.result.check.problems.length === 0)),
+        valid: rounds.every(round => checkedValid(round.result)),
         serverUsPerAck: Math.round(load.serverCores * 1e7 / Math.max(1, load.ackedPerSecond)) / 10,
-        notes: rounds.flatMap(round => [...round.result?.load.notes ?? [], ...round.result?.check?.problems ?? []]).join('; ')
+        notes: rounds.flatMap(round => checkedNotes(round.result)).join('; ')
       }
     }),
     notes: [

@@ -4,7 +4,7 @@ import type { ScenarioReport } from '../report.js'
 import { chatSdkTarget } from '../targets/chat-sdk-target.js'
 import { sqliteTarget } from '../targets/cluster-target.js'
 import type { Driver } from '../targets/cluster-target.js'
-import { loadAndCheck } from '../targets/stored-check.js'
+import { checkedNotes, checkedValid, loadAndCheck } from '../targets/stored-check.js'
 import type { Checked } from '../targets/stored-check.js'
 import { medianRatio, medianRound, roundOf, roundsByRow, takingTurns, thousands } from './rounds.js'
 import { missingRow, runTargets } from './run-targets.js'
@@ -88,10 +88,10 @@ export async function sdkPairScenario (o: SdkPairOptions, log: (line: string) =>
         xUnkeyed: i === 0 ? ratio(load.deliveriesPerSecond, unkeyed?.deliveriesPerSecond) : medianRatio(rounds, roundsOf[0], rate),
         stored: check?.stored,
         // Every round's: a lost, reordered or unstored text in any of them.
-        valid: rounds.every(round => round.result !== undefined && round.result.load.valid && (round.result.check === undefined || round.result.check.problems.length === 0)),
+        valid: rounds.every(round => checkedValid(round.result)),
         serverUsPerMessage: perMessage(load.serverCores),
         loadUsPerMessage: perMessage(load.loadCores),
-        notes: rounds.flatMap(round => [...round.result?.load.notes ?? [], ...round.result?.check?.problems ?? []]).join('; ')
+        notes: rounds.flatMap(round => checkedNotes(round.result)).join('; ')
       }
     }),
     notes: [

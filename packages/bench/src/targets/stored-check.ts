@@ -68,6 +68,16 @@ export interface Checked {
   check?: StoredCheck
 }
 
+/** A run that counts: the load lost, reordered and left unacknowledged nothing, and the store (if read) holds every send once, in order. */
+export function checkedValid (checked: Checked | undefined): boolean {
+  return checked !== undefined && checked.load.valid && (checked.check === undefined || checked.check.problems.length === 0)
+}
+
+/** What a run's row notes: the load's notes, then the check's problems. */
+export function checkedNotes (checked: Checked | undefined): string[] {
+  return [...checked?.load.notes ?? [], ...checked?.check?.problems ?? []]
+}
+
 /** Runs the load, then (for a target whose store can be read) checks every room's messages against what was sent. */
 export async function loadAndCheck (target: LoadTarget, plan: LoadPlan, rooms: string[], publishersIn: number[][]): Promise<Checked> {
   const load = await runLoad(target, plan)

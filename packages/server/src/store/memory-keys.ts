@@ -1,7 +1,8 @@
 import type { MessageRows } from './message-rows.js'
+import type { StoredMessage } from './store.js'
 
 /** Where the message stored with an idempotency key is (and the key, for retention to let go of). */
-export interface KeyedMessage {
+interface KeyedMessage {
   stream: MessageRows
   id: number
   key: string
@@ -23,10 +24,10 @@ export class MemoryKeys {
     return this.byKey.size
   }
 
-  /** The message stored with `key`, unless retention removed it. */
-  find (key: string): KeyedMessage | undefined {
+  /** The message stored with `key` (retention takes a message's key with it: see forgetRemoved). */
+  stored (key: string): StoredMessage | undefined {
     const keyed = this.byKey.get(key)
-    return keyed !== undefined && keyed.id > keyed.stream.floor ? keyed : undefined
+    return keyed?.stream.find(keyed.id)
   }
 
   /** `key` names message `id` of `stream` (ids only grow within a stream). */

@@ -53,9 +53,7 @@ export class MemoryStore implements LocalStore {
       if (unused !== undefined) message.id -= unused.get(message.stream) ?? 0
       if (idempotency !== undefined) {
         const key = scopedKey(idempotency)
-        // As findByKey: a message removed by retention took its key with it.
-        const keyed = this.keys.find(key)
-        const stored = keyed?.stream.find(keyed.id)
+        const stored = this.keys.stored(key)
         if (stored !== undefined) {
           write.duplicateOf = { id: stored.id, ts: stored.ts }
           unused ??= new Map()
@@ -85,15 +83,13 @@ export class MemoryStore implements LocalStore {
   }
 
   findByKey (idempotency: IdempotencyKey): StoredMessage | undefined {
-    const keyed = this.keys.find(scopedKey(idempotency))
-    // Like the SQLite store: a message removed by retention is not found.
-    return keyed?.stream.find(keyed.id)
+    // Like the SQLite store: a message removed by retention is not found (its key went with it).
+    return this.keys.stored(scopedKey(idempotency))
   }
 
   readInbox (userKey: string, limit: number): InboxEntry[] {
-    // Messages removed by retention meanwhile are not delivered, as in the SQLite store.
-    const inbox = (this.inboxes.get(userKey) ?? []).filter(e => e.message.id > this.floor(e.message.stream))
-    return inbox.slice(0, limit)
+    // Messages removed by retention are not delivered, as in the SQLite store: their entries went with them (prune).
+    return (this.inboxes.get(userKey) ?? []).slice(0, limit)
   }
 
   removeInbox (userKey: string, seq: number): void {
