@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { killAllStarted } from './child-processes.js'
 import type { TargetKind } from './load/target.js'
 import { machineDescription } from './machine.js'
+import { machinePace, paceNote, pacesNote } from './machine-pace.js'
 import { parseOptions, USAGE } from './options.js'
 import type { BenchOptions, ScenarioName } from './options.js'
 import { openFileLimit } from './proc-stats.js'
@@ -81,10 +82,26 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     console.log(`\n${markdown(report)}\n`)
     console.log(jsonLine(report, new Date().toISOString()))
   }
+  // The machine's pace between scenarios (one's after is the next one's before), in each scenario's report.
+  let pace: number | undefined
+  const addPaced = async (scenario: () => Promise<ScenarioReport>): Promise<void> => {
+    const before = pace ?? await machinePace()
+    const report = await scenario()
+    pace = await machinePace()
+    report.pace = { before, after: pace }
+    report.notes.push(paceNote(report.pace))
+    add(report)
+  }
+  // A targets table, with the pace around the scenarios its rows come from.
+  const addTargets = (report: ScenarioReport, scenarios: readonly string[]): void => {
+    const note = pacesNote(reports, scenarios)
+    if (note !== undefined) report.notes.push(note)
+    add(report)
+  }
   if (options.scenarios.includes('fanout')) {
     for (const [subscribers, publishers, targets] of [[100, 1, kinds.fanoutWide], [10, 10, kinds.fanoutBusy]] as const) {
       log(`fan-out S=${subscribers} P=${publishers}`)
-      add(await fanoutScenario(targets, {
+      await addPaced(async () => await fanoutScenario(targets, {
         subscribers,
         publishers,
         window: options.window,
@@ -98,7 +115,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   if (options.scenarios.includes('latency')) {
     for (const ratePerSecond of [1000, 5000]) {
       log(`latency at ${ratePerSecond}/s`)
-      add(await latencyScenario(kinds.latency, {
+      await addPaced(async () => await latencyScenario(kinds.latency, {
         subscribers: 100,
         ratePerSecond,
         warmupMs: quick ? 300 : 1000,
@@ -109,7 +126,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   }
   if (options.scenarios.includes('ingest')) {
     log('durable ingest')
-    add(await durableIngestScenario({
+    await addPaced(async () => await durableIngestScenario({
       publishers: 4,
       window: 64,
       warmupMs: quick ? 200 : 1000,
@@ -119,7 +136,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   }
   if (options.scenarios.includes('pair')) {
     log('SDK to SDK, 1 x 1')
-    add(await sdkPairScenario({
+    await addPaced(async () => await sdkPairScenario({
       window: options.window,
       warmupMs: quick ? 200 : 1000,
       measureMs: quick ? 500 : 5000,
@@ -129,7 +146,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   }
   if (options.scenarios.includes('cluster')) {
     log('cluster fan-out (Redis)')
-    add(await clusterFanoutScenario({
+    await addPaced(async () => await clusterFanoutScenario({
       subscribers: 100,
       window: options.window,
       warmupMs: quick ? 300 : 2000,
@@ -137,7 +154,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       drainMs: quick ? 1000 : 3000
     }, log))
     log('cluster ingest (Redis)')
-    add(await clusterIngestScenario({
+    await addPaced(async () => await clusterIngestScenario({
       publishers: 4,
       window: 64,
       warmupMs: quick ? 200 : 1000,
@@ -148,7 +165,7 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
   if (options.scenarios.includes('sdk')) {
     log('SDK consumption')
     // In a process of its own: this one's heap, grown by the scenarios before, would slow its collector.
-    add(await sdkConsumeInProcess(quick ? 100_000 : 1_000_000))
+    await addPaced(async () => await sdkConsumeInProcess(quick ? 100_000 : 1_000_000))
   }
   // Last: it leaves thousands of sockets in TIME_WAIT behind.
   if (options.scenarios.includes('scale')) {
@@ -159,14 +176,16 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
       ? `Only ${connections} connections: the open-file limit is ${limit} (raise it with ulimit -n; pnpm bench tries to).`
       : undefined
     log(`connection scale, ${connections} connections`)
-    add(await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
+    await addPaced(async () => await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
   }
-  add(transportGoalsReport(reports))
-  if (options.scenarios.includes('ingest') || options.scenarios.includes('pair')) add(keyedGoalsReport(reports))
-  if (['fanout', 'latency', 'scale'].some(s => options.scenarios.includes(s as ScenarioName))) add(fanoutGoalsReport(reports))
-  if (options.scenarios.includes('cluster')) add(clusterGoalsReport(reports))
+  addTargets(transportGoalsReport(reports), ['fanout-s100-p1', 'fanout-s10-p10', 'connection-scale'])
+  if (options.scenarios.includes('ingest') || options.scenarios.includes('pair')) addTargets(keyedGoalsReport(reports), ['durable-ingest', 'sdk-pair'])
+  if (['fanout', 'latency', 'scale'].some(s => options.scenarios.includes(s as ScenarioName))) {
+    addTargets(fanoutGoalsReport(reports), ['fanout-s10-p10', 'fanout-s100-p1', 'latency-5000', 'connection-scale'])
+  }
+  if (options.scenarios.includes('cluster')) addTargets(clusterGoalsReport(reports), ['cluster-fanout', 'cluster-ingest'])
   // Last: it also lists the rows other work disturbed.
-  add(goalsReport(reports))
+  addTargets(goalsReport(reports), ['fanout-s100-p1', 'fanout-s10-p10', 'latency-1000', 'latency-5000', 'connection-scale', 'sdk-consume'])
   return reports
 }
 

@@ -14,6 +14,14 @@ export interface ScenarioReport {
   rows: Array<Record<string, Cell>>
   notes: string[]
   results: unknown[]
+  /** The machine's pace just before and after the scenario ran (`machine-pace.ts`), if it was taken. */
+  pace?: Pace
+}
+
+/** The machine's pace (parses a second of one fixed JSON loop) just before and just after a scenario. */
+export interface Pace {
+  before: number
+  after: number
 }
 
 /** The report as a Markdown table (readable in a terminal too). */
@@ -28,7 +36,7 @@ export function markdown (report: ScenarioReport): string {
 
 /** The JSON line of a scenario. */
 export function jsonLine (report: ScenarioReport, date: string): string {
-  return JSON.stringify({ scenario: report.scenario, date, results: report.results })
+  return JSON.stringify({ scenario: report.scenario, date, pace: report.pace, results: report.results })
 }
 
 function format (cell: Cell): string {
