@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Pace, ScenarioReport } from './report.js'
+import { jsonBodies, parseEach } from './scenarios/recorded-messages.js'
 
 const execFileAsync = promisify(execFile)
 const SELF = fileURLToPath(import.meta.url)
@@ -26,29 +27,15 @@ const BODIES = 10_000
 /** Passes timed after one untimed (the first warms the JIT up); the pace is their median (about 1 s in all). */
 const PASSES = 151
 
-/** One pass of the loop over `bodies`: parses a second. Throws if the loop misread them (it was not doing the work). */
+/** One pass of the loop over `bodies` (messages 1..n): parses a second. Throws if the loop misread them. */
 export function paceOfPass (bodies: readonly Uint8Array[]): number {
-  const utf8 = new TextDecoder('utf-8', { fatal: true })
   const started = process.hrtime.bigint()
-  let idSum = 0
-  for (const body of bodies) idSum += (JSON.parse(utf8.decode(body)) as { id: number }).id
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  if (idSum !== bodies.length * (bodies.length + 1) / 2) throw new Error('the pace loop misread its bodies')
-  return bodies.length / seconds
-}
-
-/** Chat-message bodies with ids 1..count, as the `sdk` scenario's floor row parses them. */
-export function paceBodies (count: number): Uint8Array[] {
-  const text = 'x'.repeat(64)
-  const bodies: Uint8Array[] = []
-  for (let id = 1; id <= count; id++) {
-    bodies.push(Buffer.from(JSON.stringify({ type: 'msg', id, room: 'general', from: 'bob', text, ts: 1_795_960_000_000 + id })))
-  }
-  return bodies
+  parseEach(bodies)
+  return bodies.length / (Number(process.hrtime.bigint() - started) / 1e9)
 }
 
 /** The pace in this process: the median of `PASSES` timed passes after a warm-up one. */
-export function paceHere (bodies: readonly Uint8Array[] = paceBodies(BODIES)): number {
+export function paceHere (bodies: readonly Uint8Array[] = jsonBodies(BODIES)): number {
   paceOfPass(bodies)
   const paces = Array.from({ length: PASSES }, () => paceOfPass(bodies)).sort((a, b) => a - b)
   return paces[Math.floor(PASSES / 2)]

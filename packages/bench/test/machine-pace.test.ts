@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { machinePace, paceBodies, paceNote, paceOfPass, pacesNote } from '../src/machine-pace.js'
+import { machinePace, paceNote, paceOfPass, pacesNote } from '../src/machine-pace.js'
+import { jsonBodies } from '../src/scenarios/recorded-messages.js'
 import { jsonLine } from '../src/report.js'
 import type { ScenarioReport } from '../src/report.js'
 
@@ -11,7 +12,7 @@ describe('machine pace', () => {
     ({ scenario, title: '', columns: [], rows: [], notes: [], results: [], pace })
 
   it('times a loop that really parses its bodies', () => {
-    const bodies = paceBodies(1000)
+    const bodies = jsonBodies(1000)
     assert.ok(paceOfPass(bodies) > 0)
     // A body whose id is not what the loop expects: it notices instead of timing nothing.
     bodies[10] = Buffer.from(JSON.stringify({ type: 'msg', id: 7, room: 'general', from: 'bob', text: 'x', ts: 1 }))

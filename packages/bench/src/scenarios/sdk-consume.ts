@@ -1,18 +1,15 @@
 import { connect } from '@chat/client'
 import type { PullDuplex } from '@chat/client'
 import { encodeFrame } from '@chat/protocol'
-import type { ChatMessage, MessageRow } from '@chat/protocol'
+import type { MessageRow } from '@chat/protocol'
 import type { Cell, ScenarioReport } from '../report.js'
+import { jsonBodies, parseEach, recordedMessage } from './recorded-messages.js'
 
 export interface SdkConsumeOptions {
   messages: number
 }
 
 const CHUNK_BYTES = 64 * 1024
-
-function recordedMessage (id: number): ChatMessage {
-  return { type: 'msg', id, room: 'general', from: 'bob', text: 'x'.repeat(64), ts: 1_795_960_000_000 + id }
-}
 
 /** A stream of `msg` frames, prerecorded and cut into socket-sized chunks. */
 function prerecorded (messages: number): Uint8Array[] {
@@ -44,27 +41,13 @@ function prerecordedRuns (messages: number): Uint8Array[] {
   return chunks
 }
 
-/** The same messages as JSON bodies, one buffer each: what the bare loop decodes. */
-function jsonBodies (messages: number): Uint8Array[] {
-  const bodies: Uint8Array[] = []
-  for (let id = 1; id <= messages; id++) bodies.push(Buffer.from(JSON.stringify(recordedMessage(id))))
-  return bodies
-}
-
-/**
- * The floor of any JSON client, as a baseline: the same message bodies
- * turned from bytes into objects (UTF-8 decode + JSON.parse) in a plain
- * loop, with no framing, checking or dispatch.
- */
+/** The floor of any JSON client (`parseEach`), as a baseline, timed. */
 function bareJsonParse (bodies: Uint8Array[]): Consumed {
-  const utf8 = new TextDecoder('utf-8', { fatal: true })
   const cpuBefore = process.cpuUsage()
   const started = process.hrtime.bigint()
-  let idSum = 0
-  for (const body of bodies) idSum += (JSON.parse(utf8.decode(body)) as ChatMessage).id
+  parseEach(bodies)
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const cpu = process.cpuUsage(cpuBefore)
-  if (idSum !== bodies.length * (bodies.length + 1) / 2) throw new Error('bare JSON.parse loop misread the bodies')
   return { received: bodies.length, seconds, inOrder: true, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 }
 }
 
