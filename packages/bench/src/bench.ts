@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { killAllStarted } from './child-processes.js'
 import type { TargetKind } from './load/target.js'
 import { machineDescription } from './machine.js'
-import { machinePace, paceNote, pacesNote } from './machine-pace.js'
+import { machinePace, paceNote, paceTimeline } from './machine-pace.js'
 import { parseOptions, USAGE } from './options.js'
 import type { BenchOptions, ScenarioName } from './options.js'
 import { openFileLimit } from './proc-stats.js'
@@ -90,12 +90,6 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     pace = await machinePace()
     report.pace = { before, after: pace }
     report.notes.push(paceNote(report.pace))
-    add(report)
-  }
-  // A targets table, with the pace around the scenarios its rows come from.
-  const addTargets = (report: ScenarioReport, scenarios: readonly string[]): void => {
-    const note = pacesNote(reports, scenarios)
-    if (note !== undefined) report.notes.push(note)
     add(report)
   }
   if (options.scenarios.includes('fanout')) {
@@ -178,14 +172,15 @@ async function run (options: BenchOptions): Promise<ScenarioReport[]> {
     log(`connection scale, ${connections} connections`)
     await addPaced(async () => await connectionScaleScenario(kinds.scale, { connections, connectBudgetMs: quick ? 10_000 : 45_000, limitNote }, log))
   }
-  addTargets(transportGoalsReport(reports), ['fanout-s100-p1', 'fanout-s10-p10', 'connection-scale'])
-  if (options.scenarios.includes('ingest') || options.scenarios.includes('pair')) addTargets(keyedGoalsReport(reports), ['durable-ingest', 'sdk-pair'])
-  if (['fanout', 'latency', 'scale'].some(s => options.scenarios.includes(s as ScenarioName))) {
-    addTargets(fanoutGoalsReport(reports), ['fanout-s10-p10', 'fanout-s100-p1', 'latency-5000', 'connection-scale'])
-  }
-  if (options.scenarios.includes('cluster')) addTargets(clusterGoalsReport(reports), ['cluster-fanout', 'cluster-ingest'])
-  // Last: it also lists the rows other work disturbed.
-  addTargets(goalsReport(reports), ['fanout-s100-p1', 'fanout-s10-p10', 'latency-1000', 'latency-5000', 'connection-scale', 'sdk-consume'])
+  add(transportGoalsReport(reports))
+  if (options.scenarios.includes('ingest') || options.scenarios.includes('pair')) add(keyedGoalsReport(reports))
+  if (['fanout', 'latency', 'scale'].some(s => options.scenarios.includes(s as ScenarioName))) add(fanoutGoalsReport(reports))
+  if (options.scenarios.includes('cluster')) add(clusterGoalsReport(reports))
+  // Last: it also lists the rows other work disturbed, and the machine's pace through the run.
+  const last = goalsReport(reports)
+  const timeline = paceTimeline(reports)
+  if (timeline !== undefined) last.notes.push(timeline)
+  add(last)
   return reports
 }
 

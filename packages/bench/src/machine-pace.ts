@@ -61,14 +61,16 @@ export function paceNote (pace: Pace): string {
 }
 
 /**
- * The note under a targets table: the pace around each scenario its rows
- * come from, for those that ran (and were paced).
+ * The note under the last targets table: the pace through the whole run,
+ * between the scenarios in the order they ran (one's after is the next
+ * one's before), so each target can be read against the pace around the
+ * scenario of its row.
  */
-export function pacesNote (reports: readonly ScenarioReport[], scenarios: readonly string[]): string | undefined {
-  const paced = reports.filter(r => r.pace !== undefined && scenarios.includes(r.scenario))
+export function paceTimeline (reports: readonly ScenarioReport[]): string | undefined {
+  const paced = reports.filter(r => r.pace !== undefined)
   if (paced.length === 0) return undefined
-  const each = paced.map(r => `${r.scenario} ${millions(r.pace!.before)} → ${millions(r.pace!.after)}`).join('; ')
-  return `The machine's pace around the scenarios of these rows (parses/s of one fixed JSON loop, before → after; see each scenario's note): ${each}.`
+  const steps = paced.map(r => `${r.scenario} → ${millions(r.pace!.after)}`).join(', ')
+  return `The machine's pace through the run (parses/s of one fixed JSON loop, taken between scenarios; see each scenario's note): ${millions(paced[0].pace!.before)}, ${steps}.`
 }
 
 if (process.argv[1] === SELF) {
